@@ -1,0 +1,160 @@
+"""Catalogue API views: parse, call a service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from books import services
+from books.domain import Page
+from books.serializers import (
+    BookCreateIn,
+    BookOut,
+    BookUpdateIn,
+    ChapterCreateIn,
+    ChapterOut,
+    ChapterUpdateIn,
+    ChapterWithUploadOut,
+    PageQuery,
+    StreamLinkOut,
+)
+
+
+def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _page_query(request: Request) -> dict:
+    query = _valid(PageQuery, request.query_params)
+    query.setdefault("limit", settings.VOJ_PAGE_SIZE)
+    return query
+
+
+def _paged(request: Request, page: Page, serializer_class: type[serializers.Serializer]):
+    next_url = None
+    if page.next_cursor:
+        params = request.query_params.copy()
+        params["cursor"] = page.next_cursor
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return Response({"results": serializer_class(page.items, many=True).data, "next": next_url})
+
+
+def _base_url(request: Request) -> str:
+    return request.build_absolute_uri("/")
+
+
+def _paged_schema(name: str, item: type[serializers.Serializer]):
+    return inline_serializer(
+        name, {"results": item(many=True), "next": serializers.URLField(allow_null=True)}
+    )
+
+
+class BooksApi(APIView):
+    @extend_schema(
+        parameters=[PageQuery],
+        responses=_paged_schema("BookPage", BookOut),
+        operation_id="books_list",
+    )
+    def get(self, request: Request) -> Response:
+        return _paged(request, services.book_list(**_page_query(request)), BookOut)
+
+    @extend_schema(request=BookCreateIn, responses={201: BookOut})
+    def post(self, request: Request) -> Response:
+        book = services.book_create(user=request.user, **_valid(BookCreateIn, request.data))
+        return Response(BookOut(book).data, status=status.HTTP_201_CREATED)
+
+
+class BookDetailApi(APIView):
+    @extend_schema(responses=BookOut)
+    def get(self, request: Request, book_id: str) -> Response:
+        return Response(BookOut(services.book_get(book_id=book_id)).data)
+
+    @extend_schema(request=BookUpdateIn, responses=BookOut)
+    def patch(self, request: Request, book_id: str) -> Response:
+        changes = _valid(BookUpdateIn, request.data)
+        book = services.book_update(user=request.user, book_id=book_id, **changes)
+        return Response(BookOut(book).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, book_id: str) -> Response:
+        services.book_delete(user=request.user, book_id=book_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChaptersApi(APIView):
+    @extend_schema(
+        parameters=[PageQuery],
+        responses=_paged_schema("ChapterPage", ChapterOut),
+        operation_id="chapters_list",
+    )
+    def get(self, request: Request, book_id: str) -> Response:
+        page = services.chapter_list(book_id=book_id, **_page_query(request))
+        return _paged(request, page, ChapterOut)
+
+    @extend_schema(request=ChapterCreateIn, responses={201: ChapterWithUploadOut})
+    def post(self, request: Request, book_id: str) -> Response:
+        chapter, grant = services.chapter_create(
+            user=request.user,
+            book_id=book_id,
+            base_url=_base_url(request),
+            **_valid(ChapterCreateIn, request.data),
+        )
+        return Response(
+            ChapterWithUploadOut({"chapter": chapter, "upload": grant}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ChapterDetailApi(APIView):
+    @extend_schema(responses=ChapterOut)
+    def get(self, request: Request, book_id: str, chapter_id: str) -> Response:
+        chapter = services.chapter_get(book_id=book_id, chapter_id=chapter_id)
+        return Response(ChapterOut(chapter).data)
+
+    @extend_schema(request=ChapterUpdateIn, responses=ChapterOut)
+    def patch(self, request: Request, book_id: str, chapter_id: str) -> Response:
+        chapter = services.chapter_update(
+            user=request.user,
+            book_id=book_id,
+            chapter_id=chapter_id,
+            **_valid(ChapterUpdateIn, request.data),
+        )
+        return Response(ChapterOut(chapter).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, book_id: str, chapter_id: str) -> Response:
+        services.chapter_delete(user=request.user, book_id=book_id, chapter_id=chapter_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChapterCompleteApi(APIView):
+    @extend_schema(request=None, responses=ChapterOut)
+    def post(self, request: Request, book_id: str, chapter_id: str) -> Response:
+        chapter = services.chapter_complete(
+            user=request.user, book_id=book_id, chapter_id=chapter_id
+        )
+        return Response(ChapterOut(chapter).data)
+
+
+class ChapterUploadApi(APIView):
+    @extend_schema(request=None, responses=ChapterWithUploadOut)
+    def post(self, request: Request, book_id: str, chapter_id: str) -> Response:
+        chapter, grant = services.chapter_upload_renew(
+            user=request.user, book_id=book_id, chapter_id=chapter_id, base_url=_base_url(request)
+        )
+        return Response(ChapterWithUploadOut({"chapter": chapter, "upload": grant}).data)
+
+
+class StreamUrlApi(APIView):
+    @extend_schema(responses=StreamLinkOut)
+    def get(self, request: Request, chapter_id: str) -> Response:
+        link = services.chapter_stream(chapter_id=chapter_id, base_url=_base_url(request))
+        return Response(StreamLinkOut(link).data)

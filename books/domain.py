@@ -1,0 +1,74 @@
+"""The catalogue's domain types. Both repository backends map to and from these."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class ChapterStatus(StrEnum):
+    PENDING_UPLOAD = "pending_upload"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    title: str
+    author: str
+    owner: int
+    description: str = ""
+    language: str = ""
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    chapter_count: int = 0
+    version: int = 1
+
+    def replace(self, **changes: object) -> Book:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Chapter:
+    book_id: str
+    number: int
+    title: str
+    status: ChapterStatus = ChapterStatus.PENDING_UPLOAD
+    failure_reason: str = ""
+    object_key: str = ""
+    original_filename: str = ""
+    content_type: str = ""
+    size_bytes: int = 0
+    duration_seconds: float | None = None
+    faststart: bool | None = None
+    # Each upload attempt gets a new revision, so every object key is used once and the CDN
+    # never serves stale audio.
+    revision: str = ""
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    version: int = 1
+
+    def replace(self, **changes: object) -> Chapter:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Page[T]:
+    """One page of results; ``next_cursor`` is opaque and None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None

@@ -1,0 +1,68 @@
+"""The repository contract: one interface over the domain types, two backends."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from books.domain import Book, Chapter, ChapterStatus, Page
+
+
+class Repository(Protocol):
+    """Persistence for books and chapters. Implementations raise the errors in books.errors.
+
+    Writes are conditional: ``expected_version`` must match the stored version or
+    ``VersionConflict`` is raised, so no update is ever lost.
+    """
+
+    def book_create(self, book: Book) -> Book: ...
+
+    def book_get(self, book_id: str) -> Book: ...
+
+    def book_list(self, *, limit: int, cursor: str | None = None) -> Page[Book]:
+        """Newest first."""
+        ...
+
+    def book_search(self, *, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
+        """Books whose title or author contains ``query`` (case-insensitive), newest first."""
+        ...
+
+    def book_update(self, book: Book, *, expected_version: int) -> Book:
+        """Store title, author, description and language; return the book at its new version."""
+        ...
+
+    def book_delete(self, book_id: str) -> list[Chapter]:
+        """Delete the book and all its chapters; return the chapters that were deleted."""
+        ...
+
+    def chapter_create(self, chapter: Chapter) -> Chapter:
+        """Raises ChapterNumberTaken if the book already has that number, BookNotFound if the
+        book is gone."""
+        ...
+
+    def chapter_get(self, chapter_id: str, *, consistent: bool = False) -> Chapter: ...
+
+    def chapter_list(self, book_id: str, *, limit: int, cursor: str | None = None) -> Page[Chapter]:
+        """In chapter-number order."""
+        ...
+
+    def chapter_last_number(self, book_id: str) -> int:
+        """The highest chapter number in the book, 0 when it has none."""
+        ...
+
+    def chapter_update(self, chapter: Chapter, *, expected_version: int) -> Chapter:
+        """Store every field of ``chapter`` (number included); return it at its new version."""
+        ...
+
+    def chapter_delete(self, chapter: Chapter) -> None:
+        """Delete the chapter if it is still at ``chapter.version``."""
+        ...
+
+    def chapters_by_status(
+        self, status: ChapterStatus, *, limit: int, cursor: str | None = None
+    ) -> Page[Chapter]:
+        """Chapters of every book in one status, most recently updated first."""
+        ...
+
+    def ping(self) -> None:
+        """Raise if the store cannot be reached."""
+        ...

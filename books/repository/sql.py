@@ -1,0 +1,194 @@
+"""The SQL backend: the Django ORM, SQLite in the embedded default."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, Q
+
+from books.domain import Book, Chapter, ChapterStatus, Page
+from books.errors import BookNotFound, ChapterNotFound, ChapterNumberTaken, VersionConflict
+from books.models import BookRecord, ChapterRecord
+
+from .cursor import decode_cursor, encode_cursor
+
+_BOOK_FIELDS = [f.name for f in dataclasses.fields(Book)]
+_CHAPTER_FIELDS = [f.name for f in dataclasses.fields(Chapter) if f.name != "book_id"]
+_EDITABLE_BOOK_FIELDS = ("title", "author", "description", "language")
+
+
+def _book(record: BookRecord) -> Book:
+    return Book(**{name: getattr(record, name) for name in _BOOK_FIELDS})
+
+
+def _chapter(record: ChapterRecord) -> Chapter:
+    values = {name: getattr(record, name) for name in _CHAPTER_FIELDS}
+    values["status"] = ChapterStatus(values["status"])
+    return Chapter(book_id=record.book_id, **values)
+
+
+def _chapter_values(chapter: Chapter) -> dict:
+    values = {name: getattr(chapter, name) for name in _CHAPTER_FIELDS}
+    values["status"] = str(chapter.status)
+    return values
+
+
+def _newest_first_page(queryset, *, kind: str, limit: int, cursor: str | None, time_field: str):
+    if cursor:
+        position = decode_cursor(kind, cursor)
+        try:
+            at = datetime.fromisoformat(position["t"])
+            last_id = str(position["id"])
+        except (KeyError, TypeError, ValueError):
+            from books.errors import InvalidCursor
+
+            raise InvalidCursor() from None
+        queryset = queryset.filter(
+            Q(**{f"{time_field}__lt": at}) | Q(**{time_field: at, "id__lt": last_id})
+        )
+    rows = list(queryset.order_by(f"-{time_field}", "-id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(
+            kind, {"t": getattr(last, time_field).isoformat(), "id": last.id}
+        )
+    return rows, next_cursor
+
+
+class SqlRepository:
+    def book_create(self, book: Book) -> Book:
+        BookRecord.objects.create(**{name: getattr(book, name) for name in _BOOK_FIELDS})
+        return book
+
+    def book_get(self, book_id: str) -> Book:
+        try:
+            return _book(BookRecord.objects.get(pk=book_id))
+        except BookRecord.DoesNotExist:
+            raise BookNotFound() from None
+
+    def book_list(self, *, limit: int, cursor: str | None = None) -> Page[Book]:
+        rows, next_cursor = _newest_first_page(
+            BookRecord.objects.all(),
+            kind="books",
+            limit=limit,
+            cursor=cursor,
+            time_field="created_at",
+        )
+        return Page([_book(r) for r in rows], next_cursor)
+
+    def book_search(self, *, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
+        matching = BookRecord.objects.filter(Q(title__icontains=query) | Q(author__icontains=query))
+        rows, next_cursor = _newest_first_page(
+            matching,
+            kind=f"books?{query.casefold()}",
+            limit=limit,
+            cursor=cursor,
+            time_field="created_at",
+        )
+        return Page([_book(r) for r in rows], next_cursor)
+
+    def book_update(self, book: Book, *, expected_version: int) -> Book:
+        new_version = expected_version + 1
+        changed = BookRecord.objects.filter(pk=book.id, version=expected_version).update(
+            **{name: getattr(book, name) for name in _EDITABLE_BOOK_FIELDS},
+            updated_at=book.updated_at,
+            version=new_version,
+        )
+        if not changed:
+            if not BookRecord.objects.filter(pk=book.id).exists():
+                raise BookNotFound()
+            raise VersionConflict()
+        return self.book_get(book.id)
+
+    def book_delete(self, book_id: str) -> list[Chapter]:
+        with transaction.atomic():
+            chapters = [_chapter(r) for r in ChapterRecord.objects.filter(book_id=book_id)]
+            deleted, _ = BookRecord.objects.filter(pk=book_id).delete()
+        if not deleted:
+            raise BookNotFound()
+        return chapters
+
+    def chapter_create(self, chapter: Chapter) -> Chapter:
+        try:
+            with transaction.atomic():
+                if not BookRecord.objects.filter(pk=chapter.book_id).update(
+                    chapter_count=F("chapter_count") + 1
+                ):
+                    raise BookNotFound()
+                ChapterRecord.objects.create(book_id=chapter.book_id, **_chapter_values(chapter))
+        except IntegrityError:
+            raise ChapterNumberTaken() from None
+        return chapter
+
+    def chapter_get(self, chapter_id: str, *, consistent: bool = False) -> Chapter:
+        try:
+            return _chapter(ChapterRecord.objects.get(pk=chapter_id))
+        except ChapterRecord.DoesNotExist:
+            raise ChapterNotFound() from None
+
+    def chapter_list(self, book_id: str, *, limit: int, cursor: str | None = None) -> Page[Chapter]:
+        queryset = ChapterRecord.objects.filter(book_id=book_id)
+        if cursor:
+            position = decode_cursor(f"chapters:{book_id}", cursor)
+            queryset = queryset.filter(number__gt=int(position.get("n", 0)))
+        rows = list(queryset.order_by("number")[: limit + 1])
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor(f"chapters:{book_id}", {"n": rows[-1].number})
+        return Page([_chapter(r) for r in rows], next_cursor)
+
+    def chapter_last_number(self, book_id: str) -> int:
+        result = ChapterRecord.objects.filter(book_id=book_id).aggregate(m=Max("number"))
+        return result["m"] or 0
+
+    def chapter_update(self, chapter: Chapter, *, expected_version: int) -> Chapter:
+        stored = chapter.replace(version=expected_version + 1)
+        values = _chapter_values(stored)
+        values.pop("id")
+        values.pop("created_at")
+        try:
+            with transaction.atomic():
+                changed = ChapterRecord.objects.filter(
+                    pk=chapter.id, version=expected_version
+                ).update(**values)
+        except IntegrityError:
+            raise ChapterNumberTaken() from None
+        if not changed:
+            if not ChapterRecord.objects.filter(pk=chapter.id).exists():
+                raise ChapterNotFound()
+            raise VersionConflict()
+        return stored
+
+    def chapter_delete(self, chapter: Chapter) -> None:
+        with transaction.atomic():
+            deleted, _ = ChapterRecord.objects.filter(
+                pk=chapter.id, version=chapter.version
+            ).delete()
+            if not deleted:
+                if ChapterRecord.objects.filter(pk=chapter.id).exists():
+                    raise VersionConflict()
+                raise ChapterNotFound()
+            BookRecord.objects.filter(pk=chapter.book_id).update(
+                chapter_count=F("chapter_count") - 1
+            )
+
+    def chapters_by_status(
+        self, status: ChapterStatus, *, limit: int, cursor: str | None = None
+    ) -> Page[Chapter]:
+        rows, next_cursor = _newest_first_page(
+            ChapterRecord.objects.filter(status=str(status)),
+            kind=f"status:{status}",
+            limit=limit,
+            cursor=cursor,
+            time_field="updated_at",
+        )
+        return Page([_chapter(r) for r in rows], next_cursor)
+
+    def ping(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM books_book LIMIT 1")

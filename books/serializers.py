@@ -1,0 +1,93 @@
+"""Request and response shapes of the catalogue API."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from books.domain import ChapterStatus
+
+
+class PageQuery(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    cursor = serializers.CharField(required=False, max_length=4000)
+
+    def validate_limit(self, value: int) -> int:
+        return value or settings.VOJ_PAGE_SIZE
+
+
+class BookOut(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    author = serializers.CharField()
+    description = serializers.CharField()
+    language = serializers.CharField()
+    owner = serializers.IntegerField()
+    chapter_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+
+
+class BookCreateIn(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    author = serializers.CharField(max_length=300)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    language = serializers.RegexField(
+        r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", max_length=35, required=False, allow_blank=True
+    )
+
+
+class BookUpdateIn(BookCreateIn):
+    title = serializers.CharField(max_length=300, required=False)
+    author = serializers.CharField(max_length=300, required=False)
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class ChapterOut(serializers.Serializer):
+    id = serializers.CharField()
+    book_id = serializers.CharField()
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=[s.value for s in ChapterStatus])
+    failure_reason = serializers.CharField()
+    original_filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    duration_seconds = serializers.FloatField(allow_null=True)
+    faststart = serializers.BooleanField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+
+
+class ChapterCreateIn(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    filename = serializers.CharField(max_length=1000)
+    content_type = serializers.CharField(max_length=100)
+    size_bytes = serializers.IntegerField()
+    number = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+
+
+class ChapterUpdateIn(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False)
+    number = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class UploadGrantOut(serializers.Serializer):
+    method = serializers.CharField()
+    url = serializers.CharField()
+    fields = serializers.DictField(child=serializers.CharField())
+    expires_at = serializers.DateTimeField()
+
+
+class ChapterWithUploadOut(serializers.Serializer):
+    chapter = ChapterOut()
+    upload = UploadGrantOut()
+
+
+class StreamLinkOut(serializers.Serializer):
+    url = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    content_type = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    duration_seconds = serializers.FloatField(allow_null=True)

@@ -1,0 +1,330 @@
+"""Catalogue use cases. Views call these; these hold the rules and call the repository and
+the object store."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from books.domain import Book, Chapter, ChapterStatus, Page, utcnow
+from books.errors import (
+    ChapterNotFound,
+    ChapterNotReady,
+    ChapterNumberTaken,
+    PermissionDenied,
+    StorageUnavailable,
+    UploadMissing,
+    UploadNotExpected,
+    VersionConflict,
+)
+from books.permissions import user_can_change_book, user_is_editor
+from books.repository import get_repository
+from streaming.checks import ObjectMissing, object_verify
+from streaming.keys import (
+    ALLOWED_CONTENT_TYPES,
+    ALLOWED_EXTENSIONS,
+    clean_filename,
+    has_allowed_extension,
+    media_key,
+    new_revision,
+    upload_key,
+)
+from streaming.media import MediaRejected
+from streaming.signing import stream_expiry, stream_url_create
+from streaming.storage import get_object_store
+from streaming.uploads import UploadGrant, upload_grant_create
+
+logger = logging.getLogger("voj.books")
+
+_NUMBER_ATTEMPTS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLink:
+    url: str
+    expires_at: datetime
+    content_type: str
+    size_bytes: int
+    duration_seconds: float | None
+
+
+# --- books -----------------------------------------------------------------------------------
+
+
+def book_create(
+    *, user: Any, title: str, author: str, description: str = "", language: str = ""
+) -> Book:
+    if not user_is_editor(user):
+        raise PermissionDenied("Only editors and staff can create books.")
+    book = Book(
+        title=title, author=author, description=description, language=language, owner=user.pk
+    )
+    return get_repository().book_create(book)
+
+
+def book_get(*, book_id: str) -> Book:
+    return get_repository().book_get(book_id)
+
+
+def book_list(*, limit: int, cursor: str | None = None) -> Page[Book]:
+    return get_repository().book_list(limit=limit, cursor=cursor)
+
+
+def _book_for_change(user: Any, book_id: str) -> Book:
+    book = get_repository().book_get(book_id)
+    if not user_can_change_book(user, book):
+        raise PermissionDenied("Only the book's owner or staff can change it.")
+    return book
+
+
+def book_update(*, user: Any, book_id: str, version: int | None = None, **changes: str) -> Book:
+    book = _book_for_change(user, book_id)
+    if version is not None and version != book.version:
+        raise VersionConflict()
+    updated = book.replace(**changes, updated_at=utcnow())
+    return get_repository().book_update(updated, expected_version=book.version)
+
+
+def book_delete(*, user: Any, book_id: str) -> None:
+    _book_for_change(user, book_id)
+    chapters = get_repository().book_delete(book_id)
+    _objects_delete([c.object_key for c in chapters])
+    logger.info("book deleted", extra={"book_id": book_id, "chapters": len(chapters)})
+
+
+# --- chapters --------------------------------------------------------------------------------
+
+
+def _upload_fields_validate(*, filename: str, content_type: str, size_bytes: int) -> str:
+    errors: dict[str, list[str]] = {}
+    try:
+        filename = clean_filename(filename)
+    except ValueError:
+        errors["filename"] = ["Give the file's name, for example chapter-01.m4a."]
+    else:
+        if not has_allowed_extension(filename):
+            errors["filename"] = [f"Only {' and '.join(ALLOWED_EXTENSIONS)} files can be uploaded."]
+    if content_type not in ALLOWED_CONTENT_TYPES:
+        errors["content_type"] = [f"Must be one of {', '.join(ALLOWED_CONTENT_TYPES)}."]
+    limit = settings.VOJ_MAX_UPLOAD_BYTES
+    if not 1 <= size_bytes <= limit:
+        errors["size_bytes"] = [f"Must be between 1 and {limit} bytes."]
+    if errors:
+        raise ValidationError(errors)
+    return filename
+
+
+def chapter_create(
+    *,
+    user: Any,
+    book_id: str,
+    title: str,
+    filename: str,
+    content_type: str,
+    size_bytes: int,
+    base_url: str,
+    number: int | None = None,
+) -> tuple[Chapter, UploadGrant]:
+    repository = get_repository()
+    _book_for_change(user, book_id)
+    filename = _upload_fields_validate(
+        filename=filename, content_type=content_type, size_bytes=size_bytes
+    )
+    revision = new_revision()
+    for attempt in range(_NUMBER_ATTEMPTS):
+        chapter_number = number or repository.chapter_last_number(book_id) + 1
+        chapter = Chapter(
+            book_id=book_id,
+            number=chapter_number,
+            title=title,
+            original_filename=filename,
+            content_type=content_type,
+            size_bytes=size_bytes,
+            revision=revision,
+        )
+        chapter = chapter.replace(object_key=upload_key(book_id, chapter.id, revision))
+        try:
+            chapter = repository.chapter_create(chapter)
+            break
+        except (ChapterNumberTaken, VersionConflict):
+            # An explicit number is the caller's choice; a taken automatic one means another
+            # chapter was just added, so take the next.
+            if number is not None or attempt == _NUMBER_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311
+    grant = upload_grant_create(
+        key=chapter.object_key, content_type=content_type, base_url=base_url
+    )
+    return chapter, grant
+
+
+def chapter_list(*, book_id: str, limit: int, cursor: str | None = None) -> Page[Chapter]:
+    repository = get_repository()
+    repository.book_get(book_id)  # 404 for an unknown book rather than an empty list
+    return repository.chapter_list(book_id, limit=limit, cursor=cursor)
+
+
+def chapter_get(*, book_id: str, chapter_id: str, consistent: bool = False) -> Chapter:
+    chapter = get_repository().chapter_get(chapter_id, consistent=consistent)
+    if chapter.book_id != book_id:
+        raise ChapterNotFound()
+    return chapter
+
+
+def _chapter_for_change(user: Any, book_id: str, chapter_id: str) -> Chapter:
+    _book_for_change(user, book_id)
+    return chapter_get(book_id=book_id, chapter_id=chapter_id, consistent=True)
+
+
+def chapter_update(
+    *,
+    user: Any,
+    book_id: str,
+    chapter_id: str,
+    version: int | None = None,
+    title: str | None = None,
+    number: int | None = None,
+) -> Chapter:
+    chapter = _chapter_for_change(user, book_id, chapter_id)
+    if version is not None and version != chapter.version:
+        raise VersionConflict()
+    changes: dict[str, Any] = {"updated_at": utcnow()}
+    if title is not None:
+        changes["title"] = title
+    if number is not None:
+        changes["number"] = number
+    return get_repository().chapter_update(
+        chapter.replace(**changes), expected_version=chapter.version
+    )
+
+
+def chapter_delete(*, user: Any, book_id: str, chapter_id: str) -> None:
+    chapter = _chapter_for_change(user, book_id, chapter_id)
+    get_repository().chapter_delete(chapter)
+    _objects_delete([chapter.object_key])
+
+
+def chapter_upload_renew(
+    *, user: Any, book_id: str, chapter_id: str, base_url: str
+) -> tuple[Chapter, UploadGrant]:
+    """A fresh grant for a chapter still waiting for its file, or one whose upload failed."""
+    chapter = _chapter_for_change(user, book_id, chapter_id)
+    if chapter.status not in (ChapterStatus.PENDING_UPLOAD, ChapterStatus.FAILED):
+        raise UploadNotExpected("This chapter already has its audio; add a new chapter instead.")
+    revision = new_revision()
+    renewed = chapter.replace(
+        status=ChapterStatus.PENDING_UPLOAD,
+        failure_reason="",
+        revision=revision,
+        object_key=upload_key(book_id, chapter.id, revision),
+        duration_seconds=None,
+        faststart=None,
+        updated_at=utcnow(),
+    )
+    renewed = get_repository().chapter_update(renewed, expected_version=chapter.version)
+    _objects_delete([chapter.object_key])
+    grant = upload_grant_create(
+        key=renewed.object_key, content_type=renewed.content_type, base_url=base_url
+    )
+    return renewed, grant
+
+
+def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
+    """Check the uploaded object and publish it: ready, or failed with the reason.
+
+    Idempotent: a chapter that is already past its upload is returned as it is.
+    """
+    chapter = _chapter_for_change(user, book_id, chapter_id)
+    if chapter.status != ChapterStatus.PENDING_UPLOAD:
+        return chapter
+    store = get_object_store()
+    source = chapter.object_key
+    target = media_key(book_id, chapter.id, chapter.revision)
+    try:
+        try:
+            _, report = object_verify(
+                store,
+                source,
+                expected_size=chapter.size_bytes,
+                expected_content_type=chapter.content_type,
+            )
+        except ObjectMissing:
+            # A retry after the copy succeeded but before the chapter was saved finds the
+            # published object instead.
+            try:
+                _, report = object_verify(
+                    store,
+                    target,
+                    expected_size=chapter.size_bytes,
+                    expected_content_type=chapter.content_type,
+                )
+            except ObjectMissing:
+                raise UploadMissing() from None
+            source = None
+    except MediaRejected as rejected:
+        failed = _chapter_save_outcome(
+            chapter, status=ChapterStatus.FAILED, failure_reason=rejected.reason
+        )
+        _objects_delete([chapter.object_key])
+        logger.info(
+            "chapter upload rejected",
+            extra={"chapter_id": chapter.id, "reason": rejected.reason},
+        )
+        return failed
+    if source is not None:
+        store.copy(source, target)
+    status = ChapterStatus.PROCESSING if settings.ENCODING_ENABLED else ChapterStatus.READY
+    done = _chapter_save_outcome(
+        chapter,
+        status=status,
+        object_key=target,
+        duration_seconds=report.duration_seconds,
+        faststart=report.faststart,
+    )
+    if source is not None:
+        _objects_delete([source])
+    return done
+
+
+def _chapter_save_outcome(chapter: Chapter, **changes: Any) -> Chapter:
+    try:
+        return get_repository().chapter_update(
+            chapter.replace(**changes, updated_at=utcnow()), expected_version=chapter.version
+        )
+    except VersionConflict:
+        # A concurrent complete finished first: its outcome stands.
+        current = get_repository().chapter_get(chapter.id, consistent=True)
+        if current.status != ChapterStatus.PENDING_UPLOAD:
+            return current
+        raise
+
+
+def chapter_stream(*, chapter_id: str, base_url: str) -> StreamLink:
+    chapter = get_repository().chapter_get(chapter_id)
+    if chapter.status != ChapterStatus.READY:
+        raise ChapterNotReady(f"The chapter is {chapter.status}, not ready for streaming.")
+    expires_at = stream_expiry(chapter.duration_seconds)
+    return StreamLink(
+        url=stream_url_create(key=chapter.object_key, expires_at=expires_at, base_url=base_url),
+        expires_at=expires_at,
+        content_type=chapter.content_type,
+        size_bytes=chapter.size_bytes,
+        duration_seconds=chapter.duration_seconds,
+    )
+
+
+def _objects_delete(keys: list[str]) -> None:
+    store = get_object_store()
+    for key in filter(None, keys):
+        try:
+            store.delete(key)
+        except (OSError, StorageUnavailable):
+            # The record is already gone; a stray object is swept by the bucket lifecycle.
+            logger.warning("object delete failed", extra={"key": key}, exc_info=True)

@@ -1,0 +1,79 @@
+"""Object keys are built from ids only; user file names are kept as sanitised metadata."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from pathlib import PurePosixPath
+
+UPLOAD_PREFIX = "uploads/"
+MEDIA_PREFIX = "media/"
+
+ALLOWED_EXTENSIONS = (".m4a", ".mp4")
+ALLOWED_CONTENT_TYPES = ("audio/mp4", "audio/x-m4a", "video/mp4")
+MAX_FILENAME_LENGTH = 200
+
+_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_REVISION = re.compile(r"^[0-9a-z]{6,40}$")
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
+MEDIA_KEY = re.compile(
+    r"^media/books/(?P<book>[0-9a-f-]{36})/chapters/(?P<chapter>[0-9a-f-]{36})-(?P<rev>[0-9a-z]+)\.m4a$"
+)
+
+
+def new_revision() -> str:
+    return secrets.token_hex(8)
+
+
+def _checked_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"not an id: {value!r}")
+    return value
+
+
+def _checked_revision(value: str) -> str:
+    if not _REVISION.match(value):
+        raise ValueError(f"not a revision: {value!r}")
+    return value
+
+
+def upload_key(book_id: str, chapter_id: str, revision: str) -> str:
+    return (
+        f"{UPLOAD_PREFIX}{_checked_id(book_id)}/{_checked_id(chapter_id)}/"
+        f"{_checked_revision(revision)}"
+    )
+
+
+def media_key(book_id: str, chapter_id: str, revision: str) -> str:
+    return (
+        f"{MEDIA_PREFIX}books/{_checked_id(book_id)}/chapters/"
+        f"{_checked_id(chapter_id)}-{_checked_revision(revision)}.m4a"
+    )
+
+
+def book_media_prefix(book_id: str) -> str:
+    return f"{MEDIA_PREFIX}books/{_checked_id(book_id)}/"
+
+
+def clean_filename(name: str) -> str:
+    """NFC-normalise, drop any directory part and unsafe characters, bound the length.
+
+    Raises ValueError when nothing usable is left.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    # Both separators: a Windows client may send C:\\Users\\me\\ch1.m4a.
+    name = PurePosixPath(name.replace("\\", "/")).name
+    name = _UNSAFE_CHARS.sub("", name)
+    name = " ".join(name.split()).lstrip(".")
+    if len(name) > MAX_FILENAME_LENGTH:
+        stem, dot, ext = name.rpartition(".")
+        keep = MAX_FILENAME_LENGTH - len(dot + ext)
+        name = (stem[:keep] + dot + ext) if dot and keep > 0 else name[:MAX_FILENAME_LENGTH]
+    if not name or not name.strip("."):
+        raise ValueError("file name is empty")
+    return name
+
+
+def has_allowed_extension(filename: str) -> bool:
+    return filename.lower().endswith(ALLOWED_EXTENSIONS)

@@ -1,0 +1,144 @@
+"""The object store: local files in the embedded default, S3 in production.
+
+The rest of the code needs only a handful of operations on keys, and in S3 every one of them
+must be cheap (HEAD, ranged GET, server-side copy), so that is the whole interface.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from django.conf import settings
+from django.core.files.move import file_move_safe
+from django.core.files.storage import FileSystemStorage
+
+CHUNK_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+    content_type: str
+    metadata: dict[str, str]
+
+
+class ObjectStore(Protocol):
+    def head(self, key: str) -> ObjectInfo | None: ...
+
+    def open(self, key: str) -> BinaryIO:
+        """A seekable reader; remote stores read ranges on demand, never the whole object."""
+        ...
+
+    def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]: ...
+
+    def put_file(
+        self, key: str, path: str, *, content_type: str, metadata: dict[str, str]
+    ) -> None: ...
+
+    def copy(self, source: str, destination: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def ping(self) -> None: ...
+
+
+class LocalObjectStore:
+    """Objects as files under one root, with their metadata in a JSON file beside each."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        # FileSystemStorage.path() refuses keys that escape the root.
+        self._fs = FileSystemStorage(location=str(self.root))
+
+    def path(self, key: str) -> Path:
+        return Path(self._fs.path(key))
+
+    def _meta_path(self, key: str) -> Path:
+        path = self.path(key)
+        return path.with_name(path.name + ".meta.json")
+
+    def head(self, key: str) -> ObjectInfo | None:
+        path = self.path(key)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        try:
+            meta = json.loads(self._meta_path(key).read_text())
+        except (FileNotFoundError, ValueError):
+            meta = {}
+        return ObjectInfo(
+            key=key,
+            size=stat.st_size,
+            etag=f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"',
+            last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+            content_type=meta.get("content_type", "application/octet-stream"),
+            metadata=meta.get("metadata", {}),
+        )
+
+    def open(self, key: str) -> BinaryIO:
+        return self.path(key).open("rb")
+
+    def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        with self.path(key).open("rb") as handle:
+            handle.seek(start)
+            remaining = length
+            while remaining > 0:
+                chunk = handle.read(min(CHUNK_SIZE, remaining))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+                yield chunk
+
+    def put_file(self, key: str, path: str, *, content_type: str, metadata: dict[str, str]) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._write_meta(key, content_type, metadata)
+        file_move_safe(path, str(target), allow_overwrite=True)
+
+    def copy(self, source: str, destination: str) -> None:
+        target = self.path(destination)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        head = self.head(source)
+        if head is None:
+            raise FileNotFoundError(source)
+        tmp = target.with_name(target.name + ".partial")
+        shutil.copyfile(self.path(source), tmp)
+        os.replace(tmp, target)
+        self._write_meta(destination, head.content_type, head.metadata)
+
+    def delete(self, key: str) -> None:
+        for path in (self.path(key), self._meta_path(key)):
+            path.unlink(missing_ok=True)
+
+    def ping(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise PermissionError(f"object store root is not writable: {self.root}")
+
+    def _write_meta(self, key: str, content_type: str, metadata: dict[str, str]) -> None:
+        meta_path = self._meta_path(key)
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        meta_path.write_text(
+            json.dumps({"content_type": content_type, "metadata": metadata}, ensure_ascii=False)
+        )
+
+
+@cache
+def get_object_store() -> ObjectStore:
+    if settings.VOJ_STORAGE == "s3":
+        from .s3 import S3ObjectStore
+
+        return S3ObjectStore.from_settings()
+    return LocalObjectStore(settings.VOJ_MEDIA_ROOT)

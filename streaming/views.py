@@ -1,0 +1,86 @@
+"""Local endpoints of the embedded default: the upload target and Range serving.
+
+Production never routes here: uploads go to S3 and playback to CloudFront.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.http import http_date, parse_http_date_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from voj.errors import json_error
+
+from .keys import MEDIA_KEY
+from .local_uploads import UploadRejected, local_upload_receive
+from .ranges import RangeNotSatisfiable, parse_range
+from .signing import local_stream_signature_valid
+from .storage import get_object_store
+
+
+@csrf_exempt  # authorised by the signed policy, like S3's POST; no cookie is involved
+@require_http_methods(["POST"])
+def upload_receive(request: HttpRequest) -> HttpResponse:
+    try:
+        local_upload_receive(request)
+    except UploadRejected as rejected:
+        return json_error(rejected.status, rejected.detail, rejected.code)
+    return HttpResponse(status=204)
+
+
+def _if_range_allows(request: HttpRequest, etag: str, last_modified: float) -> bool:
+    condition = request.headers.get("If-Range")
+    if not condition:
+        return True
+    if condition.startswith(('"', "W/")):
+        return condition == etag  # strong comparison only
+    when = parse_http_date_safe(condition)
+    return when is not None and int(last_modified) <= when
+
+
+@require_http_methods(["GET", "HEAD"])
+def stream(request: HttpRequest, key: str) -> HttpResponse:
+    if not MEDIA_KEY.match(key) or not local_stream_signature_valid(
+        key, request.GET.get("expires"), request.GET.get("signature")
+    ):
+        return json_error(403, "The stream URL is invalid or has expired.", "invalid_signature")
+    store = get_object_store()
+    info = store.head(key)
+    if info is None:
+        return json_error(404, "Not found.", "not_found")
+
+    size = info.size
+    common = {
+        "Accept-Ranges": "bytes",
+        "ETag": info.etag,
+        "Last-Modified": http_date(info.last_modified.timestamp()),
+        "Cache-Control": "private, max-age=3600",
+    }
+    if request.headers.get("If-None-Match") == info.etag:
+        response = HttpResponse(status=304)
+        for name, value in common.items():
+            response[name] = value
+        return response
+    try:
+        byte_range = (
+            parse_range(request.headers.get("Range"), size)
+            if _if_range_allows(request, info.etag, info.last_modified.timestamp())
+            else None
+        )
+    except RangeNotSatisfiable as error:
+        response = json_error(416, str(error), error.code)
+        response["Content-Range"] = f"bytes */{size}"
+        response["Accept-Ranges"] = "bytes"
+        return response
+
+    start, length = (0, size) if byte_range is None else (byte_range.start, byte_range.length)
+    body = iter(()) if request.method == "HEAD" else store.iter_range(key, start, length)
+    response = StreamingHttpResponse(body, status=200 if byte_range is None else 206)
+    response["Content-Type"] = info.content_type
+    response["Content-Length"] = str(length)
+    for name, value in common.items():
+        response[name] = value
+    if byte_range is not None:
+        response["Content-Range"] = byte_range.content_range(size)
+    return response

@@ -1,0 +1,330 @@
+"""One contract, every case on both backends: SQL (Django ORM) and DynamoDB (moto)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from books.domain import Book, Chapter, ChapterStatus
+from books.errors import (
+    BookNotFound,
+    ChapterNotFound,
+    ChapterNumberTaken,
+    InvalidCursor,
+    VersionConflict,
+)
+
+
+# Threads use their own connections, so SQL data must really be committed.
+@pytest.fixture(
+    params=[
+        pytest.param("sql", marks=pytest.mark.django_db(transaction=True)),
+        pytest.param("dynamodb", marks=pytest.mark.django_db),
+    ]
+)
+def repo(request):
+    if request.param == "sql":
+        from books.repository.sql import SqlRepository
+
+        return SqlRepository()
+    request.getfixturevalue("dynamodb_tables")
+    from books.repository import get_repository
+
+    return get_repository()
+
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def make_book(repo, n: int = 0, **fields) -> Book:
+    at = T0 + timedelta(minutes=n)
+    values = {
+        "title": f"Book {n}",
+        "author": "Author",
+        "owner": 1,
+        "created_at": at,
+        "updated_at": at,
+        **fields,
+    }
+    return repo.book_create(Book(**values))
+
+
+def make_chapter(repo, book: Book, number: int, **fields) -> Chapter:
+    return repo.chapter_create(
+        Chapter(book_id=book.id, number=number, title=f"Ch {number}", **fields)
+    )
+
+
+def run_threads(count: int, target) -> list:
+    results: list = [None] * count
+    barrier = threading.Barrier(count)
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = target(i)
+        except Exception as error:
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+# --- books -----------------------------------------------------------------------------------
+
+
+def test_book_round_trip(repo):
+    book = make_book(repo, title="토지", author="박경리", description="대하소설", language="ko")
+    assert repo.book_get(book.id) == book
+
+
+def test_unknown_book(repo):
+    with pytest.raises(BookNotFound):
+        repo.book_get("00000000-0000-0000-0000-000000000000")
+
+
+def test_book_update_bumps_version_and_rejects_stale(repo):
+    book = make_book(repo)
+    updated = repo.book_update(book.replace(title="New"), expected_version=1)
+    assert (updated.title, updated.version) == ("New", 2)
+    assert repo.book_get(book.id).title == "New"
+    with pytest.raises(VersionConflict):
+        repo.book_update(book.replace(title="Stale"), expected_version=1)
+    assert repo.book_get(book.id).title == "New"
+    with pytest.raises(BookNotFound):
+        repo.book_update(book.replace(id="missing"), expected_version=1)
+
+
+def test_book_update_keeps_chapter_count(repo):
+    book = make_book(repo)
+    make_chapter(repo, book, 1)
+    updated = repo.book_update(book.replace(title="Renamed"), expected_version=1)
+    assert updated.chapter_count == 1
+
+
+def test_concurrent_updates_lose_nothing(repo):
+    book = make_book(repo, description="")
+
+    def append(i: int) -> int:
+        for _ in range(200):
+            current = repo.book_get(book.id)
+            try:
+                repo.book_update(
+                    current.replace(description=current.description + f"[{i}]"),
+                    expected_version=current.version,
+                )
+                return i
+            except VersionConflict:
+                continue
+        raise AssertionError("never got through")
+
+    results = run_threads(6, append)
+    assert sorted(results) == list(range(6))
+    final = repo.book_get(book.id)
+    assert final.version == 7
+    assert sorted(final.description.strip("[]").split("][")) == [str(i) for i in range(6)]
+
+
+def test_book_list_pages_newest_first(repo):
+    books = [make_book(repo, n) for n in range(5)]
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = repo.book_list(limit=2, cursor=cursor)
+        seen += [b.id for b in page.items]
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [b.id for b in reversed(books)]
+    assert pages == 3
+
+
+def test_book_list_exact_page_has_no_next(repo):
+    for n in range(2):
+        make_book(repo, n)
+    assert repo.book_list(limit=2).next_cursor is None
+
+
+def test_tampered_or_foreign_cursor_is_rejected(repo):
+    for n in range(3):
+        make_book(repo, n)
+    cursor = repo.book_list(limit=1).next_cursor
+    with pytest.raises(InvalidCursor):
+        repo.book_list(limit=1, cursor=cursor[:-2] + "xx")
+    with pytest.raises(InvalidCursor):
+        repo.book_list(limit=1, cursor="not-a-cursor")
+    book = repo.book_list(limit=1).items[0]
+    with pytest.raises(InvalidCursor):
+        repo.chapter_list(book.id, limit=1, cursor=cursor)
+
+
+def test_book_search(repo):
+    make_book(repo, 1, title="The Hobbit", author="Tolkien")
+    make_book(repo, 2, title="Dune", author="Herbert")
+    make_book(repo, 3, title="Silmarillion", author="J.R.R. TOLKIEN")
+    found = repo.book_search(query="tolkien", limit=10)
+    assert [b.title for b in found.items] == ["Silmarillion", "The Hobbit"]
+    first = repo.book_search(query="tolkien", limit=1)
+    assert [b.title for b in first.items] == ["Silmarillion"]
+    rest = repo.book_search(query="tolkien", limit=1, cursor=first.next_cursor)
+    assert [b.title for b in rest.items] == ["The Hobbit"]
+
+
+def test_book_delete_removes_chapters(repo):
+    book = make_book(repo)
+    other = make_book(repo, 1)
+    chapters = [make_chapter(repo, book, n) for n in (1, 2, 3)]
+    kept = make_chapter(repo, other, 1)
+    deleted = repo.book_delete(book.id)
+    assert sorted(c.id for c in deleted) == sorted(c.id for c in chapters)
+    with pytest.raises(BookNotFound):
+        repo.book_get(book.id)
+    for chapter in chapters:
+        with pytest.raises(ChapterNotFound):
+            repo.chapter_get(chapter.id)
+    assert repo.chapter_get(kept.id) == kept
+    with pytest.raises(BookNotFound):
+        repo.book_delete(book.id)
+
+
+def test_book_delete_many_chapters(repo):
+    book = make_book(repo)
+    for n in range(1, 31):  # more than one DynamoDB batch
+        make_chapter(repo, book, n)
+    assert len(repo.book_delete(book.id)) == 30
+    assert repo.chapter_list(book.id, limit=100).items == []
+
+
+# --- chapters --------------------------------------------------------------------------------
+
+
+def test_chapter_round_trip(repo):
+    book = make_book(repo)
+    chapter = make_chapter(
+        repo,
+        book,
+        1,
+        status=ChapterStatus.READY,
+        duration_seconds=2.046,
+        faststart=True,
+        size_bytes=9342,
+        content_type="audio/mp4",
+        original_filename="첫 장.m4a",
+        object_key="media/x",
+        revision="abc123",
+    )
+    assert repo.chapter_get(chapter.id) == chapter
+    assert repo.chapter_get(chapter.id, consistent=True) == chapter
+
+
+def test_chapters_in_number_order(repo):
+    book = make_book(repo)
+    for n in (2, 10, 1, 9, 11, 3):
+        make_chapter(repo, book, n)
+    numbers = [c.number for c in repo.chapter_list(book.id, limit=50).items]
+    assert numbers == [1, 2, 3, 9, 10, 11]
+    assert repo.chapter_last_number(book.id) == 11
+    assert repo.book_get(book.id).chapter_count == 6
+
+
+def test_chapter_list_pages(repo):
+    book = make_book(repo)
+    for n in range(1, 6):
+        make_chapter(repo, book, n)
+    first = repo.chapter_list(book.id, limit=2)
+    second = repo.chapter_list(book.id, limit=2, cursor=first.next_cursor)
+    third = repo.chapter_list(book.id, limit=2, cursor=second.next_cursor)
+    assert [c.number for c in first.items + second.items + third.items] == [1, 2, 3, 4, 5]
+    assert third.next_cursor is None
+
+
+def test_last_number_of_empty_book(repo):
+    assert repo.chapter_last_number(make_book(repo).id) == 0
+
+
+def test_chapter_number_is_unique(repo):
+    book = make_book(repo)
+    make_chapter(repo, book, 1)
+    with pytest.raises(ChapterNumberTaken):
+        make_chapter(repo, book, 1)
+    assert repo.book_get(book.id).chapter_count == 1
+
+
+def test_concurrent_creates_of_one_number_have_one_winner(repo):
+    book = make_book(repo)
+    results = run_threads(8, lambda i: make_chapter(repo, book, 7))
+    winners = [r for r in results if isinstance(r, Chapter)]
+    losers = [r for r in results if not isinstance(r, Chapter)]
+    assert len(winners) == 1
+    assert all(isinstance(r, (ChapterNumberTaken, VersionConflict)) for r in losers), losers
+    assert [c.id for c in repo.chapter_list(book.id, limit=10).items] == [winners[0].id]
+    assert repo.book_get(book.id).chapter_count == 1
+
+
+def test_chapter_needs_its_book(repo):
+    with pytest.raises(BookNotFound):
+        repo.chapter_create(Chapter(book_id="missing", number=1, title="x"))
+
+
+def test_chapter_update_and_stale_update(repo):
+    book = make_book(repo)
+    chapter = make_chapter(repo, book, 1)
+    ready = repo.chapter_update(
+        chapter.replace(status=ChapterStatus.READY, duration_seconds=1.5), expected_version=1
+    )
+    assert ready.version == 2
+    assert repo.chapter_get(chapter.id, consistent=True) == ready
+    with pytest.raises(VersionConflict):
+        repo.chapter_update(chapter.replace(title="stale"), expected_version=1)
+
+
+def test_chapter_renumber(repo):
+    book = make_book(repo)
+    chapter = make_chapter(repo, book, 1)
+    make_chapter(repo, book, 2)
+    moved = repo.chapter_update(chapter.replace(number=5), expected_version=1)
+    assert repo.chapter_get(chapter.id, consistent=True) == moved
+    assert [c.number for c in repo.chapter_list(book.id, limit=10).items] == [2, 5]
+    with pytest.raises(ChapterNumberTaken):
+        repo.chapter_update(moved.replace(number=2), expected_version=moved.version)
+    assert repo.chapter_get(chapter.id, consistent=True).number == 5
+
+
+def test_chapter_delete(repo):
+    book = make_book(repo)
+    chapter = make_chapter(repo, book, 1)
+    with pytest.raises(VersionConflict):
+        repo.chapter_delete(chapter.replace(version=9))
+    repo.chapter_delete(chapter)
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_get(chapter.id)
+    assert repo.book_get(book.id).chapter_count == 0
+
+
+def test_unknown_chapter(repo):
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_get("00000000-0000-0000-0000-000000000000")
+
+
+def test_chapters_by_status(repo):
+    book = make_book(repo)
+    for n in range(1, 6):
+        status = ChapterStatus.FAILED if n % 2 else ChapterStatus.READY
+        make_chapter(repo, book, n, status=status, updated_at=T0 + timedelta(minutes=n))
+    failed = repo.chapters_by_status(ChapterStatus.FAILED, limit=2)
+    rest = repo.chapters_by_status(ChapterStatus.FAILED, limit=2, cursor=failed.next_cursor)
+    assert [c.number for c in failed.items + rest.items] == [5, 3, 1]
+    assert rest.next_cursor is None
+
+
+def test_ping(repo):
+    repo.ping()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VojConfig(AppConfig):
+    name = "voj"
+    verbose_name = "voj"

@@ -1,0 +1,170 @@
+"""Settings shared by every environment. Environment-specific modules override these."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from .env import env_bool, env_choice, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+# Where the embedded default keeps its SQLite file and uploaded audio.
+DATA_DIR = Path(env_str("VOJ_DATA_DIR") or BASE_DIR / "var")
+
+DEBUG = False
+ALLOWED_HOSTS = env_list("VOJ_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "voj",
+    "books",
+    "streaming",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "voj.urls"
+WSGI_APPLICATION = "voj.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite in IMMEDIATE mode with a busy timeout: concurrent writers queue instead of failing
+# with "database is locked".
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "db.sqlite3",
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Admin sessions live in signed cookies, so ordinary traffic never writes the operator database.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_HTTPONLY = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# --- voj -------------------------------------------------------------------------------------
+
+VOJ_DATA_BACKEND = env_choice("VOJ_DATA_BACKEND", ("sql", "dynamodb"), "sql")
+VOJ_STORAGE = env_choice("VOJ_STORAGE", ("local", "s3"), "local")
+VOJ_AWS_REGION = env_str("VOJ_AWS_REGION", "ap-northeast-2")
+VOJ_AWS_ENDPOINT_URL = env_str("VOJ_AWS_ENDPOINT_URL") or None
+VOJ_BOOKS_TABLE = env_str("VOJ_BOOKS_TABLE", "voj-books-local")
+VOJ_CHAPTERS_TABLE = env_str("VOJ_CHAPTERS_TABLE", "voj-audio-chapters-local")
+VOJ_MEDIA_BUCKET = env_str("VOJ_MEDIA_BUCKET", "voj-audiobooks-local")
+VOJ_MEDIA_ROOT = Path(env_str("VOJ_MEDIA_ROOT") or DATA_DIR / "objects")
+VOJ_CDN_DOMAIN = env_str("VOJ_CDN_DOMAIN")
+VOJ_CDN_KEY_ID = env_str("VOJ_CDN_KEY_ID")
+VOJ_CDN_DISTRIBUTION_ID = env_str("VOJ_CDN_DISTRIBUTION_ID")
+
+# MVP v2 has no transcoding step: a verified upload is ready at once.
+ENCODING_ENABLED = env_bool("ENCODING_ENABLED", False)
+
+VOJ_MAX_UPLOAD_BYTES = env_int("VOJ_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
+VOJ_UPLOAD_GRANT_SECONDS = env_int("VOJ_UPLOAD_GRANT_SECONDS", 15 * 60)
+# A stream URL must outlive the chapter it plays (seeking late in a long chapter sends new
+# Range requests), so its lifetime is the duration plus a margin, within a floor and a cap.
+VOJ_STREAM_URL_MARGIN_SECONDS = env_int("VOJ_STREAM_URL_MARGIN_SECONDS", 30 * 60)
+VOJ_STREAM_URL_MIN_SECONDS = env_int("VOJ_STREAM_URL_MIN_SECONDS", 15 * 60)
+VOJ_STREAM_URL_MAX_SECONDS = env_int("VOJ_STREAM_URL_MAX_SECONDS", 12 * 60 * 60)
+VOJ_PAGE_SIZE = env_int("VOJ_PAGE_SIZE", 20)
+
+# Uploaded files are spooled here before they reach the object store; keeping it next to the
+# objects makes the final move a rename.
+FILE_UPLOAD_TEMP_DIR = None
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every uploaded file streams to disk, never held in memory
+
+# --- REST framework --------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "voj.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("VOJ_ACCESS_TOKEN_MINUTES", 15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("VOJ_REFRESH_TOKEN_DAYS", 7)),
+    "ALGORITHM": "HS256",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "UPDATE_LAST_LOGIN": False,  # a login must not write the operator database
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "voj API",
+    "DESCRIPTION": "Audiobook catalogue, chapter uploads and signed streaming.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+CORS_ALLOWED_ORIGINS = env_list("VOJ_CORS_ORIGINS")
+CORS_URLS_REGEX = r"^/(api|stream)/.*$"
+CSRF_TRUSTED_ORIGINS = env_list("VOJ_CSRF_TRUSTED_ORIGINS")
+
+# Schema and Swagger UI are served only where this is on (local and test).
+VOJ_API_DOCS = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from streaming import views as streaming_views
+from voj import auth, errors, health
+
+api_v1 = [
+    path("auth/login", auth.LoginApi.as_view(), name="auth-login"),
+    path("auth/refresh", auth.RefreshApi.as_view(), name="auth-refresh"),
+    path("auth/me", auth.MeApi.as_view(), name="auth-me"),
+    path("health", health.HealthApi.as_view(), name="health"),
+    path("health/detailed", health.DetailedHealthApi.as_view(), name="health-detailed"),
+    path("uploads", streaming_views.upload_receive, name="upload-receive"),
+    path("", include("books.urls")),
+]
+
+if settings.VOJ_API_DOCS:
+    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+    api_v1 += [
+        path("schema", SpectacularAPIView.as_view(), name="schema"),
+        path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    ]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("stream/<path:key>", streaming_views.stream, name="stream"),
+    re_path(r"^(api|stream)/", errors.api_not_found),
+]
+
+handler404 = "voj.errors.handler404"
+handler500 = "voj.errors.handler500"
