@@ -23,6 +23,7 @@ from books.serializers import (
     ChapterWithUploadOut,
     PageQuery,
     StreamLinkOut,
+    UploadIn,
 )
 
 
@@ -145,10 +146,14 @@ class ChapterCompleteApi(APIView):
 
 
 class ChapterUploadApi(APIView):
-    @extend_schema(request=None, responses=ChapterWithUploadOut)
+    @extend_schema(request=UploadIn, responses=ChapterWithUploadOut)
     def post(self, request: Request, book_id: str, chapter_id: str) -> Response:
         chapter, grant = services.chapter_upload_renew(
-            user=request.user, book_id=book_id, chapter_id=chapter_id, base_url=_base_url(request)
+            user=request.user,
+            book_id=book_id,
+            chapter_id=chapter_id,
+            base_url=_base_url(request),
+            **_valid(UploadIn, request.data),
         )
         return Response(ChapterWithUploadOut({"chapter": chapter, "upload": grant}).data)
 

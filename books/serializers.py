@@ -59,11 +59,14 @@ class ChapterOut(serializers.Serializer):
     version = serializers.IntegerField()
 
 
-class ChapterCreateIn(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
+class UploadIn(serializers.Serializer):
     filename = serializers.CharField(max_length=1000)
     content_type = serializers.CharField(max_length=100)
     size_bytes = serializers.IntegerField()
+
+
+class ChapterCreateIn(UploadIn):
+    title = serializers.CharField(max_length=300)
     number = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
 
 

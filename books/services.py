@@ -212,14 +212,28 @@ def chapter_delete(*, user: Any, book_id: str, chapter_id: str) -> None:
 
 
 def chapter_upload_renew(
-    *, user: Any, book_id: str, chapter_id: str, base_url: str
+    *,
+    user: Any,
+    book_id: str,
+    chapter_id: str,
+    filename: str,
+    content_type: str,
+    size_bytes: int,
+    base_url: str,
 ) -> tuple[Chapter, UploadGrant]:
-    """A fresh grant for a chapter still waiting for its file, or one whose upload failed."""
+    """A fresh grant, for a new file, for a chapter still waiting for its audio or one whose
+    upload failed (an expired grant, a rejected file)."""
     chapter = _chapter_for_change(user, book_id, chapter_id)
     if chapter.status not in (ChapterStatus.PENDING_UPLOAD, ChapterStatus.FAILED):
         raise UploadNotExpected("This chapter already has its audio; add a new chapter instead.")
+    filename = _upload_fields_validate(
+        filename=filename, content_type=content_type, size_bytes=size_bytes
+    )
     revision = new_revision()
     renewed = chapter.replace(
+        original_filename=filename,
+        content_type=content_type,
+        size_bytes=size_bytes,
         status=ChapterStatus.PENDING_UPLOAD,
         failure_reason="",
         revision=revision,

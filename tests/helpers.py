@@ -1,0 +1,39 @@
+"""Steps of the editor's flow, shared by the API tests."""
+
+from __future__ import annotations
+
+from tests.conftest import Api, fixture_bytes
+
+
+def book_create(api: Api, title: str = "Book") -> dict:
+    response = api.post("/api/v1/books", {"title": title, "author": "Author"})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def chapter_create(api: Api, book: dict, *, size: int, **fields) -> dict:
+    payload = {
+        "title": "Chapter",
+        "filename": "chapter.m4a",
+        "content_type": "audio/mp4",
+        "size_bytes": size,
+        **fields,
+    }
+    response = api.post(f"/api/v1/books/{book['id']}/chapters", payload)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def chapter_url(chapter: dict) -> str:
+    return f"/api/v1/books/{chapter['book_id']}/chapters/{chapter['id']}"
+
+
+def published_chapter(api: Api, fixture: str = "tone-faststart.m4a", **fields) -> dict:
+    """A ready chapter: create, upload the fixture through the grant, complete."""
+    content = fixture_bytes(fixture)
+    book = book_create(api)
+    created = chapter_create(api, book, size=len(content), **fields)
+    assert api.upload(created["upload"], content).status_code == 204
+    completed = api.post(chapter_url(created["chapter"]) + "/complete")
+    assert completed.status_code == 200, completed.content
+    return completed.json()

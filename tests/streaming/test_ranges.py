@@ -1,0 +1,65 @@
+import pytest
+
+from streaming.ranges import ByteRange, MalformedRange, RangeNotSatisfiable, parse_range
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        (None, 100, None),
+        ("", 100, None),
+        ("bytes=0-0", 100, ByteRange(0, 0)),
+        ("bytes=0-99", 100, ByteRange(0, 99)),
+        ("bytes=0-1000", 100, ByteRange(0, 99)),
+        ("bytes=50-", 100, ByteRange(50, 99)),
+        ("bytes=-10", 100, ByteRange(90, 99)),
+        ("bytes=-100", 100, ByteRange(0, 99)),
+        ("bytes=-1000", 100, ByteRange(0, 99)),
+        ("BYTES=1-2", 100, ByteRange(1, 2)),
+        (" bytes=1-2 ", 100, ByteRange(1, 2)),
+        ("items=0-1", 100, None),
+        ("bytes=0-1, 5-6", 100, None),
+    ],
+)
+def test_parse(header, size, expected):
+    assert parse_range(header, size) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "size"),
+    [
+        ("bytes=100-", 100),
+        ("bytes=100-200", 100),
+        ("bytes=-0", 100),
+        ("bytes=0-", 0),
+        ("bytes=-5", 0),
+    ],
+)
+def test_unsatisfiable(header, size):
+    with pytest.raises(RangeNotSatisfiable) as info:
+        parse_range(header, size)
+    assert not isinstance(info.value, MalformedRange)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes",
+        "bytes=",
+        "bytes=-",
+        "bytes=a-b",
+        "bytes=5-3",
+        "bytes=1-2-3",
+        "bytes=--1",
+        "bytes=0x1-2",
+        "bytes=1-2,x",
+    ],
+)
+def test_malformed(header):
+    with pytest.raises(MalformedRange):
+        parse_range(header, 100)
+
+
+def test_content_range():
+    assert ByteRange(0, 127).content_range(1000) == "bytes 0-127/1000"
+    assert ByteRange(5, 9).length == 5
