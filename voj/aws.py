@@ -5,33 +5,41 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from django.conf import settings
 
-
-def client_config() -> Any:
+def client_config(*, region: str, path_style: bool = False) -> Any:
     from botocore.config import Config
 
     return Config(
-        region_name=settings.VOJ_AWS_REGION,
-        # Adaptive retries back off on throttling before the repository reports 503.
-        retries={"mode": "adaptive", "max_attempts": 5},
+        region_name=region,
+        # Adaptive retries back off on throttling before a caller reports 503.
+        retries={"mode": "adaptive", "total_max_attempts": 5},
         connect_timeout=3,
         read_timeout=10,
-        s3={"addressing_style": "virtual"},
+        # Virtual-hosted, regional S3 URLs: the global endpoint answers a new bucket outside
+        # us-east-1 with a 307 that a browser's CORS form POST cannot follow. A local
+        # endpoint (the moto server of the prod-like mode) has no per-bucket host names.
+        s3={"addressing_style": "path" if path_style else "virtual"},
         signature_version="s3v4",
+    )
+
+
+def build_client(service: str, *, region: str, endpoint_url: str | None = None) -> Any:
+    import boto3
+
+    return boto3.session.Session().client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=client_config(region=region, path_style=bool(endpoint_url)),
     )
 
 
 @cache
 def aws_client(service: str) -> Any:
-    import boto3
+    from django.conf import settings
 
-    session = boto3.session.Session()
-    return session.client(
-        service,
-        region_name=settings.VOJ_AWS_REGION,
-        endpoint_url=settings.VOJ_AWS_ENDPOINT_URL,
-        config=client_config(),
+    return build_client(
+        service, region=settings.VOJ_AWS_REGION, endpoint_url=settings.VOJ_AWS_ENDPOINT_URL
     )
 
 

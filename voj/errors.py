@@ -22,7 +22,22 @@ def _first_message(data: Any) -> str:
     return str(data)
 
 
+def _is_aws_transport_error(exc: Exception) -> bool:
+    # botocore is imported only if something already used it.
+    import sys
+
+    exceptions_module = sys.modules.get("botocore.exceptions")
+    return bool(exceptions_module and isinstance(exc, exceptions_module.BotoCoreError))
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if _is_aws_transport_error(exc):
+        # A dependency could not be reached even after retries: the caller may try again.
+        exc = exceptions.APIException(
+            detail="A backing service is unavailable; try again shortly.",
+            code="service_unavailable",
+        )
+        exc.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     if isinstance(exc, DomainError):
         exc = exceptions.APIException(detail=exc.message, code=exc.code)
         exc.status_code = DOMAIN_STATUS.get(exc.detail.code, status.HTTP_400_BAD_REQUEST)

@@ -101,6 +101,9 @@ VOJ_CDN_DOMAIN = env_str("VOJ_CDN_DOMAIN")
 VOJ_CDN_KEY_ID = env_str("VOJ_CDN_KEY_ID")
 VOJ_CDN_DISTRIBUTION_ID = env_str("VOJ_CDN_DISTRIBUTION_ID")
 
+VOJ_CDN_PRIVATE_KEY = ""  # production: from VOJ_SECRETS, never from the environment
+VOJ_SECRETS = env_str("VOJ_SECRETS")
+
 # MVP v2 has no transcoding step: a verified upload is ready at once.
 ENCODING_ENABLED = env_bool("ENCODING_ENABLED", False)
 

@@ -1,0 +1,223 @@
+"""S3 mode: the private media bucket through django-storages and boto3.
+
+Uploads arrive through presigned POSTs straight from the client (audio never passes through
+Lambda). Completion reads object metadata and byte ranges only: ``storage.open()`` would
+download the whole object. Playback is a CloudFront signed URL when the CDN is configured
+(django-storages signs it), an S3 presigned GET otherwise.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+
+from books.errors import StorageUnavailable
+from voj.aws import aws_client, client_config
+
+from .storage import CHUNK_SIZE, ObjectInfo
+
+READ_AHEAD = 64 * 1024
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+def _guarded[T](call: Callable[[], T]) -> T:
+    """Transport failures and S3's own 5xx become StorageUnavailable (a 503, never a 500)."""
+    try:
+        return call()
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500 or error.response.get("Error", {}).get("Code") == "SlowDown":
+            raise StorageUnavailable() from error
+        raise
+    except BotoCoreError as error:
+        raise StorageUnavailable() from error
+
+
+class S3RangeReader(io.RawIOBase):
+    """A seekable reader over one object that fetches what is read with ranged GETs."""
+
+    def __init__(self, client: Any, bucket: str, key: str, size: int) -> None:
+        super().__init__()
+        self._client, self._bucket, self._key, self._size = client, bucket, key, size
+        self._pos = 0
+        self._block_start = 0
+        self._block = b""
+        self.requests = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self._size - self._pos
+        size = min(size, self._size - self._pos)
+        if size <= 0:
+            return b""
+        block_end = self._block_start + len(self._block)
+        if not (self._block_start <= self._pos and self._pos + size <= block_end):
+            self._fetch(self._pos, max(size, READ_AHEAD))
+        offset = self._pos - self._block_start
+        data = self._block[offset : offset + size]
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _fetch(self, start: int, length: int) -> None:
+        end = min(start + length, self._size) - 1
+        response = _guarded(
+            lambda: self._client.get_object(
+                Bucket=self._bucket, Key=self._key, Range=f"bytes={start}-{end}"
+            )
+        )
+        self.requests += 1
+        self._block_start = start
+        self._block = response["Body"].read()
+
+
+class S3ObjectStore:
+    def __init__(self, *, storage: Any, client: Any, bucket: str) -> None:
+        self.storage = storage
+        self.client = client
+        self.bucket = bucket
+
+    @classmethod
+    def from_settings(cls) -> S3ObjectStore:
+        return cls(
+            storage=media_storage(), client=aws_client("s3"), bucket=settings.VOJ_MEDIA_BUCKET
+        )
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            response = _guarded(lambda: self.client.head_object(Bucket=self.bucket, Key=key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                return None
+            raise
+        return ObjectInfo(
+            key=key,
+            size=int(response["ContentLength"]),
+            etag=response["ETag"],
+            last_modified=response["LastModified"].astimezone(UTC),
+            content_type=response.get("ContentType", "application/octet-stream"),
+            metadata=response.get("Metadata", {}),
+        )
+
+    def open(self, key: str) -> S3RangeReader:
+        info = self.head(key)
+        if info is None:
+            raise FileNotFoundError(key)
+        return S3RangeReader(self.client, self.bucket, key, info.size)
+
+    def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        response = _guarded(
+            lambda: self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
+            )
+        )
+        yield from response["Body"].iter_chunks(CHUNK_SIZE)
+
+    def put_file(self, key: str, path: str, *, content_type: str, metadata: dict[str, str]) -> None:
+        _guarded(
+            lambda: self.client.upload_file(
+                path,
+                self.bucket,
+                key,
+                ExtraArgs={
+                    "ContentType": content_type,
+                    "Metadata": metadata,
+                    "ServerSideEncryption": "AES256",
+                },
+            )
+        )
+
+    def copy(self, source: str, destination: str) -> None:
+        # Server-side: the bytes never leave S3. Objects here are at most 100 MB, well under
+        # CopyObject's 5 GB limit.
+        _guarded(
+            lambda: self.client.copy_object(
+                Bucket=self.bucket,
+                Key=destination,
+                CopySource={"Bucket": self.bucket, "Key": source},
+                MetadataDirective="COPY",
+                ServerSideEncryption="AES256",
+            )
+        )
+
+    def delete(self, key: str) -> None:
+        _guarded(lambda: self.client.delete_object(Bucket=self.bucket, Key=key))
+
+    def ping(self) -> None:
+        _guarded(lambda: self.client.head_bucket(Bucket=self.bucket))
+
+
+def media_storage() -> Any:
+    """django-storages' S3 storage for the media bucket: private objects (no ACLs), SSE-S3,
+    and, with the CDN configured, CloudFront URL signing."""
+    from storages.backends.s3 import S3Storage
+
+    cdn = bool(settings.VOJ_CDN_DOMAIN)
+    return S3Storage(
+        bucket_name=settings.VOJ_MEDIA_BUCKET,
+        region_name=settings.VOJ_AWS_REGION,
+        endpoint_url=settings.VOJ_AWS_ENDPOINT_URL,
+        addressing_style="path" if settings.VOJ_AWS_ENDPOINT_URL else "virtual",
+        signature_version="s3v4",
+        client_config=client_config(
+            region=settings.VOJ_AWS_REGION, path_style=bool(settings.VOJ_AWS_ENDPOINT_URL)
+        ),
+        default_acl=None,
+        object_parameters={"ServerSideEncryption": "AES256"},
+        file_overwrite=True,
+        querystring_auth=True,
+        custom_domain=settings.VOJ_CDN_DOMAIN if cdn else None,
+        cloudfront_key_id=settings.VOJ_CDN_KEY_ID if cdn else None,
+        cloudfront_key=settings.VOJ_CDN_PRIVATE_KEY.encode() if cdn else None,
+    )
+
+
+def presigned_post_create(*, key: str, content_type: str, expires_at: datetime) -> Any:
+    from .uploads import UploadGrant
+
+    expires_in = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
+    post = _guarded(
+        lambda: aws_client("s3").generate_presigned_post(
+            Bucket=settings.VOJ_MEDIA_BUCKET,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[
+                {"Content-Type": content_type},
+                ["content-length-range", 1, settings.VOJ_MAX_UPLOAD_BYTES],
+            ],
+            ExpiresIn=expires_in,
+        )
+    )
+    return UploadGrant(method="POST", url=post["url"], fields=post["fields"], expires_at=expires_at)
+
+
+def s3_stream_url(*, key: str, expires_at: datetime) -> str:
+    """A CloudFront signed URL when the storage has a CDN domain and signer, else an S3
+    presigned GET; both through django-storages."""
+    from .storage import get_object_store
+
+    expire = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
+    return get_object_store().storage.url(key, expire=expire)

@@ -1,0 +1,232 @@
+"""The production path against moto: S3 uploads, range-only completion, signed playback."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from tests.conftest import fixture_bytes
+from tests.helpers import book_create, chapter_create, chapter_url
+from tests.streaming.cloudfront import cloudfront_url_valid, key_pair
+from voj.aws import aws_client
+
+M4A = fixture_bytes("tone-faststart.m4a")
+BUCKET = "voj-audiobooks-test"
+
+
+@pytest.fixture
+def s3(aws, settings):
+    settings.VOJ_STORAGE = "s3"
+    settings.VOJ_MEDIA_BUCKET = BUCKET
+    aws_client("s3").create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
+    )
+    return aws_client("s3")
+
+
+@pytest.fixture
+def production_path(s3, dynamodb_tables, db):
+    """DynamoDB + S3, as in production; only moto stands in for AWS."""
+    return s3
+
+
+class S3Calls:
+    """Records the S3 operations the application sends (through botocore's event system)."""
+
+    def __init__(self, client):
+        self.calls: list[tuple[str, dict]] = []
+        client.meta.events.register("before-send.s3.*", self._record)
+
+    def _record(self, request, event_name, **kwargs):
+        headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        self.calls.append((event_name.rsplit(".", 1)[-1], headers))
+
+    def named(self, name):
+        return [headers for op, headers in self.calls if op == name]
+
+
+def post_form(grant: dict, content: bytes, content_type: str | None = None):
+    fields = dict(grant["fields"])
+    if content_type:
+        fields["Content-Type"] = content_type
+    return requests.post(
+        grant["url"],
+        data=fields,
+        files={"file": ("x.m4a", content, fields["Content-Type"])},
+        timeout=10,
+    )
+
+
+def created_chapter(api, size=len(M4A)):
+    return chapter_create(api, book_create(api), size=size)
+
+
+def test_grant_is_a_presigned_post_with_the_right_policy(production_path, as_editor):
+    body = created_chapter(as_editor)
+    grant, chapter = body["upload"], body["chapter"]
+    assert grant["method"] == "POST"
+    # The regional virtual-hosted endpoint: no 307 from the global one for a browser to choke on.
+    assert grant["url"] == f"https://{BUCKET}.s3.ap-northeast-2.amazonaws.com/"
+    key = grant["fields"]["key"]
+    assert key.startswith(f"uploads/{chapter['book_id']}/{chapter['id']}/")
+    policy = json.loads(base64.b64decode(grant["fields"]["policy"]))
+    conditions = policy["conditions"]
+    assert {"bucket": BUCKET} in conditions
+    assert {"key": key} in conditions
+    assert {"Content-Type": "audio/mp4"} in conditions
+    assert ["content-length-range", 1, 100 * 1024 * 1024] in conditions
+    expiration = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs((expiration - datetime.now(UTC)).total_seconds() - 15 * 60) < 10
+    assert grant["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+
+
+def test_upload_complete_and_stream(production_path, as_editor, as_listener):
+    calls = S3Calls(aws_client("s3"))
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert done["status"] == "ready", done
+    assert done["duration_seconds"] == pytest.approx(2.046, abs=0.01)
+    media = f"media/books/{done['book_id']}/chapters/{done['id']}-"
+    keys = [o["Key"] for o in production_path.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith(media) and keys[0].endswith(".m4a")
+    head = production_path.head_object(Bucket=BUCKET, Key=keys[0])
+    assert head["ContentType"] == "audio/mp4"
+    assert head["ServerSideEncryption"] == "AES256"
+    # Completion read ranges only, never the whole object.
+    gets = calls.named("GetObject")
+    assert gets and all(h.get("Range", "").startswith("bytes=") for h in gets)
+    assert len(calls.named("CopyObject")) == 1
+
+    again = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert again.json() == done
+    assert len(calls.named("CopyObject")) == 1  # a retried complete copies nothing
+
+    link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
+    url = urlsplit(link["url"])
+    assert url.netloc == f"{BUCKET}.s3.ap-northeast-2.amazonaws.com"
+    assert "X-Amz-Signature" in parse_qs(url.query)
+    ranged = requests.get(link["url"], headers={"Range": "bytes=0-127"}, timeout=10)
+    assert ranged.status_code == 206
+    assert ranged.content == M4A[:128]
+
+
+def test_completion_reads_little_of_a_large_object(production_path, as_editor):
+    padding_box = (8 + 5_000_000).to_bytes(4, "big") + b"free" + b"\0" * 5_000_000
+    big = M4A + padding_box
+    body = created_chapter(as_editor, size=len(big))
+    assert post_form(body["upload"], big).status_code == 204
+    calls = S3Calls(aws_client("s3"))
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert done["status"] == "ready"
+    ranges = [h["Range"] for h in calls.named("GetObject")]
+    fetched = sum(int(r.split("-")[1]) - int(r.split("=")[1].split("-")[0]) + 1 for r in ranges)
+    assert fetched <= 256 * 1024, ranges
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "declared", "reason"),
+    [
+        (M4A, "text/plain", len(M4A), "content type mismatch"),
+        (M4A, None, len(M4A) - 1, "size mismatch"),
+        (b"plain text, renamed" * 50, None, None, "ftyp"),
+        (M4A[:-100], None, None, "truncated"),
+    ],
+)
+def test_bad_uploads_fail_and_are_removed(
+    production_path, as_editor, content, content_type, declared, reason
+):
+    # moto accepts any presigned POST (no size range, type, signature or expiry checks), so
+    # completion is where these are caught; in AWS, S3 refuses the first two at upload.
+    body = created_chapter(as_editor, size=declared or len(content))
+    assert post_form(body["upload"], content, content_type).status_code == 204
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert done["status"] == "failed"
+    assert reason in done["failure_reason"]
+    assert production_path.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+
+
+def test_complete_without_upload(production_path, as_editor):
+    body = created_chapter(as_editor)
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 409
+    assert response.json()["code"] == "upload_missing"
+
+
+def test_object_deleted_before_complete(production_path, as_editor):
+    body = created_chapter(as_editor)
+    post_form(body["upload"], M4A)
+    production_path.delete_object(Bucket=BUCKET, Key=body["upload"]["fields"]["key"])
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 409
+    assert as_editor.get(chapter_url(body["chapter"])).json()["status"] == "pending_upload"
+
+
+@pytest.fixture
+def cdn(settings):
+    private_pem, public_pem = key_pair()
+    settings.VOJ_CDN_DOMAIN = "cdn.voj.test"
+    settings.VOJ_CDN_KEY_ID = "K2JCJMDEHXQW5F"
+    settings.VOJ_CDN_PRIVATE_KEY = private_pem
+    return public_pem
+
+
+def published(api):
+    body = created_chapter(api)
+    post_form(body["upload"], M4A)
+    return api.post(chapter_url(body["chapter"]) + "/complete").json()
+
+
+def test_cloudfront_signed_url(production_path, cdn, as_editor, as_listener, settings):
+    chapter = published(as_editor)
+    link = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url").json()
+    url = urlsplit(link["url"])
+    assert url.scheme == "https" and url.netloc == "cdn.voj.test"
+    assert url.path.startswith(f"/media/books/{chapter['book_id']}/chapters/")
+    query = parse_qs(url.query)
+    assert query["Key-Pair-Id"] == ["K2JCJMDEHXQW5F"]
+    expires = int(query["Expires"][0])
+    assert abs(expires - datetime.fromisoformat(link["expires_at"]).timestamp()) <= 2
+    # Lifetime: the chapter's duration (3 s, rounded up) + the 30 min margin.
+    lifetime = expires - datetime.now(UTC).timestamp()
+    assert 3 + 30 * 60 - 5 <= lifetime <= 3 + 30 * 60 + 1
+    assert cloudfront_url_valid(link["url"], cdn, "K2JCJMDEHXQW5F")
+
+    tampered_path = link["url"].replace(chapter["id"], chapter["id"][:-1] + "0")
+    assert not cloudfront_url_valid(tampered_path, cdn, "K2JCJMDEHXQW5F")
+    later = link["url"].replace(f"Expires={expires}", f"Expires={expires + 3600}")
+    assert not cloudfront_url_valid(later, cdn, "K2JCJMDEHXQW5F")
+    after_expiry = datetime.fromtimestamp(expires + 1, UTC)
+    assert not cloudfront_url_valid(link["url"], cdn, "K2JCJMDEHXQW5F", now=after_expiry)
+    _, other_public = key_pair()
+    assert not cloudfront_url_valid(link["url"], other_public, "K2JCJMDEHXQW5F")
+
+
+def test_long_chapter_url_outlives_the_chapter(settings):
+    from streaming.signing import stream_lifetime_seconds
+
+    assert stream_lifetime_seconds(60) == 60 + 30 * 60
+    assert stream_lifetime_seconds(4 * 3600 + 0.2) == 4 * 3600 + 1 + 30 * 60
+    assert stream_lifetime_seconds(48 * 3600) == 12 * 3600  # the cap
+    settings.VOJ_STREAM_URL_MARGIN_SECONDS = 60
+    assert stream_lifetime_seconds(60) == 15 * 60  # the floor
+    assert stream_lifetime_seconds(None) == 15 * 60
+
+
+def test_s3_unreachable_is_503(db, settings, as_editor, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    settings.VOJ_STORAGE = "s3"
+    settings.VOJ_AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens there
+    body = created_chapter(as_editor)
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_unavailable"
+    health = as_editor.get("/api/v1/health/detailed")
+    assert health.status_code == 503
+    assert health.json()["checks"]["storage"]["status"] == "error"
