@@ -29,6 +29,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "voj.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,6 +116,7 @@ VOJ_STREAM_URL_MARGIN_SECONDS = env_int("VOJ_STREAM_URL_MARGIN_SECONDS", 30 * 60
 VOJ_STREAM_URL_MIN_SECONDS = env_int("VOJ_STREAM_URL_MIN_SECONDS", 15 * 60)
 VOJ_STREAM_URL_MAX_SECONDS = env_int("VOJ_STREAM_URL_MAX_SECONDS", 12 * 60 * 60)
 VOJ_PAGE_SIZE = env_int("VOJ_PAGE_SIZE", 20)
+VOJ_OPSDB_REFRESH_SECONDS = env_int("VOJ_OPSDB_REFRESH_SECONDS", 5)
 
 # Uploaded files are spooled here before they reach the object store; keeping it next to the
 # objects makes the final move a rename.
@@ -169,5 +171,7 @@ LOGGING = {
     "loggers": {
         "botocore": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
+        # runserver already prints a line per request; production logs them as JSON.
+        "voj.requests": {"level": "WARNING"},
     },
 }

@@ -1,22 +1,92 @@
-"""Production on Lambda: everything that names a resource comes from the environment."""
+"""Production on Lambda. Everything that names a resource comes from the environment; every
+secret comes from VOJ_SECRETS, read once per cold start."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from voj.secrets import (
+    CLOUDFRONT_PRIVATE_KEY,
+    DJANGO_SECRET_KEY,
+    JWT_SIGNING_KEY,
+    load_secrets,
+    secret,
+)
 
 from .base import *
-from .env import env_required, env_str
+from .env import env_bool, env_list, env_required, env_str
 
 DEBUG = False
 VOJ_API_DOCS = False
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if not SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
-    from django.core.exceptions import ImproperlyConfigured
+# --- secrets ---------------------------------------------------------------------------------
 
-    raise ImproperlyConfigured("production needs a real SECRET_KEY (from VOJ_SECRETS)")
-SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": env_required("VOJ_JWT_SIGNING_KEY")}
+VOJ_SECRETS = env_required("VOJ_SECRETS")
+_secrets = load_secrets(VOJ_SECRETS, region=VOJ_AWS_REGION, endpoint_url=VOJ_AWS_ENDPOINT_URL)
+SECRET_KEY = secret(_secrets, DJANGO_SECRET_KEY, spec=VOJ_SECRETS)
+if SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is a default or too short: generate one with deploy's `secrets put`"
+    )
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": secret(_secrets, JWT_SIGNING_KEY, spec=VOJ_SECRETS)}
 
+if VOJ_CDN_DOMAIN:
+    if not VOJ_CDN_KEY_ID:
+        raise ImproperlyConfigured("VOJ_CDN_DOMAIN is set, so VOJ_CDN_KEY_ID must be too")
+    VOJ_CDN_PRIVATE_KEY = secret(_secrets, CLOUDFRONT_PRIVATE_KEY, spec=VOJ_SECRETS)
+
+# --- hosts, CORS, CSRF -----------------------------------------------------------------------
+
+ALLOWED_HOSTS = [
+    *env_list("VOJ_ALLOWED_HOSTS"),
+    f".execute-api.{VOJ_AWS_REGION}.amazonaws.com",
+]
+CORS_ALLOWED_ORIGINS = env_list("VOJ_CORS_ORIGINS")
+CORS_ALLOW_METHODS = ["DELETE", "GET", "OPTIONS", "PATCH", "POST"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "range"]
+CORS_PREFLIGHT_MAX_AGE = 3600
+CSRF_TRUSTED_ORIGINS = env_list("VOJ_CSRF_TRUSTED_ORIGINS")
+
+# --- transport security ----------------------------------------------------------------------
+
+# API Gateway terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = False  # API Gateway only speaks HTTPS
+# Behind API Gateway every request is HTTPS, so this never fires there; only the prod-like
+# local mode (plain HTTP on 127.0.0.1) turns it off.
+SECURE_SSL_REDIRECT = env_bool("VOJ_SSL_REDIRECT", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- the operator database -------------------------------------------------------------------
+
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+else:
+    # Django's own tables (users, groups, admin log) in one SQLite file kept in the bucket.
+    DATABASES = {
+        "default": {
+            "ENGINE": "voj.opsdb",
+            "NAME": env_str("VOJ_OPSDB_PATH", "/tmp/voj-operator.sqlite3"),  # noqa: S108
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            "BUCKET": VOJ_MEDIA_BUCKET,
+            "KEY": env_str("VOJ_OPSDB_KEY", "system/operator-db.sqlite3"),
+        }
+    }
+    # Publish a changed file before the response leaves, so a conflict can be reported.
+    MIDDLEWARE = [MIDDLEWARE[0], "voj.opsdb.middleware.OperatorDatabaseMiddleware", *MIDDLEWARE[1:]]
+
+# --- logs: JSON lines on stdout for CloudWatch -----------------------------------------------
+
+LOGGING = {
+    **LOGGING,
+    "formatters": {"json": {"()": "voj.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": env_str("VOJ_LOG_LEVEL", "INFO")},
+    "loggers": {**LOGGING["loggers"], "voj.requests": {"level": "INFO"}},
+}

@@ -1,0 +1,145 @@
+"""Production settings, loaded for real in a subprocess with secrets from a moto server."""
+
+from __future__ import annotations
+
+import os
+import secrets as random
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.conftest import AWS_TEST_ENV
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def prod_env(moto_server) -> dict[str, str]:
+    path = f"/voj/check-{random.token_hex(4)}/"
+    ssm = boto3.client("ssm", endpoint_url=moto_server, **_creds())
+    ssm.put_parameter(
+        Name=path + "DJANGO_SECRET_KEY", Value=random.token_urlsafe(50), Type="SecureString"
+    )
+    ssm.put_parameter(
+        Name=path + "JWT_SIGNING_KEY", Value=random.token_urlsafe(50), Type="SecureString"
+    )
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("VOJ_", "DJANGO_"))},
+        **AWS_TEST_ENV,
+        "VOJ_ENV": "production",
+        "VOJ_SECRETS": path,
+        "VOJ_AWS_ENDPOINT_URL": moto_server,
+        "VOJ_ALLOWED_HOSTS": "api.voj.test",
+        "VOJ_CORS_ORIGINS": "https://app.voj.test",
+        "VOJ_STORAGE": "s3",
+        "VOJ_DATA_BACKEND": "dynamodb",
+    }
+
+
+def _creds():
+    return {
+        "region_name": "ap-northeast-2",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+
+
+def manage(env, *args):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean(prod_env):
+    result = manage(prod_env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNING" not in result.stderr
+
+
+def test_settings_in_production(prod_env):
+    script = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({'debug': s.DEBUG, 'docs': s.VOJ_API_DOCS, "
+        "'hosts': s.ALLOWED_HOSTS, 'cors': s.CORS_ALLOWED_ORIGINS, "
+        "'engine': s.DATABASES['default']['ENGINE'], 'hsts': s.SECURE_HSTS_SECONDS, "
+        "'proxy': list(s.SECURE_PROXY_SSL_HEADER)}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**prod_env, "DJANGO_SETTINGS_MODULE": "voj.settings"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values == {
+        "debug": False,
+        "docs": False,
+        "hosts": ["api.voj.test", ".execute-api.ap-northeast-2.amazonaws.com"],
+        "cors": ["https://app.voj.test"],
+        "engine": "voj.opsdb",
+        "hsts": 31536000,
+        "proxy": ["HTTP_X_FORWARDED_PROTO", "https"],
+    }
+    assert prod_env["VOJ_SECRETS"] not in result.stderr  # nothing about secrets but names
+
+
+def test_missing_secret_stops_start_with_its_name(prod_env, moto_server):
+    env = {**prod_env, "VOJ_SECRETS": "/voj/empty-path/"}
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is missing" in result.stderr
+
+
+def test_no_secrets_source(prod_env):
+    env = {k: v for k, v in prod_env.items() if k != "VOJ_SECRETS"}
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "VOJ_SECRETS must be set" in result.stderr
+
+
+def test_requests_in_production(prod_env):
+    """No schema or docs; every request logged as one JSON line with the request's facts."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        "c = Client()\n"
+        "print(c.get('/api/v1/schema', HTTP_HOST='api.voj.test', secure=True).status_code)\n"
+        "print(c.get('/api/v1/docs', HTTP_HOST='api.voj.test', secure=True).status_code)\n"
+        "print(c.get('/api/v1/health', HTTP_HOST='api.voj.test', secure=True,"
+        " HTTP_X_REQUEST_ID='req-123').status_code)\n"
+        "print(c.get('/api/v1/health', HTTP_HOST='evil.test', secure=True).status_code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**prod_env, "DJANGO_SETTINGS_MODULE": "voj.settings"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["404", "404", "200", "400"]
+    import json
+
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    health = next(line for line in lines if line.get("request_id") == "req-123")
+    assert health["logger"] == "voj.requests"
+    assert (health["method"], health["path"], health["status"]) == ("GET", "/api/v1/health", 200)
+    assert health["user"] is None and health["latency_ms"] >= 0
