@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint format fixtures clean
+MOTO_PORT ?= 5005
+
+.PHONY: install run run-aws test test-fast lint format fixtures smoke smoke-aws clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 12) else f"voj needs Python 3.12 (found {v[0]}.{v[1]}); set PYTHON=python3.12")'
@@ -21,6 +23,17 @@ run: install
 	$(BIN)/python manage.py ensure_demo_accounts
 	@echo "voj: API http://127.0.0.1:$(PORT)/api/v1/  admin http://127.0.0.1:$(PORT)/admin/  docs http://127.0.0.1:$(PORT)/api/v1/docs"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## run-aws: the prod-like mode: production settings, S3 + DynamoDB + SSM on moto_server
+run-aws: install
+	$(BIN)/python -m deploy.local_aws run --port $(PORT) --moto-port $(MOTO_PORT)
+
+## smoke / smoke-aws: the smoke command against `make run` / `make run-aws`, started here
+smoke: install
+	bash deploy/ci_smoke.sh run
+
+smoke-aws: install
+	bash deploy/ci_smoke.sh run-aws
 
 ## test: the whole suite
 test: install

@@ -1,0 +1,160 @@
+"""The prod-like local mode: production settings and code paths against moto_server.
+
+    python -m deploy.local_aws run [--port 8000] [--moto-port 5005]
+
+starts moto_server on 127.0.0.1, creates the bucket, the tables (from the definitions the
+repository uses), the secrets and the demo accounts, and serves the app with VOJ_ENV=production,
+VOJ_STORAGE=s3, VOJ_DATA_BACKEND=dynamodb and VOJ_AWS_ENDPOINT_URL at the moto server. moto
+keeps everything in memory: stopping it forgets the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from books.repository.tables import create_tables
+from voj.aws import build_client
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "ap-northeast-2"
+BUCKET = "voj-audiobooks-local"
+BOOKS_TABLE = "voj-books-local"
+CHAPTERS_TABLE = "voj-audio-chapters-local"
+SECRETS_PATH = "/voj/local/"
+
+
+def app_environment(*, endpoint: str, port: int, password: str) -> dict[str, str]:
+    data_dir = ROOT / "var" / "aws"
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
+        "AWS_DEFAULT_REGION": REGION,
+        "VOJ_ENV": "production",
+        "VOJ_STORAGE": "s3",
+        "VOJ_DATA_BACKEND": "dynamodb",
+        "VOJ_AWS_REGION": REGION,
+        "VOJ_AWS_ENDPOINT_URL": endpoint,
+        "VOJ_MEDIA_BUCKET": BUCKET,
+        "VOJ_BOOKS_TABLE": BOOKS_TABLE,
+        "VOJ_CHAPTERS_TABLE": CHAPTERS_TABLE,
+        "VOJ_SECRETS": SECRETS_PATH,
+        "VOJ_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "VOJ_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",
+        # Plain HTTP on the loopback: the one production setting this mode changes.
+        "VOJ_SSL_REDIRECT": "false",
+        "VOJ_DATA_DIR": str(data_dir),
+        "VOJ_OPSDB_PATH": str(data_dir / "operator.sqlite3"),
+        "VOJ_DEMO_PASSWORD": password,
+    }
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 (loopback only)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {seconds}s")
+
+
+def bootstrap(endpoint: str) -> None:
+    """Bucket, tables and secrets, created if missing (idempotent)."""
+    s3 = build_client("s3", region=REGION, endpoint_url=endpoint)
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if BUCKET not in existing:
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_encryption(
+            Bucket=BUCKET,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+    create_tables(
+        build_client("dynamodb", region=REGION, endpoint_url=endpoint),
+        books=BOOKS_TABLE,
+        chapters=CHAPTERS_TABLE,
+    )
+    ssm = build_client("ssm", region=REGION, endpoint_url=endpoint)
+    present = {
+        p["Name"].removeprefix(SECRETS_PATH)
+        for p in ssm.get_parameters_by_path(Path=SECRETS_PATH)["Parameters"]
+    }
+    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
+        if name not in present:
+            ssm.put_parameter(
+                Name=SECRETS_PATH + name, Value=secrets.token_urlsafe(50), Type="SecureString"
+            )
+
+
+def demo_password() -> str:
+    from_env = os.environ.get("VOJ_DEMO_PASSWORD")
+    if from_env:
+        return from_env
+    path = ROOT / "var" / "demo-password"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def run(port: int, moto_port: int) -> int:
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    (ROOT / "var" / "aws").mkdir(parents=True, exist_ok=True)
+    moto = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+        stdout=(ROOT / "var" / "aws" / "moto.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    app = None
+    try:
+        wait_for(endpoint + "/moto-api/")
+        os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
+        bootstrap(endpoint)
+        env = app_environment(endpoint=endpoint, port=port, password=demo_password())
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+        subprocess.run([*manage, "ensure_demo_accounts"], env=env, check=True)
+        print(
+            f"voj (prod-like, AWS = moto at {endpoint}): http://127.0.0.1:{port}/api/v1/  "
+            f"admin http://127.0.0.1:{port}/admin/",
+            flush=True,
+        )
+        app = subprocess.Popen(
+            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"], env=env
+        )
+        signal.signal(signal.SIGTERM, lambda *_: app.terminate())
+        return app.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if app and app.poll() is None:
+            app.terminate()
+            app.wait(timeout=10)
+        moto.terminate()
+        moto.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m deploy.local_aws")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="moto_server + bootstrap + the app")
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    run_parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", 5005)))
+    args = parser.parse_args()
+    sys.exit(run(args.port, args.moto_port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""End-to-end smoke test against any deployment of the API.
+
+    VOJ_SMOKE_USERNAME=editor VOJ_SMOKE_PASSWORD=... python manage.py smoke --base-url URL
+
+login → me → create book → create chapter → upload a real .m4a through the grant →
+complete → ready → stream-url → GET Range bytes=0-127 → 206 → delete the book.
+Prints each step with its time and stops non-zero at the first failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from django.core.management.base import BaseCommand, CommandError
+
+AUDIO = Path(__file__).resolve().parents[3] / "deploy" / "smoke" / "chapter.m4a"
+
+
+class SmokeFailure(CommandError):
+    pass
+
+
+class Client:
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self.base = base_url.rstrip("/")
+        self.http = urllib3.PoolManager(timeout=urllib3.Timeout(total=timeout), retries=False)
+        self.token: str | None = None
+
+    def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        response = self.http.request(method, self.base + path, body=data, headers=headers)
+        if response.status != expect:
+            raise SmokeFailure(
+                f"{method} {path}: expected {expect}, got {response.status}: "
+                f"{response.data[:300].decode(errors='replace')}"
+            )
+        return response.json() if response.data else None
+
+
+class Command(BaseCommand):
+    help = "Run the end-to-end smoke test against a deployment of the API."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--base-url", required=True, help="e.g. https://api.example.com")
+        parser.add_argument("--file", type=Path, default=AUDIO, help="an .m4a to upload")
+        parser.add_argument("--timeout", type=float, default=30)
+
+    def handle(self, *args: Any, base_url: str, file: Path, timeout: float, **options: Any):
+        username = os.environ.get("VOJ_SMOKE_USERNAME")
+        password = os.environ.get("VOJ_SMOKE_PASSWORD")
+        if not username or not password:
+            raise CommandError("set VOJ_SMOKE_USERNAME and VOJ_SMOKE_PASSWORD")
+        client = Client(base_url, timeout)
+        audio = file.read_bytes()
+        state: dict[str, Any] = {}
+        started = time.perf_counter()
+
+        def step(name: str, action: Callable[[], str | None]) -> None:
+            began = time.perf_counter()
+            try:
+                detail = action()
+            except SmokeFailure as failure:
+                self.stdout.write(f"FAIL {name} ({_ms(began)}): {failure}")
+                raise
+            except (urllib3.exceptions.HTTPError, OSError, ValueError, KeyError) as error:
+                self.stdout.write(f"FAIL {name} ({_ms(began)}): {error!r}")
+                raise SmokeFailure(f"{name}: {error!r}") from error
+            self.stdout.write(f"ok   {name:<14} {_ms(began):>8}  {detail or ''}".rstrip())
+
+        def login() -> str:
+            body = client.call(
+                "POST", "/api/v1/auth/login", {"username": username, "password": password}
+            )
+            client.token = body["access"]
+            return f"as {body['user']['username']}"
+
+        def me() -> str:
+            return str(client.call("GET", "/api/v1/auth/me")["groups"])
+
+        def create_book() -> str:
+            book = client.call(
+                "POST", "/api/v1/books", {"title": "voj smoke test", "author": "smoke"}, 201
+            )
+            state["book"] = book["id"]
+            return book["id"]
+
+        def create_chapter() -> str:
+            body = client.call(
+                "POST",
+                f"/api/v1/books/{state['book']}/chapters",
+                {
+                    "title": "Smoke",
+                    "filename": file.name,
+                    "content_type": "audio/mp4",
+                    "size_bytes": len(audio),
+                },
+                201,
+            )
+            state["chapter"], state["grant"] = body["chapter"]["id"], body["upload"]
+            return body["chapter"]["id"]
+
+        def upload() -> str:
+            grant = state["grant"]
+            fields: list[tuple[str, Any]] = list(grant["fields"].items())
+            fields.append(("file", (file.name, audio, grant["fields"]["Content-Type"])))
+            body, content_type = urllib3.encode_multipart_formdata(fields)
+            response = client.http.request(
+                grant["method"], grant["url"], body=body, headers={"Content-Type": content_type}
+            )
+            if response.status not in (200, 201, 204):
+                raise SmokeFailure(f"upload: {response.status}: {response.data[:300]!r}")
+            return f"{len(audio)} bytes → {response.status}"
+
+        def complete() -> str:
+            chapter = client.call(
+                "POST", f"/api/v1/books/{state['book']}/chapters/{state['chapter']}/complete"
+            )
+            if chapter["status"] != "ready":
+                raise SmokeFailure(f"chapter is {chapter['status']}: {chapter['failure_reason']}")
+            return f"ready, {chapter['duration_seconds']} s"
+
+        def stream_url() -> str:
+            state["stream"] = client.call("GET", f"/api/v1/audio/{state['chapter']}/stream-url")
+            return f"expires {state['stream']['expires_at']}"
+
+        def ranged_get() -> str:
+            response = client.http.request(
+                "GET", state["stream"]["url"], headers={"Range": "bytes=0-127"}
+            )
+            content_range = response.headers.get("Content-Range", "")
+            if response.status != 206 or len(response.data) != 128:
+                raise SmokeFailure(
+                    f"expected 206 with 128 bytes, got {response.status}, "
+                    f"{len(response.data)} bytes"
+                )
+            if content_range != f"bytes 0-127/{len(audio)}" or response.data != audio[:128]:
+                raise SmokeFailure(f"wrong range: {content_range}")
+            return content_range
+
+        def delete_book() -> str:
+            client.call("DELETE", f"/api/v1/books/{state.pop('book')}", expect=204)
+            return "deleted"
+
+        try:
+            for name, action in [
+                ("login", login),
+                ("me", me),
+                ("create book", create_book),
+                ("create chapter", create_chapter),
+                ("upload", upload),
+                ("complete", complete),
+                ("stream-url", stream_url),
+                ("range 0-127", ranged_get),
+                ("delete book", delete_book),
+            ]:
+                step(name, action)
+        finally:
+            if "book" in state:  # leave nothing behind after a failure
+                try:
+                    client.call("DELETE", f"/api/v1/books/{state['book']}", expect=204)
+                except (SmokeFailure, urllib3.exceptions.HTTPError):
+                    self.stderr.write(f"could not delete smoke book {state['book']}")
+        self.stdout.write(f"smoke passed in {_ms(started)} against {base_url}")
+
+
+def _ms(since: float) -> str:
+    return f"{(time.perf_counter() - since) * 1000:.0f} ms"
