@@ -26,7 +26,7 @@ from books.errors import (
 )
 from books.permissions import user_can_change_book, user_is_editor
 from books.repository import get_repository
-from streaming.checks import ObjectMissing, object_verify
+from streaming.checks import CheckVerdict, ObjectMissing, object_check, object_verify
 from streaming.keys import (
     ALLOWED_CONTENT_TYPES,
     ALLOWED_EXTENSIONS,
@@ -40,6 +40,7 @@ from streaming.media import MediaRejected
 from streaming.signing import stream_expiry, stream_url_create
 from streaming.storage import get_object_store
 from streaming.uploads import UploadGrant, upload_grant_create
+from voj.audit import audit
 
 logger = logging.getLogger("voj.books")
 
@@ -342,3 +343,72 @@ def _objects_delete(keys: list[str]) -> None:
         except (OSError, StorageUnavailable):
             # The record is already gone; a stray object is swept by the bucket lifecycle.
             logger.warning("object delete failed", extra={"key": key}, exc_info=True)
+
+
+# --- operator console ------------------------------------------------------------------------
+
+
+def book_search(*, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
+    return get_repository().book_search(query=query, limit=limit, cursor=cursor)
+
+
+def chapters_by_status(
+    *, status: ChapterStatus, limit: int, cursor: str | None = None
+) -> Page[Chapter]:
+    return get_repository().chapters_by_status(status, limit=limit, cursor=cursor)
+
+
+def chapter_find(*, chapter_id: str) -> Chapter:
+    return get_repository().chapter_get(chapter_id)
+
+
+def chapter_check(*, actor: Any, chapter_id: str) -> tuple[Chapter, CheckVerdict]:
+    """Examine the chapter's stored object (ranges only) against what the chapter says."""
+    chapter = get_repository().chapter_get(chapter_id)
+    verdict = object_check(
+        get_object_store(),
+        chapter.object_key,
+        expected_size=chapter.size_bytes,
+        expected_content_type=chapter.content_type,
+    )
+    audit(
+        actor,
+        "chapter.check",
+        target=f"chapter:{chapter.id}",
+        result="ok" if verdict.ok else f"failed: {verdict.reason}",
+        book_id=chapter.book_id,
+    )
+    return chapter, verdict
+
+
+def book_check(*, actor: Any, book_id: str) -> list[tuple[Chapter, CheckVerdict]]:
+    repository = get_repository()
+    repository.book_get(book_id)
+    results: list[tuple[Chapter, CheckVerdict]] = []
+    cursor = None
+    while True:
+        page = repository.chapter_list(book_id, limit=100, cursor=cursor)
+        for chapter in page.items:
+            results.append(chapter_check(actor=actor, chapter_id=chapter.id))
+        cursor = page.next_cursor
+        if cursor is None:
+            return results
+
+
+def book_delete_by_operator(*, actor: Any, book_id: str) -> None:
+    try:
+        book_delete(user=actor, book_id=book_id)
+    except Exception as error:
+        audit(actor, "book.delete", target=f"book:{book_id}", result=f"failed: {error}")
+        raise
+    audit(actor, "book.delete", target=f"book:{book_id}", result="ok")
+
+
+def chapter_preview_url(*, chapter: Chapter, base_url: str) -> str | None:
+    if chapter.status != ChapterStatus.READY:
+        return None
+    return stream_url_create(
+        key=chapter.object_key,
+        expires_at=stream_expiry(chapter.duration_seconds),
+        base_url=base_url,
+    )

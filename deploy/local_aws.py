@@ -68,6 +68,38 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"{url} did not answer within {seconds}s")
 
 
+def distribution(endpoint: str) -> str:
+    """A CloudFront distribution in moto for the console's invalidations. moto's CloudFront
+    serves no content, so stream URLs in this mode stay S3 presigned GETs."""
+    cloudfront = build_client("cloudfront", region=REGION, endpoint_url=endpoint)
+    for item in cloudfront.list_distributions()["DistributionList"].get("Items", []):
+        if item["Comment"] == "voj-local":
+            return item["Id"]
+    created = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": "voj-local",
+            "Comment": "voj-local",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "media",
+                        "DomainName": f"{BUCKET}.s3.{REGION}.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "media",
+                "ViewerProtocolPolicy": "https-only",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+            },
+        }
+    )
+    return created["Distribution"]["Id"]
+
+
 def bootstrap(endpoint: str) -> None:
     """Bucket, tables and secrets, created if missing (idempotent)."""
     s3 = build_client("s3", region=REGION, endpoint_url=endpoint)
@@ -123,6 +155,7 @@ def run(port: int, moto_port: int) -> int:
         os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
         bootstrap(endpoint)
         env = app_environment(endpoint=endpoint, port=port, password=demo_password())
+        env["VOJ_CDN_DISTRIBUTION_ID"] = distribution(endpoint)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
         subprocess.run([*manage, "ensure_demo_accounts"], env=env, check=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .keys import ALLOWED_CONTENT_TYPES
 from .media import MediaRejected, MediaReport, inspect_media
 from .storage import ObjectInfo, ObjectStore
@@ -36,3 +38,53 @@ def object_verify(
     with store.open(key) as reader:
         report = inspect_media(reader, info.size)
     return info, report
+
+
+@dataclass(frozen=True, slots=True)
+class CheckVerdict:
+    """What the operator console shows for one stored object."""
+
+    ok: bool
+    reason: str
+    exists: bool
+    size: int | None = None
+    content_type: str | None = None
+    duration_seconds: float | None = None
+    faststart: bool | None = None
+    brand: str | None = None
+    codec: str | None = None
+
+
+def object_check(
+    store: ObjectStore, key: str, *, expected_size: int, expected_content_type: str
+) -> CheckVerdict:
+    """object_verify as a verdict: never raises for a missing or bad object."""
+    if not key:
+        return CheckVerdict(ok=False, reason="the chapter has no object", exists=False)
+    try:
+        info, report = object_verify(
+            store, key, expected_size=expected_size, expected_content_type=expected_content_type
+        )
+    except ObjectMissing:
+        return CheckVerdict(ok=False, reason=f"no object at {key}", exists=False)
+    except MediaRejected as rejected:
+        info = store.head(key)
+        return CheckVerdict(
+            ok=False,
+            reason=rejected.reason,
+            exists=True,
+            size=info.size if info else None,
+            content_type=info.content_type if info else None,
+        )
+    verdict_reason = "" if report.faststart else "playable, but not faststart (moov after mdat)"
+    return CheckVerdict(
+        ok=True,
+        reason=verdict_reason,
+        exists=True,
+        size=info.size,
+        content_type=info.content_type,
+        duration_seconds=report.duration_seconds,
+        faststart=report.faststart,
+        brand=report.brand,
+        codec=report.codec,
+    )

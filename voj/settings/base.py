@@ -14,7 +14,7 @@ DEBUG = False
 ALLOWED_HOSTS = env_list("VOJ_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "voj.admin_config.VojAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

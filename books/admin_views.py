@@ -1,0 +1,179 @@
+"""Operator console pages over the repository (both data backends)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from books import services
+from books.domain import ChapterStatus
+from books.errors import BookNotFound, ChapterNotFound, DomainError, InvalidCursor
+from streaming.invalidations import cdn_configured
+
+PAGE_SIZE = 25
+
+
+def _render(request: HttpRequest, template: str, title: str, **context: Any) -> TemplateResponse:
+    return TemplateResponse(
+        request,
+        template,
+        {**admin.site.each_context(request), "title": title, **context},
+    )
+
+
+def _owners(user_ids: set[int]) -> dict[int, str]:
+    users = get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")
+    return dict(users)
+
+
+def _cursor(request: HttpRequest) -> str | None:
+    return request.GET.get("cursor") or None
+
+
+@require_http_methods(["GET"])
+def book_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    try:
+        if query:
+            page = services.book_search(query=query, limit=PAGE_SIZE, cursor=_cursor(request))
+        else:
+            page = services.book_list(limit=PAGE_SIZE, cursor=_cursor(request))
+    except InvalidCursor:
+        messages.warning(request, "That page link is no longer valid; showing the first page.")
+        return redirect(reverse("admin:catalogue-books") + (f"?q={query}" if query else ""))
+    owners = _owners({book.owner for book in page.items})
+    rows = [
+        {"book": book, "owner": owners.get(book.owner, f"#{book.owner}")} for book in page.items
+    ]
+    return _render(
+        request,
+        "admin/catalogue/book_list.html",
+        "Books",
+        rows=rows,
+        query=query,
+        next_cursor=page.next_cursor,
+        first_page=not _cursor(request),
+    )
+
+
+def _book_or_404(book_id: str):
+    try:
+        return services.book_get(book_id=book_id)
+    except BookNotFound:
+        raise Http404("No such book") from None
+
+
+def _book_page(request: HttpRequest, book_id: str, verdicts: dict | None = None):
+    book = _book_or_404(book_id)
+    try:
+        page = services.chapter_list(book_id=book_id, limit=100, cursor=_cursor(request))
+    except InvalidCursor:
+        return redirect("admin:catalogue-book", book_id=book_id)
+    owner = _owners({book.owner}).get(book.owner, f"#{book.owner}")
+    rows = [{"chapter": c, "verdict": (verdicts or {}).get(c.id)} for c in page.items]
+    return _render(
+        request,
+        "admin/catalogue/book_detail.html",
+        book.title,
+        book=book,
+        owner=owner,
+        rows=rows,
+        next_cursor=page.next_cursor,
+        checked=verdicts is not None,
+        cdn=cdn_configured(),
+    )
+
+
+@require_http_methods(["GET"])
+def book_detail(request: HttpRequest, book_id: str) -> HttpResponse:
+    return _book_page(request, book_id)
+
+
+@require_POST
+def book_check(request: HttpRequest, book_id: str) -> HttpResponse:
+    _book_or_404(book_id)
+    results = services.book_check(actor=request.user, book_id=book_id)
+    failed = sum(not verdict.ok for _, verdict in results)
+    if failed:
+        messages.error(request, f"{failed} of {len(results)} chapters failed the check.")
+    else:
+        messages.success(request, f"All {len(results)} chapters passed the check.")
+    return _book_page(request, book_id, verdicts={c.id: v for c, v in results})
+
+
+@require_http_methods(["GET", "POST"])
+def book_delete(request: HttpRequest, book_id: str) -> HttpResponse:
+    book = _book_or_404(book_id)
+    if request.method == "POST":
+        try:
+            services.book_delete_by_operator(actor=request.user, book_id=book_id)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("admin:catalogue-book", book_id=book_id)
+        messages.success(request, f"Deleted “{book.title}” and its {book.chapter_count} chapters.")
+        return redirect("admin:catalogue-books")
+    return _render(request, "admin/catalogue/book_delete.html", "Are you sure?", book=book)
+
+
+@require_http_methods(["GET"])
+def chapter_list(request: HttpRequest) -> HttpResponse:
+    raw_status = request.GET.get("status", ChapterStatus.FAILED.value)
+    try:
+        status = ChapterStatus(raw_status)
+    except ValueError:
+        raise Http404("Unknown status") from None
+    try:
+        page = services.chapters_by_status(status=status, limit=PAGE_SIZE, cursor=_cursor(request))
+    except InvalidCursor:
+        return redirect(reverse("admin:catalogue-chapters") + f"?status={status}")
+    return _render(
+        request,
+        "admin/catalogue/chapter_list.html",
+        f"Chapters: {status.value}",
+        chapters=page.items,
+        status=status,
+        statuses=list(ChapterStatus),
+        next_cursor=page.next_cursor,
+    )
+
+
+def _chapter_page(request: HttpRequest, chapter_id: str, verdict=None) -> TemplateResponse:
+    try:
+        chapter = services.chapter_find(chapter_id=chapter_id)
+    except ChapterNotFound:
+        raise Http404("No such chapter") from None
+    book = _book_or_404(chapter.book_id)
+    preview = services.chapter_preview_url(
+        chapter=chapter, base_url=request.build_absolute_uri("/")
+    )
+    return _render(
+        request,
+        "admin/catalogue/chapter_detail.html",
+        f"Chapter {chapter.number}: {chapter.title}",
+        chapter=chapter,
+        book=book,
+        preview_url=preview,
+        verdict=verdict,
+        cdn=cdn_configured(),
+    )
+
+
+@require_http_methods(["GET"])
+def chapter_detail(request: HttpRequest, chapter_id: str) -> HttpResponse:
+    return _chapter_page(request, chapter_id)
+
+
+@require_POST
+def chapter_check(request: HttpRequest, chapter_id: str) -> HttpResponse:
+    try:
+        _, verdict = services.chapter_check(actor=request.user, chapter_id=chapter_id)
+    except ChapterNotFound:
+        raise Http404("No such chapter") from None
+    return _chapter_page(request, chapter_id, verdict=verdict)

@@ -1,0 +1,152 @@
+"""Operator console pages for CloudFront invalidations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods
+
+from books import services
+from books.errors import BookNotFound, ChapterNotFound, DomainError
+from voj.audit import audit
+
+from .invalidations import (
+    InvalidPaths,
+    book_paths,
+    cdn_configured,
+    invalidation_create,
+    invalidation_get,
+    invalidation_list,
+    invalidation_paths_validate,
+)
+
+PERMISSION = "streaming.invalidate_cdn"
+
+
+def _render(
+    request: HttpRequest, template: str, title: str, status: int = 200, **context: Any
+) -> TemplateResponse:
+    return TemplateResponse(
+        request,
+        template,
+        status=status,
+        context={
+            **admin.site.each_context(request),
+            "title": title,
+            "configured": cdn_configured(),
+            "can_invalidate": request.user.has_perm(PERMISSION),
+            **context,
+        },
+    )
+
+
+@require_http_methods(["GET"])
+def invalidation_history(request: HttpRequest) -> HttpResponse:
+    items, error = [], None
+    if cdn_configured():
+        try:
+            items = invalidation_list()
+        except DomainError as failure:
+            error = failure.message
+    return _render(
+        request,
+        "admin/cdn/invalidation_list.html",
+        "CloudFront invalidations",
+        invalidations=items,
+        error=error,
+    )
+
+
+def _target_paths(kind: str, value: str) -> tuple[list[str], str]:
+    """The paths to purge and a human description of the target."""
+    value = value.strip()
+    if kind == "book":
+        try:
+            book = services.book_get(book_id=value)
+        except BookNotFound:
+            raise InvalidPaths("No book with that id.") from None
+        return book_paths(book.id), f"book “{book.title}”"
+    if kind == "chapter":
+        try:
+            chapter = services.chapter_find(chapter_id=value)
+        except ChapterNotFound:
+            raise InvalidPaths("No chapter with that id.") from None
+        if not chapter.object_key.startswith("media/"):
+            raise InvalidPaths("That chapter has no published audio to purge.")
+        return [f"/{chapter.object_key}"], f"chapter {chapter.number} “{chapter.title}”"
+    if kind == "paths":
+        paths = invalidation_paths_validate(value.splitlines())
+        return paths, f"{len(paths)} path(s)"
+    raise InvalidPaths("Choose what to invalidate.")
+
+
+@require_http_methods(["GET", "POST"])
+def invalidation_new(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+    if not cdn_configured():
+        return redirect("admin:cdn-invalidations")
+    source = request.POST if request.method == "POST" else request.GET
+    kind = source.get("kind") or ("chapter" if source.get("chapter") else "book")
+    value = source.get("value") or source.get("chapter") or source.get("book") or ""
+    form = {"kind": kind, "value": value}
+    if request.method == "GET":
+        return _render(request, "admin/cdn/invalidation_form.html", "New invalidation", form=form)
+    try:
+        paths, target = _target_paths(kind, value)
+    except InvalidPaths as error:
+        messages.error(request, error.message)
+        return _render(
+            request, "admin/cdn/invalidation_form.html", "New invalidation", form=form, status=400
+        )
+    if request.POST.get("confirm") != "yes":
+        return _render(
+            request,
+            "admin/cdn/invalidation_confirm.html",
+            "Confirm invalidation",
+            form=form,
+            paths=paths,
+            target=target,
+        )
+    try:
+        created = invalidation_create(paths=paths, operator=request.user.get_username())
+    except DomainError as error:
+        audit(
+            request.user,
+            "cdn.invalidate",
+            target=target,
+            result=f"failed: {error.message}",
+            paths=paths,
+        )
+        messages.error(request, error.message)
+        return _render(request, "admin/cdn/invalidation_form.html", "New invalidation", form=form)
+    audit(
+        request.user,
+        "cdn.invalidate",
+        target=target,
+        result=created.status,
+        paths=paths,
+        invalidation_id=created.id,
+        caller_reference=created.caller_reference,
+    )
+    messages.success(request, f"Invalidation {created.id} created for {target}.")
+    return redirect("admin:cdn-invalidation", invalidation_id=created.id)
+
+
+@require_http_methods(["GET"])
+def invalidation_detail(request: HttpRequest, invalidation_id: str) -> HttpResponse:
+    if not cdn_configured():
+        return redirect("admin:cdn-invalidations")
+    try:
+        item = invalidation_get(invalidation_id)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("admin:cdn-invalidations")
+    return _render(
+        request, "admin/cdn/invalidation_detail.html", f"Invalidation {item.id}", item=item
+    )
