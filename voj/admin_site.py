@@ -17,6 +17,7 @@ class VojAdminSite(admin.AdminSite):
     site_header = "voj operator console"
     site_title = "voj"
     index_title = "Operations"
+    site_url = None  # the service has no public site at "/"
 
     def get_urls(self) -> list:
         from books import admin_views as catalogue
