@@ -1,7 +1,17 @@
-"""The DynamoDB table definitions: the one source for the repository, the tests, the prod-like
-local mode and the CloudFormation stack (deploy/ reads them from here)."""
+"""The DynamoDB tables as the repository uses them.
 
+The one definition of the tables is the CloudFormation stack (deploy/stack.yaml); the tests and
+the prod-like local mode create their tables from it, so what runs in moto is what deploys.
+The repository only needs the names below.
+"""
+
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+STACK_TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "stack.yaml"
+BOOKS_RESOURCE = "BooksTable"
+CHAPTERS_RESOURCE = "ChaptersTable"
 
 BOOKS_BY_CREATED_INDEX = "books-by-created"
 CHAPTERS_BY_ID_INDEX = "chapters-by-id"
@@ -12,64 +22,42 @@ CHAPTERS_BY_STATUS_INDEX = "chapters-by-status"
 BOOK_LIST_PARTITION = "BOOK"
 
 
-def books_table(name: str) -> dict[str, Any]:
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "book_id", "AttributeType": "S"},
-            {"AttributeName": "list_pk", "AttributeType": "S"},
-            {"AttributeName": "list_sk", "AttributeType": "S"},
-        ],
-        "KeySchema": [{"AttributeName": "book_id", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": BOOKS_BY_CREATED_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "list_pk", "KeyType": "HASH"},
-                    {"AttributeName": "list_sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    }
+@cache
+def stack_resources() -> dict[str, Any]:
+    """The stack's resources, with CloudFormation's short-form tags kept as plain values."""
+    import yaml
+
+    class CfnLoader(yaml.SafeLoader):
+        pass
+
+    def tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {f"!{suffix}": value}
+
+    CfnLoader.add_multi_constructor("!", tag)
+    return yaml.load(STACK_TEMPLATE.read_text(), Loader=CfnLoader)["Resources"]  # noqa: S506
 
 
-def chapters_table(name: str) -> dict[str, Any]:
-    return {
+def _definition(resource: str, name: str) -> dict[str, Any]:
+    properties = stack_resources()[resource]["Properties"]
+    definition = {
         "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "book_id", "AttributeType": "S"},
-            {"AttributeName": "number", "AttributeType": "N"},
-            {"AttributeName": "chapter_id", "AttributeType": "S"},
-            {"AttributeName": "status", "AttributeType": "S"},
-            {"AttributeName": "updated_at", "AttributeType": "S"},
-        ],
-        "KeySchema": [
-            {"AttributeName": "book_id", "KeyType": "HASH"},
-            {"AttributeName": "number", "KeyType": "RANGE"},
-        ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": CHAPTERS_BY_ID_INDEX,
-                "KeySchema": [{"AttributeName": "chapter_id", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": CHAPTERS_BY_STATUS_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "updated_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-        ],
+        "BillingMode": properties["BillingMode"],
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "KeySchema": properties["KeySchema"],
     }
+    if properties.get("GlobalSecondaryIndexes"):
+        definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+    return definition
 
 
 def table_definitions(books: str, chapters: str) -> list[dict[str, Any]]:
-    return [books_table(books), chapters_table(chapters)]
+    return [_definition(BOOKS_RESOURCE, books), _definition(CHAPTERS_RESOURCE, chapters)]
 
 
 def create_tables(client: Any, *, books: str, chapters: str) -> None:

@@ -1,0 +1,209 @@
+"""What can be proven about the deploy without AWS: lint, moto, the policy, the tables."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from books.repository import tables
+from books.repository.dynamodb import DynamoDBRepository
+from voj.aws import aws_client
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+TEMPLATES = sorted(DEPLOY.glob("*.yaml"))
+PARAMETERS = [
+    {"ParameterKey": "Stage", "ParameterValue": "prod"},
+    {"ParameterKey": "ApiOrigin", "ParameterValue": "https://api.voj.test"},
+    {"ParameterKey": "FrontendOrigin", "ParameterValue": "https://app.voj.test"},
+    {"ParameterKey": "AlarmEmail", "ParameterValue": "ops@voj.test"},
+]
+
+
+def load(name: str) -> dict:
+    tables.stack_resources.cache_clear()
+    original = tables.STACK_TEMPLATE
+    try:
+        tables.STACK_TEMPLATE = DEPLOY / name
+        return tables.stack_resources()
+    finally:
+        tables.STACK_TEMPLATE = original
+        tables.stack_resources.cache_clear()
+
+
+def test_templates_exist():
+    assert {t.name for t in TEMPLATES} == {
+        "stack.yaml",
+        "edge.yaml",
+        "monitoring.yaml",
+        "cdn-alarms.yaml",
+    }
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.name)
+def test_cfn_lint(template):
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(template)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _keys(schema):
+    return [(k["AttributeName"], k["KeyType"]) for k in schema]
+
+
+def test_tables_have_exactly_what_the_repository_queries():
+    resources = load("stack.yaml")
+    books = resources["BooksTable"]["Properties"]
+    chapters = resources["ChaptersTable"]["Properties"]
+    assert _keys(books["KeySchema"]) == [("book_id", "HASH")]
+    assert {i["IndexName"]: _keys(i["KeySchema"]) for i in books["GlobalSecondaryIndexes"]} == {
+        tables.BOOKS_BY_CREATED_INDEX: [("list_pk", "HASH"), ("list_sk", "RANGE")],
+    }
+    assert _keys(chapters["KeySchema"]) == [("book_id", "HASH"), ("number", "RANGE")]
+    assert {"AttributeName": "number", "AttributeType": "N"} in chapters["AttributeDefinitions"]
+    assert {i["IndexName"]: _keys(i["KeySchema"]) for i in chapters["GlobalSecondaryIndexes"]} == {
+        tables.CHAPTERS_BY_ID_INDEX: [("chapter_id", "HASH")],
+        tables.CHAPTERS_BY_STATUS_INDEX: [("status", "HASH"), ("updated_at", "RANGE")],
+    }
+    for table in (books, chapters):
+        assert table["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert table["DeletionProtectionEnabled"] == {"!If": ["IsProd", True, False]}
+        # Every attribute defined is a key of the table or an index, and vice versa.
+        keyed = {k["AttributeName"] for k in table["KeySchema"]} | {
+            k["AttributeName"] for i in table["GlobalSecondaryIndexes"] for k in i["KeySchema"]
+        }
+        assert {a["AttributeName"] for a in table["AttributeDefinitions"]} == keyed
+
+
+def _statements(policy_document):
+    statements = policy_document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_lambda_role_is_least_privilege():
+    role = load("stack.yaml")["LambdaRole"]["Properties"]
+    grant = load("edge.yaml")["InvalidationGrant"]["Properties"]
+    documents = [p["PolicyDocument"] for p in role["Policies"]] + [grant["PolicyDocument"]]
+    actions, resources = [], []
+    for document in documents:
+        for statement in _statements(document):
+            assert statement["Effect"] == "Allow"
+            actions += _as_list(statement["Action"])
+            resources += _as_list(statement["Resource"])
+    assert not [a for a in actions if a == "*" or a.endswith(":*")], actions
+    assert "*" not in resources
+    rendered = [str(r) for r in resources]
+    # S3 is granted by prefix, never the whole bucket's objects.
+    s3_objects = [r for r in rendered if "MediaBucket.Arn}/" in r]
+    assert sorted(s3_objects) == sorted(
+        [
+            "{'!Sub': '${MediaBucket.Arn}/uploads/*'}",
+            "{'!Sub': '${MediaBucket.Arn}/media/*'}",
+            "{'!Sub': '${MediaBucket.Arn}/system/operator-db.sqlite3'}",
+        ]
+    )
+    # Table and index ARNs, the one SSM path, the one log group, the one distribution.
+    assert any("BooksTable.Arn}/index/*" in r for r in rendered)
+    assert any("parameter/voj/${Stage}" in r for r in rendered)
+    assert any("FunctionLogGroup.Arn" in r for r in rendered)
+    assert any("distribution/${Distribution}" in r for r in rendered)
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "lambda.amazonaws.com"
+    }
+    assert "cloudfront:CreateInvalidation" in actions
+    assert not any(a.startswith(("iam:", "kms:", "secretsmanager:")) for a in actions)
+
+
+def test_bucket_is_private_and_reachable_only_through_this_distribution():
+    bucket = load("stack.yaml")["MediaBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    sse = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-stale-uploads"]["Prefix"] == "uploads/"
+    assert rules["expire-stale-uploads"]["ExpirationInDays"] == 1
+    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]
+    cors = {r["Id"]: r for r in bucket["CorsConfiguration"]["CorsRules"]}
+    assert set(cors["playback"]["AllowedMethods"]) == {"GET", "HEAD"}
+    assert "Range" in cors["playback"]["AllowedHeaders"]
+    assert cors["upload-form"]["AllowedMethods"] == ["POST"]
+    policy = load("edge.yaml")["MediaBucketPolicy"]["Properties"]["PolicyDocument"]
+    allow, deny = _statements(policy)
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert "distribution/${Distribution}" in str(allow["Condition"]["StringEquals"])
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+
+
+def test_cloudfront_keeps_range_and_signing():
+    distribution = load("edge.yaml")["Distribution"]["Properties"]["DistributionConfig"]
+    behaviour = distribution["DefaultCacheBehavior"]
+    assert behaviour["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"  # CachingOptimized
+    assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    assert behaviour["TrustedKeyGroups"] == [{"!Ref": "SigningKeyGroup"}]
+    assert distribution["HttpVersion"] == "http2and3"
+    origin = distribution["Origins"][0]
+    assert origin["OriginAccessControlId"] == {"!GetAtt": "MediaOriginAccessControl.Id"}
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse")
+def test_core_stack_deploys_into_moto(aws):
+    cloudformation = aws_client("cloudformation")
+    cloudformation.create_stack(
+        StackName="voj-prod",
+        TemplateBody=(DEPLOY / "stack.yaml").read_text(),
+        Parameters=PARAMETERS,
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    stack = cloudformation.describe_stacks(StackName="voj-prod")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["BooksTableName"] == "voj-books-prod"
+    assert outputs["ChaptersTableName"] == "voj-audio-chapters-prod"
+    assert outputs["SecretsPath"] == "/voj/prod/"
+
+    dynamodb = aws_client("dynamodb")
+    chapters = dynamodb.describe_table(TableName="voj-audio-chapters-prod")["Table"]
+    assert {i["IndexName"] for i in chapters["GlobalSecondaryIndexes"]} == {
+        "chapters-by-id",
+        "chapters-by-status",
+    }
+    s3 = aws_client("s3")
+    bucket = outputs["MediaBucketName"]
+    assert bucket.startswith("voj-audiobooks-prod-")
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    iam = aws_client("iam")
+    role_name = outputs["LambdaRoleArn"].rsplit("/", 1)[1]
+    assert set(iam.list_role_policies(RoleName=role_name)["PolicyNames"]) == {
+        "voj-media",
+        "voj-catalogue",
+        "voj-secrets",
+        "voj-logs",
+    }
+    groups = aws_client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/voj-prod")
+    assert groups["logGroups"][0]["retentionInDays"] == 30
+
+    # The repository works on the tables the stack created.
+    repository = DynamoDBRepository(
+        client=dynamodb, books_table="voj-books-prod", chapters_table="voj-audio-chapters-prod"
+    )
+    from books.domain import Book, Chapter
+
+    book = repository.book_create(Book(title="t", author="a", owner=1))
+    repository.chapter_create(Chapter(book_id=book.id, number=10, title="x"))
+    repository.chapter_create(Chapter(book_id=book.id, number=9, title="y"))
+    assert [c.number for c in repository.chapter_list(book.id, limit=5).items] == [9, 10]
