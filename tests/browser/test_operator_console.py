@@ -119,6 +119,8 @@ def test_console_at_phone_width(browser, live_server, console_data):
     sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/admin/catalogue/chapters/?status=ready")
     page.get_by_role("link", name="1. Prologue").click()
+    page.wait_for_url(f"{live_server.url}/admin/catalogue/chapters/{console_data['id']}/")
+    page.wait_for_load_state("load")
     # Nothing wider than the screen but the scrollable tables.
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1

@@ -183,7 +183,7 @@ def test_core_stack_deploys_into_moto(aws):
     }
     s3 = aws_client("s3")
     bucket = outputs["MediaBucketName"]
-    assert bucket.startswith("voj-audiobooks-prod-")
+    assert bucket == "voj-audiobooks-prod"
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     iam = aws_client("iam")

@@ -1,0 +1,3 @@
+from deploy.tools import main
+
+main()

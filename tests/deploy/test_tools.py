@@ -1,0 +1,143 @@
+"""The deploy tools against moto: idempotent, and secrets never printed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from deploy import tools
+from voj.aws import aws_client
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE_PARAMS = {
+    "ApiOrigin": "https://api.voj.test",
+    "FrontendOrigin": "https://app.voj.test",
+    "AlarmEmail": "ops@voj.test",
+}
+
+
+@pytest.fixture
+def keys_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(tools, "KEYS", tmp_path / "keys")
+    return tmp_path / "keys"
+
+
+def ssm_value(name):
+    return aws_client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+
+
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
+
+
+def test_secrets_put_is_idempotent_and_silent(aws, capsys):
+    assert tools.secrets_put("prod") == list(tools.SECRET_NAMES)
+    first = ssm_value("/voj/prod/DJANGO_SECRET_KEY")
+    assert len(first) >= 50
+    assert tools.secrets_put("prod") == []
+    assert ssm_value("/voj/prod/DJANGO_SECRET_KEY") == first
+    assert tools.secrets_put("prod", rotate="JWT_SIGNING_KEY") == ["JWT_SIGNING_KEY"]
+    assert ssm_value("/voj/prod/DJANGO_SECRET_KEY") == first
+    parameter = aws_client("ssm").get_parameter(Name="/voj/prod/JWT_SIGNING_KEY")["Parameter"]
+    assert parameter["Type"] == "SecureString"
+    assert first not in capsys.readouterr().out
+
+
+def test_keys_create(aws, keys_dir, capsys):
+    path = tools.keys_create("prod")
+    private_pem = ssm_value("/voj/prod/CLOUDFRONT_PRIVATE_KEY")
+    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    public = serialization.load_pem_public_key(path.read_bytes())
+    assert public.public_numbers() == private.public_key().public_numbers()
+    again = tools.keys_create("prod")  # idempotent: the same key, the same public file
+    assert again.read_bytes() == path.read_bytes()
+    assert ssm_value("/voj/prod/CLOUDFRONT_PRIVATE_KEY") == private_pem
+    rotated = tools.keys_create("prod", rotate=True)
+    assert rotated.name == "prod-cloudfront-next.pub.pem"
+    assert rotated.read_bytes() != path.read_bytes()
+    assert "PRIVATE KEY" not in capsys.readouterr().out
+
+
+def test_stack_plan_then_apply(aws, capsys, monkeypatch):
+    plan = tools.stack_plan("prod", "core", CORE_PARAMS)
+    assert plan["stack"] == "voj-prod"
+    created = {c["LogicalResourceId"] for c in plan["changes"] if c["Action"] == "Add"}
+    assert {"MediaBucket", "BooksTable", "ChaptersTable", "LambdaRole"} <= created
+    out = capsys.readouterr().out
+    assert "Add" in out and "LambdaRole" in out
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert tools.stack_apply("prod", "core", CORE_PARAMS, yes=False) == "NOT_APPLIED"
+    assert tools.stack_apply("prod", "core", CORE_PARAMS, yes=True) == "CREATE_COMPLETE"
+    assert "voj-books-prod" in aws_client("dynamodb").list_tables()["TableNames"]
+    assert aws_client("s3").head_bucket(Bucket="voj-audiobooks-prod")
+    # A second apply of the same template changes nothing.
+    assert tools.stack_apply("prod", "core", CORE_PARAMS, yes=True) in {
+        "UNCHANGED",
+        "UPDATE_COMPLETE",
+    }
+
+
+def test_configure_writes_names_only(aws, tmp_path):
+    # moto fills Outputs only for stacks made with create_stack, not through change sets.
+    aws_client("cloudformation").create_stack(
+        StackName="voj-prod",
+        TemplateBody=(ROOT / "deploy" / "stack.yaml").read_text(),
+        Parameters=tools._parameters("prod", "core", CORE_PARAMS),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    settings_file = tmp_path / "zappa_settings.json"
+    shutil.copy(ROOT / "zappa_settings.json", settings_file)
+    names = tools.configure("prod", settings_file)
+    document = json.loads(settings_file.read_text())
+    env = document["prod"]["environment_variables"]
+    assert env["VOJ_MEDIA_BUCKET"] == "voj-audiobooks-prod"
+    assert env["VOJ_SECRETS"] == "/voj/prod/"
+    assert names["VOJ_BOOKS_TABLE"] == env["VOJ_BOOKS_TABLE"]
+    assert document["dev"] == json.loads((ROOT / "zappa_settings.json").read_text())["dev"]
+
+
+def test_cli_parses(aws, keys_dir):
+    tools.main(["secrets", "put", "dev"])
+    tools.main(["keys", "create", "dev"])
+    assert (keys_dir / "dev-cloudfront.pub.pem").exists()
+    with pytest.raises(SystemExit):
+        tools.main(["stack", "apply", "staging"])
+
+
+@pytest.mark.django_db
+def test_create_operator(monkeypatch, capsys):
+    monkeypatch.setenv("FIRST_OPERATOR_PASSWORD", "a-long-operator-password")
+    call_command(
+        "create_operator", "--username", "admin", "--password-env", "FIRST_OPERATOR_PASSWORD"
+    )
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    assert admin.check_password("a-long-operator-password")
+    call_command("create_operator", "--username", "admin", "--password-env", "NOPE")
+    assert "exists; nothing changed" in capsys.readouterr().out
+    assert "a-long-operator-password" not in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_create_operator_from_secrets(aws, settings):
+    tools.secrets_put("prod")
+    from voj.secrets import load_secrets
+
+    load_secrets.cache_clear()
+    settings.VOJ_SECRETS = "/voj/prod/"
+    call_command("create_operator", "--username", "root")
+    password = ssm_value("/voj/prod/OPERATOR_PASSWORD")
+    assert User.objects.get(username="root").check_password(password)
+    load_secrets.cache_clear()
+
+
+@pytest.mark.django_db
+def test_create_operator_needs_a_password(settings):
+    settings.VOJ_SECRETS = ""
+    with pytest.raises(CommandError, match="password-env"):
+        call_command("create_operator", "--username", "x")
