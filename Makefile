@@ -6,8 +6,14 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
 MOTO_PORT ?= 5005
+STAGE ?= prod
+# Zappa packages the active virtualenv whole, so the package is built from one that holds the
+# runtime dependencies and Zappa only: moto, pytest, cfn-lint and the like never ship.
+LAMBDA_VENV  := .venv-lambda
+LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
+RUNTIME_DEPS := $(shell python3 -c 'import tomllib; print(" ".join(repr(d) for d in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' 2>/dev/null)
 
-.PHONY: install run run-aws test test-fast lint format fixtures smoke smoke-aws clean
+.PHONY: install run run-aws test test-fast lint format fixtures smoke smoke-aws package bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 12) else f"voj needs Python 3.12 (found {v[0]}.{v[1]}); set PYTHON=python3.12")'
@@ -35,6 +41,26 @@ smoke: install
 smoke-aws: install
 	bash deploy/ci_smoke.sh run-aws
 
+$(LAMBDA_STAMP): pyproject.toml deploy/constraints-lambda.txt
+	test -x $(LAMBDA_VENV)/bin/python || $(PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install -q --disable-pip-version-check \
+	  -c deploy/constraints-lambda.txt $(RUNTIME_DEPS) zappa
+	touch $@
+
+## package: dist/voj-$(STAGE).zip, Zappa's package with bytecode compiled in (offline)
+package: install $(LAMBDA_STAMP)
+	mkdir -p dist
+	rm -f dist/voj-$(STAGE).raw.zip
+	VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) PATH="$(abspath $(LAMBDA_VENV))/bin:$$PATH" \
+	  AWS_DEFAULT_REGION=ap-northeast-2 AWS_ACCESS_KEY_ID=packaging AWS_SECRET_ACCESS_KEY=packaging \
+	  $(LAMBDA_VENV)/bin/zappa package $(STAGE) -o dist/voj-$(STAGE).raw.zip
+	$(BIN)/python -m deploy.package dist/voj-$(STAGE).raw.zip dist/voj-$(STAGE).zip
+	rm -f dist/voj-$(STAGE).raw.zip
+
+## bench: cold start and warm request of the packaged handler against hello worlds
+bench: package
+	$(BIN)/python -m deploy.bench dist/voj-prod.zip
+
 ## test: the whole suite
 test: install
 	VOJ_ENV=test $(BIN)/pytest -n 2 -p no:cacheprovider
@@ -55,4 +81,4 @@ fixtures:
 	bash tests/fixtures/make_fixtures.sh
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info
+	rm -rf $(VENV) $(LAMBDA_VENV) dist build *.egg-info

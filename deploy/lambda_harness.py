@@ -1,0 +1,134 @@
+"""Run the packaged handler the way Lambda does, on this machine.
+
+The zip is unpacked into a read-only directory standing in for /var/task; the interpreter runs
+without site-packages, seeing only the package and what the python3.12 runtime provides
+(boto3, botocore and their dependencies); Zappa's handler gets an API Gateway proxy event.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+# What the Lambda python3.12 runtime has besides the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+
+
+def unpack(zip_path: Path, task_dir: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(task_dir)
+    for path in [task_dir, *task_dir.rglob("*")]:
+        mode = path.stat().st_mode
+        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return task_dir
+
+
+def runtime_dir(target: Path) -> Path:
+    """boto3 and friends from this interpreter's site-packages, nothing else."""
+    import boto3
+
+    site = Path(boto3.__file__).resolve().parent.parent
+    target.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_PACKAGES:
+        source = site / name
+        if source.exists() and not (target / name).exists():
+            (target / name).symlink_to(source)
+    return target
+
+
+def api_gateway_event(path: str, *, method: str = "GET", headers: dict | None = None) -> dict:
+    host = "abc123def4.execute-api.ap-northeast-2.amazonaws.com"
+    all_headers = {
+        "Host": host,
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-For": "203.0.113.7",
+        "User-Agent": "voj-harness",
+        **(headers or {}),
+    }
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "path": f"/prod{path}",
+            "stage": "prod",
+            "requestId": "harness-request",
+            "identity": {"sourceIp": "203.0.113.7"},
+        },
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+# Runs inside the fresh process: import the handler, answer the events, time each step.
+_SCRIPT = r"""
+import json, sys, time
+started = float(sys.argv[1])
+events = json.loads(sys.stdin.read())
+
+class Context:
+    aws_request_id = "harness"
+    function_name = "voj-prod"
+    memory_limit_in_mb = 1024
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+import handler
+results = []
+for event in events:
+    began = time.time()
+    response = handler.lambda_handler(event, Context())
+    results.append({
+        "status": response["statusCode"],
+        "body": response.get("body"),
+        "seconds": time.time() - began,
+        "since_start": time.time() - started,
+    })
+import django
+results.append({"django": django.__file__})
+print("HARNESS" + json.dumps(results))
+"""
+
+
+def invoke(task_dir: Path, runtime: Path, events: list[dict], env: dict[str, str]) -> list[Any]:
+    """Start a fresh interpreter, send the events, return each response (and where Django was
+    loaded from, last)."""
+    import time
+
+    started = time.time()
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", _SCRIPT, str(started)],
+        input=json.dumps(events),
+        cwd=task_dir,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin"),
+            "PYTHONPATH": f"{task_dir}{os.pathsep}{runtime}",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LAMBDA_TASK_ROOT": str(task_dir),
+            "AWS_LAMBDA_FUNCTION_NAME": "voj-prod",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    for line in result.stdout.splitlines():
+        if line.startswith("HARNESS"):
+            return json.loads(line.removeprefix("HARNESS"))
+    raise RuntimeError(f"handler failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
