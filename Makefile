@@ -50,6 +50,9 @@ $(LAMBDA_STAMP): pyproject.toml deploy/constraints-lambda.txt
 ## package: dist/voj-$(STAGE).zip, Zappa's package with bytecode compiled in (offline)
 package: install $(LAMBDA_STAMP)
 	mkdir -p dist
+	rm -rf staticfiles
+	VOJ_ENV=local $(BIN)/python manage.py collectstatic --noinput -v 0 --ignore rest_framework \
+	  --settings=voj.settings.collectstatic
 	rm -f dist/voj-$(STAGE).raw.zip
 	VIRTUAL_ENV=$(abspath $(LAMBDA_VENV)) PATH="$(abspath $(LAMBDA_VENV))/bin:$$PATH" \
 	  AWS_DEFAULT_REGION=ap-northeast-2 AWS_ACCESS_KEY_ID=packaging AWS_SECRET_ACCESS_KEY=packaging \

@@ -158,6 +158,11 @@ def run(port: int, moto_port: int) -> int:
         env["VOJ_CDN_DISTRIBUTION_ID"] = distribution(endpoint)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+        subprocess.run(
+            [*manage, "collectstatic", "--noinput", "-v", "0", "--ignore", "rest_framework"],
+            env=env,
+            check=True,
+        )
         subprocess.run([*manage, "ensure_demo_accounts"], env=env, check=True)
         print(
             f"voj (prod-like, AWS = moto at {endpoint}): http://127.0.0.1:{port}/api/v1/  "

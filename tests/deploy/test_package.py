@@ -108,3 +108,19 @@ def test_handler_answers_api_gateway(package, prod_on_moto, tmp_path):
     assert checks["repository"] == {"status": "ok"} and checks["storage"] == {"status": "ok"}
     assert books["status"] == 401  # the API itself, behind its authentication
     assert loaded["django"].startswith(str(task))  # Django came from the package
+
+
+def test_operator_console_is_styled_in_production(package, prod_on_moto, tmp_path):
+    """No web server in front of Lambda: WhiteNoise serves the admin's collected assets."""
+    task = unpack(package, tmp_path / "task")
+    runtime = runtime_dir(tmp_path / "runtime")
+    env = {**prod_on_moto, "VOJ_OPSDB_PATH": str(tmp_path / "ops.sqlite3")}
+    login, *_ = invoke(task, runtime, [api_gateway_event("/admin/login/")], env)
+    assert login["status"] == 200, login
+    import re
+
+    stylesheet = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', login["body"])
+    assert stylesheet, login["body"][:500]
+    css, *_ = invoke(task, runtime, [api_gateway_event(stylesheet.group(1))], env)
+    assert css["status"] == 200
+    assert "body" in css["body"]

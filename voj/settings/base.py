@@ -86,7 +86,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Collected into the Lambda package by `make package`; WhiteNoise serves it in production.
+STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- voj -------------------------------------------------------------------------------------
 

@@ -60,6 +60,21 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- static files (the admin's CSS and JS) ----------------------------------------------------
+
+# No web server in front of Lambda: WhiteNoise serves the collected files, with far-future
+# caching for the hashed names.
+MIDDLEWARE = [
+    MIDDLEWARE[0],
+    MIDDLEWARE[1],
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[2:],
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
 # --- the operator database -------------------------------------------------------------------
 
 _database_url = env_str("DATABASE_URL")
