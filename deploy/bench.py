@@ -26,7 +26,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from deploy.lambda_harness import api_gateway_event, invoke, runtime_dir, unpack
+from deploy.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 COLD_RUNS = 15
@@ -117,37 +117,12 @@ def prepare_aws(endpoint: str, workdir: Path) -> tuple[dict[str, str], str, str]
     """Core stack, secrets, the operator database with one user, a ready chapter, a token."""
     import boto3
 
+    env = prod_on_moto(endpoint, ROOT / "deploy" / "stack.yaml")
     kwargs = {
         "endpoint_url": endpoint,
         "region_name": "ap-northeast-2",
-        "aws_access_key_id": "bench",
-        "aws_secret_access_key": "bench",
-    }
-    cloudformation = boto3.client("cloudformation", **kwargs)
-    cloudformation.create_stack(
-        StackName="voj-prod",
-        TemplateBody=(ROOT / "deploy" / "stack.yaml").read_text(),
-        Parameters=[
-            {"ParameterKey": k, "ParameterValue": v}
-            for k, v in {
-                "Stage": "prod",
-                "ApiOrigin": "https://api.voj.test",
-                "FrontendOrigin": "https://app.voj.test",
-                "AlarmEmail": "ops@voj.test",
-            }.items()
-        ],
-        Capabilities=["CAPABILITY_NAMED_IAM"],
-    )
-    ssm = boto3.client("ssm", **kwargs)
-    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
-        ssm.put_parameter(
-            Name=f"/voj/prod/{name}", Value=secrets.token_urlsafe(50), Type="SecureString"
-        )
-    env = {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "ap-northeast-2",
-        "VOJ_AWS_ENDPOINT_URL": endpoint,
+        "aws_access_key_id": "moto",
+        "aws_secret_access_key": "moto",
     }
     manage_env = {
         **os.environ,
@@ -311,7 +286,9 @@ Machine: {machine()}.
   proxy events.
 - **Cold start** is process start to the first response: interpreter start-up, imports,
   settings (for voj: secrets read from SSM, once), Django set-up and the first request.
-  {COLD_RUNS} runs each, alternating voj and hello world; the medians are compared.
+  {COLD_RUNS} runs each, alternating voj and hello world; the medians are compared. On this
+  2-core machine medians move by a few tens of milliseconds from one `make bench` to the next:
+  compare several runs, not one figure.
 - **Warm** is the time of one handler call in a process that has already answered one:
   {WARM_REQUESTS} calls each. voj's is a real `GET /api/v1/audio/{{id}}/stream-url` with a JWT:
   authentication (one user lookup in the operator database), one DynamoDB request for the

@@ -132,3 +132,49 @@ def invoke(task_dir: Path, runtime: Path, events: list[dict], env: dict[str, str
         if line.startswith("HARNESS"):
             return json.loads(line.removeprefix("HARNESS"))
     raise RuntimeError(f"handler failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def prod_on_moto(endpoint: str, stack_template: Path) -> dict[str, str]:
+    """The core stack and the stage's secrets in a moto server, as production reads them;
+    returns the environment that points the AWS clients there. Idempotent."""
+    import secrets
+
+    import boto3
+
+    kwargs = {
+        "endpoint_url": endpoint,
+        "region_name": "ap-northeast-2",
+        "aws_access_key_id": "moto",
+        "aws_secret_access_key": "moto",
+    }
+    cloudformation = boto3.client("cloudformation", **kwargs)
+    names = [s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]]
+    if "voj-prod" not in names:
+        cloudformation.create_stack(
+            StackName="voj-prod",
+            TemplateBody=stack_template.read_text(),
+            Parameters=[
+                {"ParameterKey": key, "ParameterValue": value}
+                for key, value in {
+                    "Stage": "prod",
+                    "ApiOrigin": "https://api.voj.test",
+                    "FrontendOrigin": "https://app.voj.test",
+                    "AlarmEmail": "ops@voj.test",
+                }.items()
+            ],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+    ssm = boto3.client("ssm", **kwargs)
+    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
+        ssm.put_parameter(
+            Name=f"/voj/prod/{name}",
+            Value=secrets.token_urlsafe(50),
+            Type="SecureString",
+            Overwrite=True,
+        )
+    return {
+        "AWS_ACCESS_KEY_ID": "moto",
+        "AWS_SECRET_ACCESS_KEY": "moto",
+        "AWS_DEFAULT_REGION": "ap-northeast-2",
+        "VOJ_AWS_ENDPOINT_URL": endpoint,
+    }

@@ -186,6 +186,16 @@ def as_operator(operator) -> Api:
 
 
 @pytest.fixture
+def console(operator):
+    """The operator console, signed in as a superuser."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
 def anonymous(db) -> Api:
     return Api(None)
 

@@ -13,13 +13,6 @@ from tests.helpers import book_create, chapter_create, chapter_url, published_ch
 
 
 @pytest.fixture
-def console(operator) -> Client:
-    client = Client()
-    client.force_login(operator)
-    return client
-
-
-@pytest.fixture
 def catalogue(backend, as_editor):
     """A good chapter, a failed one and a pending one, in one book."""
     good = published_chapter(as_editor, title="Good one")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import zipfile
 from pathlib import Path
 
-import boto3
 import pytest
 
-from deploy.lambda_harness import api_gateway_event, invoke, runtime_dir, unpack
+from deploy.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "dist" / "voj-prod.zip"
@@ -27,42 +25,9 @@ def package() -> Path:
 
 
 @pytest.fixture(scope="module")
-def prod_on_moto(moto_server) -> dict[str, str]:
+def prod_env(moto_server) -> dict[str, str]:
     """The core stack and the secrets, in a moto server, as the handler's environment sees."""
-    kwargs = {
-        "endpoint_url": moto_server,
-        "region_name": "ap-northeast-2",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-    cloudformation = boto3.client("cloudformation", **kwargs)
-    names = [s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]]
-    if "voj-prod" not in names:
-        cloudformation.create_stack(
-            StackName="voj-prod",
-            TemplateBody=(ROOT / "deploy" / "stack.yaml").read_text(),
-            Parameters=[
-                {"ParameterKey": "Stage", "ParameterValue": "prod"},
-                {"ParameterKey": "ApiOrigin", "ParameterValue": "https://api.voj.test"},
-                {"ParameterKey": "FrontendOrigin", "ParameterValue": "https://app.voj.test"},
-                {"ParameterKey": "AlarmEmail", "ParameterValue": "ops@voj.test"},
-            ],
-            Capabilities=["CAPABILITY_NAMED_IAM"],
-        )
-    ssm = boto3.client("ssm", **kwargs)
-    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
-        ssm.put_parameter(
-            Name=f"/voj/prod/{name}",
-            Value=secrets.token_urlsafe(50),
-            Type="SecureString",
-            Overwrite=True,
-        )
-    return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "ap-northeast-2",
-        "VOJ_AWS_ENDPOINT_URL": moto_server,
-    }
+    return prod_on_moto(moto_server, ROOT / "deploy" / "stack.yaml")
 
 
 def test_package_is_small_and_carries_bytecode(package):
@@ -87,7 +52,7 @@ def test_package_is_small_and_carries_bytecode(package):
     assert "SECRET" not in settings_py.replace("VOJ_SECRETS", "")
 
 
-def test_handler_answers_api_gateway(package, prod_on_moto, tmp_path):
+def test_handler_answers_api_gateway(package, prod_env, tmp_path):
     task = unpack(package, tmp_path / "task")
     runtime = runtime_dir(tmp_path / "runtime")
     results = invoke(
@@ -98,7 +63,7 @@ def test_handler_answers_api_gateway(package, prod_on_moto, tmp_path):
             api_gateway_event("/api/v1/health/detailed"),
             api_gateway_event("/api/v1/books"),
         ],
-        prod_on_moto,
+        prod_env,
     )
     health, detailed, books, loaded = results
     assert health["status"] == 200, health
@@ -110,11 +75,11 @@ def test_handler_answers_api_gateway(package, prod_on_moto, tmp_path):
     assert loaded["django"].startswith(str(task))  # Django came from the package
 
 
-def test_operator_console_is_styled_in_production(package, prod_on_moto, tmp_path):
+def test_operator_console_is_styled_in_production(package, prod_env, tmp_path):
     """No web server in front of Lambda: WhiteNoise serves the admin's collected assets."""
     task = unpack(package, tmp_path / "task")
     runtime = runtime_dir(tmp_path / "runtime")
-    env = {**prod_on_moto, "VOJ_OPSDB_PATH": str(tmp_path / "ops.sqlite3")}
+    env = {**prod_env, "VOJ_OPSDB_PATH": str(tmp_path / "ops.sqlite3")}
     login, *_ = invoke(task, runtime, [api_gateway_event("/admin/login/")], env)
     assert login["status"] == 200, login
     import re

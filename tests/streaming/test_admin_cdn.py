@@ -41,13 +41,6 @@ def distribution(aws, settings) -> str:
 
 
 @pytest.fixture
-def console(operator) -> Client:
-    client = Client()
-    client.force_login(operator)
-    return client
-
-
-@pytest.fixture
 def staff_without_permission(db) -> Client:
     user = User.objects.create_user("support", password="x", is_staff=True)
     client = Client()

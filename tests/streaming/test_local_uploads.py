@@ -139,9 +139,10 @@ def _multipart_on_disk(path, fields: dict, file_size: int) -> int:
     return boundary
 
 
-def _post_from_disk(path, boundary):
-    with path.open("rb") as stream:
-        environ = {
+def upload_request(stream, *, boundary: str, length: int) -> WSGIRequest:
+    """A request whose body is read from a stream, as a WSGI server hands it over."""
+    return WSGIRequest(
+        {
             "REQUEST_METHOD": "POST",
             "PATH_INFO": "/api/v1/uploads",
             "SERVER_NAME": "testserver",
@@ -149,11 +150,17 @@ def _post_from_disk(path, boundary):
             "wsgi.url_scheme": "http",
             "wsgi.input": stream,
             "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
-            "CONTENT_LENGTH": str(path.stat().st_size),
+            "CONTENT_LENGTH": str(length),
         }
+    )
+
+
+def _post_from_disk(path, boundary):
+    with path.open("rb") as stream:
+        request = upload_request(stream, boundary=boundary, length=path.stat().st_size)
         tracemalloc.start()
         try:
-            response = upload_receive(WSGIRequest(environ))
+            response = upload_receive(request)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -177,15 +184,6 @@ def test_100_mb_streams_in_constant_memory(as_editor, tmp_path, size, status):
 
 
 def test_declared_length_far_over_the_limit_is_refused_unread(grant):
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/api/v1/uploads",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "CONTENT_TYPE": "multipart/form-data; boundary=x",
-        "CONTENT_LENGTH": str(500 * 1024 * 1024),
-    }
-    response = upload_receive(WSGIRequest(environ))
+    request = upload_request(io.BytesIO(b""), boundary="x", length=500 * 1024 * 1024)
+    response = upload_receive(request)
     assert response.status_code == 400

@@ -47,6 +47,19 @@ def _creds():
     }
 
 
+def run_django(env, script: str):
+    """A Python snippet in a fresh process with the production settings."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, "DJANGO_SETTINGS_MODULE": "voj.settings"},
+        timeout=60,
+    )
+
+
 def manage(env, *args):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -74,15 +87,7 @@ def test_settings_in_production(prod_env):
         "'engine': s.DATABASES['default']['ENGINE'], 'hsts': s.SECURE_HSTS_SECONDS, "
         "'proxy': list(s.SECURE_PROXY_SSL_HEADER)}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**prod_env, "DJANGO_SETTINGS_MODULE": "voj.settings"},
-        timeout=60,
-    )
+    result = run_django(prod_env, script)
     assert result.returncode == 0, result.stderr
     import json
 
@@ -125,15 +130,7 @@ def test_requests_in_production(prod_env):
         " HTTP_X_REQUEST_ID='req-123').status_code)\n"
         "print(c.get('/api/v1/health', HTTP_HOST='evil.test', secure=True).status_code)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**prod_env, "DJANGO_SETTINGS_MODULE": "voj.settings"},
-        timeout=60,
-    )
+    result = run_django(prod_env, script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["404", "404", "200", "400"]
     import json
