@@ -197,7 +197,11 @@ def test_cloudfront_signed_url(production_path, cdn, as_editor, as_listener, set
     assert 3 + 30 * 60 - 5 <= lifetime <= 3 + 30 * 60 + 1
     assert cloudfront_url_valid(link["url"], cdn, "K2JCJMDEHXQW5F")
 
-    tampered_path = link["url"].replace(chapter["id"], chapter["id"][:-1] + "0")
+    last = chapter["id"][-1]
+    tampered_path = link["url"].replace(
+        chapter["id"], chapter["id"][:-1] + ("1" if last == "0" else "0")
+    )
+    assert tampered_path != link["url"]
     assert not cloudfront_url_valid(tampered_path, cdn, "K2JCJMDEHXQW5F")
     later = link["url"].replace(f"Expires={expires}", f"Expires={expires + 3600}")
     assert not cloudfront_url_valid(later, cdn, "K2JCJMDEHXQW5F")

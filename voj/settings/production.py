@@ -67,7 +67,7 @@ X_FRAME_OPTIONS = "DENY"
 MIDDLEWARE = [
     MIDDLEWARE[0],
     MIDDLEWARE[1],
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "voj.static.LazyWhiteNoiseMiddleware",
     *MIDDLEWARE[2:],
 ]
 STORAGES = {
