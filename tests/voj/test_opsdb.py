@@ -157,3 +157,56 @@ def _engine_scenario(tmp_path, settings):
     a.close()
     b.close()
     base._sync_for.cache_clear()
+
+
+def test_a_conflicting_request_answers_409_json(
+    bucket, tmp_path, settings, django_db_blocker, monkeypatch, rf
+):
+    """Through the middleware: the stale container's request is refused loudly, in JSON."""
+    from voj.opsdb import base, middleware
+
+    settings.VOJ_OPSDB_REFRESH_SECONDS = 0
+    base._sync_for.cache_clear()
+    with django_db_blocker.unblock():
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        a = _django_container(tmp_path, "a")["default"]
+        b = _django_container(tmp_path, "b")["default"]
+        with a.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (v TEXT)")
+        a.close()
+        with b.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM t")  # b now holds the published version
+        with a.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES ('a1')")
+        a.close()  # a publishes first
+
+        def view_writing_through_b(request):
+            with b.cursor() as cursor:
+                cursor.execute("INSERT INTO t VALUES ('b1')")
+            from django.http import HttpResponse
+
+            return HttpResponse("saved")
+
+        monkeypatch.setattr(middleware, "connections", {"default": b})
+        response = middleware.OperatorDatabaseMiddleware(view_writing_through_b)(
+            rf.post("/admin/auth/user/add/")
+        )
+        assert response.status_code == 409
+        import json
+
+        assert json.loads(response.content)["code"] == "operator_db_conflict"
+        with b.cursor() as cursor:  # reloaded: a's row, not b's
+            assert cursor.execute("SELECT v FROM t").fetchall() == [("a1",)]
+        b.close()
+
+        # The bucket unreachable while publishing: 503, not a 500.
+        with b.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES ('b2')")
+        b.sync.bucket = "voj-no-such-bucket"
+        response = middleware.OperatorDatabaseMiddleware(lambda request: None)(rf.get("/"))
+        assert response.status_code == 503
+        assert json.loads(response.content)["code"] == "operator_db_unavailable"
+        b.sync.bucket = BUCKET
+        b.close()
+    base._sync_for.cache_clear()

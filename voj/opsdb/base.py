@@ -35,6 +35,7 @@ class DatabaseWrapper(sqlite3.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._published_changes = 0
+        self._published_schema = 0
         self._atexit_registered = False
 
     @property
@@ -47,15 +48,22 @@ class DatabaseWrapper(sqlite3.DatabaseWrapper):
         self.sync.refresh()
         connection = super().get_new_connection(conn_params)
         self._published_changes = 0
+        self._published_schema = _schema_version(connection)
         if not self._atexit_registered:
             atexit.register(self._publish_on_exit)
             self._atexit_registered = True
         return connection
 
     def has_unpublished_changes(self) -> bool:
+        # total_changes counts rows written; DDL alone shows in the schema version.
         return self.connection is not None and (
             self.connection.total_changes > self._published_changes
+            or _schema_version(self.connection) != self._published_schema
         )
+
+    def _mark_published(self) -> None:
+        self._published_changes = self.connection.total_changes
+        self._published_schema = _schema_version(self.connection)
 
     def publish(self) -> None:
         """Publish this connection's changes; on a conflict the connection is closed so the
@@ -65,10 +73,10 @@ class DatabaseWrapper(sqlite3.DatabaseWrapper):
         try:
             self.sync.publish()
         except Exception:
-            self._published_changes = self.connection.total_changes
+            self._mark_published()
             super().close()
             raise
-        self._published_changes = self.connection.total_changes
+        self._mark_published()
 
     def close(self) -> None:
         if self.has_unpublished_changes() and not self.in_atomic_block:
@@ -78,3 +86,7 @@ class DatabaseWrapper(sqlite3.DatabaseWrapper):
     def _publish_on_exit(self) -> None:
         if self.has_unpublished_changes():
             self.publish()
+
+
+def _schema_version(connection: Any) -> int:
+    return connection.execute("PRAGMA schema_version").fetchone()[0]
