@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -47,7 +48,9 @@ def book_list(request: HttpRequest) -> HttpResponse:
             page = services.book_list(limit=PAGE_SIZE, cursor=_cursor(request))
     except InvalidCursor:
         messages.warning(request, "That page link is no longer valid; showing the first page.")
-        return redirect(reverse("admin:catalogue-books") + (f"?q={query}" if query else ""))
+        return redirect(
+            reverse("admin:catalogue-books") + (f"?{urlencode({'q': query})}" if query else "")
+        )
     owners = _owners({book.owner for book in page.items})
     rows = [
         {"book": book, "owner": owners.get(book.owner, f"#{book.owner}")} for book in page.items

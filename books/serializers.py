@@ -1,6 +1,5 @@
 """Request and response shapes of the catalogue API."""
 
-from django.conf import settings
 from rest_framework import serializers
 
 from books.domain import ChapterStatus
@@ -9,9 +8,6 @@ from books.domain import ChapterStatus
 class PageQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False)
     cursor = serializers.CharField(required=False, max_length=4000)
-
-    def validate_limit(self, value: int) -> int:
-        return value or settings.VOJ_PAGE_SIZE
 
 
 class BookOut(serializers.Serializer):

@@ -168,8 +168,12 @@ def chapter_create(
 
 def chapter_list(*, book_id: str, limit: int, cursor: str | None = None) -> Page[Chapter]:
     repository = get_repository()
-    repository.book_get(book_id)  # 404 for an unknown book rather than an empty list
-    return repository.chapter_list(book_id, limit=limit, cursor=cursor)
+    page = repository.chapter_list(book_id, limit=limit, cursor=cursor)
+    if not page.items:
+        # An empty first page may mean no such book: 404 rather than an empty list. A book
+        # with chapters costs one request.
+        repository.book_get(book_id)
+    return page
 
 
 def chapter_get(*, book_id: str, chapter_id: str, consistent: bool = False) -> Chapter:
@@ -201,9 +205,7 @@ def chapter_update(
         changes["title"] = title
     if number is not None:
         changes["number"] = number
-    return get_repository().chapter_update(
-        chapter.replace(**changes), expected_version=chapter.version
-    )
+    return get_repository().chapter_update(chapter.replace(**changes), previous=chapter)
 
 
 def chapter_delete(*, user: Any, book_id: str, chapter_id: str) -> None:
@@ -243,7 +245,7 @@ def chapter_upload_renew(
         faststart=None,
         updated_at=utcnow(),
     )
-    renewed = get_repository().chapter_update(renewed, expected_version=chapter.version)
+    renewed = get_repository().chapter_update(renewed, previous=chapter)
     _objects_delete([chapter.object_key])
     grant = upload_grant_create(
         key=renewed.object_key, content_type=renewed.content_type, base_url=base_url
@@ -311,7 +313,7 @@ def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
 def _chapter_save_outcome(chapter: Chapter, **changes: Any) -> Chapter:
     try:
         return get_repository().chapter_update(
-            chapter.replace(**changes, updated_at=utcnow()), expected_version=chapter.version
+            chapter.replace(**changes, updated_at=utcnow()), previous=chapter
         )
     except VersionConflict:
         # A concurrent complete finished first: its outcome stands.
@@ -325,6 +327,10 @@ def chapter_stream(*, chapter_id: str, base_url: str) -> StreamLink:
     chapter = get_repository().chapter_get(chapter_id)
     if chapter.status != ChapterStatus.READY:
         raise ChapterNotReady(f"The chapter is {chapter.status}, not ready for streaming.")
+    return _stream_link(chapter, base_url)
+
+
+def _stream_link(chapter: Chapter, base_url: str) -> StreamLink:
     expires_at = stream_expiry(chapter.duration_seconds)
     return StreamLink(
         url=stream_url_create(key=chapter.object_key, expires_at=expires_at, base_url=base_url),
@@ -364,7 +370,10 @@ def chapter_find(*, chapter_id: str) -> Chapter:
 
 def chapter_check(*, actor: Any, chapter_id: str) -> tuple[Chapter, CheckVerdict]:
     """Examine the chapter's stored object (ranges only) against what the chapter says."""
-    chapter = get_repository().chapter_get(chapter_id)
+    return _chapter_verdict(actor, get_repository().chapter_get(chapter_id))
+
+
+def _chapter_verdict(actor: Any, chapter: Chapter) -> tuple[Chapter, CheckVerdict]:
     verdict = object_check(
         get_object_store(),
         chapter.object_key,
@@ -389,7 +398,7 @@ def book_check(*, actor: Any, book_id: str) -> list[tuple[Chapter, CheckVerdict]
     while True:
         page = repository.chapter_list(book_id, limit=100, cursor=cursor)
         for chapter in page.items:
-            results.append(chapter_check(actor=actor, chapter_id=chapter.id))
+            results.append(_chapter_verdict(actor, chapter))
         cursor = page.next_cursor
         if cursor is None:
             return results
@@ -407,8 +416,4 @@ def book_delete_by_operator(*, actor: Any, book_id: str) -> None:
 def chapter_preview_url(*, chapter: Chapter, base_url: str) -> str | None:
     if chapter.status != ChapterStatus.READY:
         return None
-    return stream_url_create(
-        key=chapter.object_key,
-        expires_at=stream_expiry(chapter.duration_seconds),
-        base_url=base_url,
-    )
+    return _stream_link(chapter, base_url).url

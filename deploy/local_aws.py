@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from books.repository.tables import create_tables
 from voj.aws import build_client
@@ -68,10 +69,9 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"{url} did not answer within {seconds}s")
 
 
-def distribution(endpoint: str) -> str:
-    """A CloudFront distribution in moto for the console's invalidations. moto's CloudFront
-    serves no content, so stream URLs in this mode stay S3 presigned GETs."""
-    cloudfront = build_client("cloudfront", region=REGION, endpoint_url=endpoint)
+def distribution(cloudfront: Any) -> str:
+    """A CloudFront distribution in moto for the console's invalidations (idempotent). moto's
+    CloudFront serves no content, so stream URLs in this mode stay S3 presigned GETs."""
     for item in cloudfront.list_distributions()["DistributionList"].get("Items", []):
         if item["Comment"] == "voj-local":
             return item["Id"]
@@ -155,7 +155,9 @@ def run(port: int, moto_port: int) -> int:
         os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
         bootstrap(endpoint)
         env = app_environment(endpoint=endpoint, port=port, password=demo_password())
-        env["VOJ_CDN_DISTRIBUTION_ID"] = distribution(endpoint)
+        env["VOJ_CDN_DISTRIBUTION_ID"] = distribution(
+            build_client("cloudfront", region=REGION, endpoint_url=endpoint)
+        )
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
         subprocess.run(

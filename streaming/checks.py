@@ -24,6 +24,12 @@ def object_verify(
     info = store.head(key)
     if info is None:
         raise ObjectMissing(key)
+    return info, _verify(store, info, expected_size, expected_content_type)
+
+
+def _verify(
+    store: ObjectStore, info: ObjectInfo, expected_size: int, expected_content_type: str
+) -> MediaReport:
     if info.size != expected_size:
         raise MediaRejected(
             f"size mismatch: the upload has {info.size} bytes, {expected_size} were declared"
@@ -35,9 +41,8 @@ def object_verify(
             f"content type mismatch: the upload is {info.content_type!r}, "
             f"{expected_content_type!r} was declared"
         )
-    with store.open(key) as reader:
-        report = inspect_media(reader, info.size)
-    return info, report
+    with store.open(info.key, size=info.size) as reader:
+        return inspect_media(reader, info.size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +66,18 @@ def object_check(
     """object_verify as a verdict: never raises for a missing or bad object."""
     if not key:
         return CheckVerdict(ok=False, reason="the chapter has no object", exists=False)
-    try:
-        info, report = object_verify(
-            store, key, expected_size=expected_size, expected_content_type=expected_content_type
-        )
-    except ObjectMissing:
+    info = store.head(key)
+    if info is None:
         return CheckVerdict(ok=False, reason=f"no object at {key}", exists=False)
+    try:
+        report = _verify(store, info, expected_size, expected_content_type)
     except MediaRejected as rejected:
-        info = store.head(key)
         return CheckVerdict(
             ok=False,
             reason=rejected.reason,
             exists=True,
-            size=info.size if info else None,
-            content_type=info.content_type if info else None,
+            size=info.size,
+            content_type=info.content_type,
         )
     verdict_reason = "" if report.faststart else "playable, but not faststart (moov after mdat)"
     return CheckVerdict(

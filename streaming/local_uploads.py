@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 
 from .policy import SIGNATURE_FIELD, PolicyError, policy_check_fields, policy_decode
-from .storage import get_object_store
+from .storage import local_object_store
 
 # Room for the form fields and multipart framing around a file at the limit.
 _ENVELOPE_BYTES = 64 * 1024
@@ -67,7 +67,7 @@ def local_upload_receive(request: HttpRequest) -> str:
             status = 403 if error.code in {"AccessDenied", "SignatureDoesNotMatch"} else 400
             raise UploadRejected(status, error.code, error.detail) from None
         key = fields["key"]
-        get_object_store().put_file(
+        local_object_store().put_file(
             key,
             upload.temporary_file_path(),
             content_type=fields["Content-Type"],

@@ -9,7 +9,7 @@ download the whole object. Playback is a CloudFront signed URL when the CDN is c
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from django.conf import settings
 from books.errors import StorageUnavailable
 from voj.aws import aws_client, client_config
 
-from .storage import CHUNK_SIZE, ObjectInfo
+from .storage import ObjectInfo
 
 READ_AHEAD = 64 * 1024
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -122,33 +122,8 @@ class S3ObjectStore:
             metadata=response.get("Metadata", {}),
         )
 
-    def open(self, key: str) -> S3RangeReader:
-        info = self.head(key)
-        if info is None:
-            raise FileNotFoundError(key)
-        return S3RangeReader(self.client, self.bucket, key, info.size)
-
-    def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
-        response = _guarded(
-            lambda: self.client.get_object(
-                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
-            )
-        )
-        yield from response["Body"].iter_chunks(CHUNK_SIZE)
-
-    def put_file(self, key: str, path: str, *, content_type: str, metadata: dict[str, str]) -> None:
-        _guarded(
-            lambda: self.client.upload_file(
-                path,
-                self.bucket,
-                key,
-                ExtraArgs={
-                    "ContentType": content_type,
-                    "Metadata": metadata,
-                    "ServerSideEncryption": "AES256",
-                },
-            )
-        )
+    def open(self, key: str, *, size: int) -> S3RangeReader:
+        return S3RangeReader(self.client, self.bucket, key, size)
 
     def copy(self, source: str, destination: str) -> None:
         # Server-side: the bytes never leave S3. Objects here are at most 100 MB, well under

@@ -36,15 +36,10 @@ class ObjectInfo:
 class ObjectStore(Protocol):
     def head(self, key: str) -> ObjectInfo | None: ...
 
-    def open(self, key: str) -> BinaryIO:
-        """A seekable reader; remote stores read ranges on demand, never the whole object."""
+    def open(self, key: str, *, size: int) -> BinaryIO:
+        """A seekable reader of an object of ``size`` bytes (from ``head``); remote stores read
+        ranges on demand, never the whole object."""
         ...
-
-    def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]: ...
-
-    def put_file(
-        self, key: str, path: str, *, content_type: str, metadata: dict[str, str]
-    ) -> None: ...
 
     def copy(self, source: str, destination: str) -> None: ...
 
@@ -87,7 +82,7 @@ class LocalObjectStore:
             metadata=meta.get("metadata", {}),
         )
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str, *, size: int) -> BinaryIO:
         return self.path(key).open("rb")
 
     def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
@@ -135,10 +130,15 @@ class LocalObjectStore:
         )
 
 
+def local_object_store() -> LocalObjectStore:
+    """The embedded default's store, for its own upload and Range endpoints."""
+    return LocalObjectStore(settings.VOJ_MEDIA_ROOT)
+
+
 @cache
 def get_object_store() -> ObjectStore:
     if settings.VOJ_STORAGE == "s3":
         from .s3 import S3ObjectStore
 
         return S3ObjectStore.from_settings()
-    return LocalObjectStore(settings.VOJ_MEDIA_ROOT)
+    return local_object_store()

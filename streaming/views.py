@@ -1,27 +1,32 @@
 """Local endpoints of the embedded default: the upload target and Range serving.
 
-Production never routes here: uploads go to S3 and playback to CloudFront.
+They exist only with VOJ_STORAGE=local. In S3 mode uploads go to S3 and playback to
+CloudFront or S3, and no grant or URL points here, so these answer 404 rather than pass audio
+through Lambda.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from voj.errors import json_error
+from voj.errors import api_not_found, json_error
 
 from .keys import MEDIA_KEY
 from .local_uploads import UploadRejected, local_upload_receive
 from .ranges import RangeNotSatisfiable, parse_range
 from .signing import local_stream_signature_valid
-from .storage import get_object_store
+from .storage import local_object_store
 
 
 @csrf_exempt  # authorised by the signed policy, like S3's POST; no cookie is involved
 @require_http_methods(["POST"])
 def upload_receive(request: HttpRequest) -> HttpResponse:
+    if settings.VOJ_STORAGE != "local":
+        return api_not_found(request)
     try:
         local_upload_receive(request)
     except UploadRejected as rejected:
@@ -41,11 +46,13 @@ def _if_range_allows(request: HttpRequest, etag: str, last_modified: float) -> b
 
 @require_http_methods(["GET", "HEAD"])
 def stream(request: HttpRequest, key: str) -> HttpResponse:
+    if settings.VOJ_STORAGE != "local":
+        return api_not_found(request)
     if not MEDIA_KEY.match(key) or not local_stream_signature_valid(
         key, request.GET.get("expires"), request.GET.get("signature")
     ):
         return json_error(403, "The stream URL is invalid or has expired.", "invalid_signature")
-    store = get_object_store()
+    store = local_object_store()
     info = store.head(key)
     if info is None:
         return json_error(404, "Not found.", "not_found")

@@ -23,11 +23,9 @@ def _first_message(data: Any) -> str:
 
 
 def _is_aws_transport_error(exc: Exception) -> bool:
-    # botocore is imported only if something already used it.
-    import sys
+    from botocore.exceptions import BotoCoreError  # on the error path only, not at import
 
-    exceptions_module = sys.modules.get("botocore.exceptions")
-    return bool(exceptions_module and isinstance(exc, exceptions_module.BotoCoreError))
+    return isinstance(exc, BotoCoreError)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

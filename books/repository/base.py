@@ -10,8 +10,9 @@ from books.domain import Book, Chapter, ChapterStatus, Page
 class Repository(Protocol):
     """Persistence for books and chapters. Implementations raise the errors in books.errors.
 
-    Writes are conditional: ``expected_version`` must match the stored version or
-    ``VersionConflict`` is raised, so no update is ever lost.
+    Writes are conditional: the version the caller read (``expected_version``, or the
+    ``previous`` chapter) must still be the stored one or ``VersionConflict`` is raised, so no
+    update is ever lost.
     """
 
     def book_create(self, book: Book) -> Book: ...
@@ -49,12 +50,14 @@ class Repository(Protocol):
         """The highest chapter number in the book, 0 when it has none."""
         ...
 
-    def chapter_update(self, chapter: Chapter, *, expected_version: int) -> Chapter:
-        """Store every field of ``chapter`` (number included); return it at its new version."""
+    def chapter_update(self, chapter: Chapter, *, previous: Chapter) -> Chapter:
+        """Store every field of ``chapter`` (number included) over ``previous``, the chapter as
+        the caller read it; return it at its new version. Passing what was read saves a second
+        read: its number locates the stored item, its version guards the write."""
         ...
 
     def chapter_delete(self, chapter: Chapter) -> None:
-        """Delete the chapter if it is still at ``chapter.version``."""
+        """Delete the chapter if it is still as read (its number and version)."""
         ...
 
     def chapters_by_status(

@@ -44,7 +44,8 @@ _deserializer = TypeDeserializer()
 _BOOK_IS_NEW = "attribute_not_exists(book_id)"
 _BOOK_EXISTS = "attribute_exists(book_id)"
 _CHAPTER_SLOT_FREE = "attribute_not_exists(book_id)"
-_VERSION_MATCHES = "attribute_exists(book_id) AND version = :expected"
+# The item at this key is still this chapter, at the version the caller read.
+_CHAPTER_AS_READ = "chapter_id = :id AND version = :expected"
 
 _UNAVAILABLE_CODES = {
     "ProvisionedThroughputExceededException",
@@ -437,17 +438,16 @@ class DynamoDBRepository:
         items = response.get("Items", [])
         return int(items[0]["number"]["N"]) if items else 0
 
-    def chapter_update(self, chapter: Chapter, *, expected_version: int) -> Chapter:
-        stored = chapter.replace(version=expected_version + 1)
-        current = self._chapter_at(chapter.id, expected_version)
-        expected = _serialize({":expected": expected_version})
-        if current.number == chapter.number:
+    def chapter_update(self, chapter: Chapter, *, previous: Chapter) -> Chapter:
+        stored = chapter.replace(version=previous.version + 1)
+        as_read = _serialize({":id": previous.id, ":expected": previous.version})
+        if previous.number == chapter.number:
             try:
                 self._db.put_item(
                     TableName=self.chapters_table,
                     Item=chapter_to_item(stored),
-                    ConditionExpression=_VERSION_MATCHES,
-                    ExpressionAttributeValues=expected,
+                    ConditionExpression=_CHAPTER_AS_READ,
+                    ExpressionAttributeValues=as_read,
                 )
             except ClientError as error:
                 if _error_code(error) == "ConditionalCheckFailedException":
@@ -468,9 +468,9 @@ class DynamoDBRepository:
                     {
                         "Delete": {
                             "TableName": self.chapters_table,
-                            "Key": chapter_key(current.book_id, current.number),
-                            "ConditionExpression": _VERSION_MATCHES,
-                            "ExpressionAttributeValues": expected,
+                            "Key": chapter_key(previous.book_id, previous.number),
+                            "ConditionExpression": _CHAPTER_AS_READ,
+                            "ExpressionAttributeValues": as_read,
                         }
                     },
                 ]
@@ -485,22 +485,23 @@ class DynamoDBRepository:
         return stored
 
     def chapter_delete(self, chapter: Chapter) -> None:
-        current = self._chapter_at(chapter.id, chapter.version)
         try:
             self._db.transact_write_items(
                 TransactItems=[
                     {
                         "Delete": {
                             "TableName": self.chapters_table,
-                            "Key": chapter_key(current.book_id, current.number),
-                            "ConditionExpression": _VERSION_MATCHES,
-                            "ExpressionAttributeValues": _serialize({":expected": chapter.version}),
+                            "Key": chapter_key(chapter.book_id, chapter.number),
+                            "ConditionExpression": _CHAPTER_AS_READ,
+                            "ExpressionAttributeValues": _serialize(
+                                {":id": chapter.id, ":expected": chapter.version}
+                            ),
                         }
                     },
                     {
                         "Update": {
                             "TableName": self.books_table,
-                            "Key": book_key(current.book_id),
+                            "Key": book_key(chapter.book_id),
                             "UpdateExpression": "ADD chapter_count :minus_one",
                             "ConditionExpression": _BOOK_EXISTS,
                             "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
@@ -552,12 +553,6 @@ class DynamoDBRepository:
         self._db.get_item(TableName=self.chapters_table, Key=chapter_key("__health__", 0))
 
     # helpers
-
-    def _chapter_at(self, chapter_id: str, expected_version: int) -> Chapter:
-        current = self.chapter_get(chapter_id, consistent=True)
-        if current.version != expected_version:
-            raise VersionConflict()
-        return current
 
     def _all_chapters(self, book_id: str) -> list[Chapter]:
         chapters: list[Chapter] = []

@@ -9,7 +9,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 
 from books.domain import Book, Chapter, ChapterStatus, Page
-from books.errors import BookNotFound, ChapterNotFound, ChapterNumberTaken, VersionConflict
+from books.errors import (
+    BookNotFound,
+    ChapterNotFound,
+    ChapterNumberTaken,
+    InvalidCursor,
+    VersionConflict,
+)
 from books.models import BookRecord, ChapterRecord
 
 from .cursor import decode_cursor, encode_cursor
@@ -42,8 +48,6 @@ def _newest_first_page(queryset, *, kind: str, limit: int, cursor: str | None, t
             at = datetime.fromisoformat(position["t"])
             last_id = str(position["id"])
         except (KeyError, TypeError, ValueError):
-            from books.errors import InvalidCursor
-
             raise InvalidCursor() from None
         queryset = queryset.filter(
             Q(**{f"{time_field}__lt": at}) | Q(**{time_field: at, "id__lt": last_id})
@@ -146,7 +150,8 @@ class SqlRepository:
         result = ChapterRecord.objects.filter(book_id=book_id).aggregate(m=Max("number"))
         return result["m"] or 0
 
-    def chapter_update(self, chapter: Chapter, *, expected_version: int) -> Chapter:
+    def chapter_update(self, chapter: Chapter, *, previous: Chapter) -> Chapter:
+        expected_version = previous.version
         stored = chapter.replace(version=expected_version + 1)
         values = _chapter_values(stored)
         values.pop("id")

@@ -279,24 +279,38 @@ def test_chapter_update_and_stale_update(repo):
     book = make_book(repo)
     chapter = make_chapter(repo, book, 1)
     ready = repo.chapter_update(
-        chapter.replace(status=ChapterStatus.READY, duration_seconds=1.5), expected_version=1
+        chapter.replace(status=ChapterStatus.READY, duration_seconds=1.5), previous=chapter
     )
     assert ready.version == 2
     assert repo.chapter_get(chapter.id, consistent=True) == ready
     with pytest.raises(VersionConflict):
-        repo.chapter_update(chapter.replace(title="stale"), expected_version=1)
+        repo.chapter_update(chapter.replace(title="stale"), previous=chapter)
 
 
 def test_chapter_renumber(repo):
     book = make_book(repo)
     chapter = make_chapter(repo, book, 1)
     make_chapter(repo, book, 2)
-    moved = repo.chapter_update(chapter.replace(number=5), expected_version=1)
+    moved = repo.chapter_update(chapter.replace(number=5), previous=chapter)
     assert repo.chapter_get(chapter.id, consistent=True) == moved
     assert [c.number for c in repo.chapter_list(book.id, limit=10).items] == [2, 5]
     with pytest.raises(ChapterNumberTaken):
-        repo.chapter_update(moved.replace(number=2), expected_version=moved.version)
+        repo.chapter_update(moved.replace(number=2), previous=moved)
     assert repo.chapter_get(chapter.id, consistent=True).number == 5
+
+
+def test_writes_from_before_a_renumber_are_refused(repo):
+    book = make_book(repo)
+    chapter = make_chapter(repo, book, 1)
+    moved = repo.chapter_update(chapter.replace(number=2), previous=chapter)
+    with pytest.raises(VersionConflict):
+        repo.chapter_update(chapter.replace(title="stale"), previous=chapter)
+    with pytest.raises(VersionConflict):
+        repo.chapter_update(chapter.replace(number=3), previous=chapter)
+    with pytest.raises(VersionConflict):
+        repo.chapter_delete(chapter)
+    assert repo.chapter_get(chapter.id, consistent=True) == moved
+    assert [c.number for c in repo.chapter_list(book.id, limit=10).items] == [2]
 
 
 def test_chapter_delete(repo):

@@ -14,29 +14,10 @@ from voj.aws import aws_client
 
 @pytest.fixture
 def distribution(aws, settings) -> str:
-    response = aws_client("cloudfront").create_distribution(
-        DistributionConfig={
-            "CallerReference": "voj-test",
-            "Comment": "voj test",
-            "Enabled": True,
-            "Origins": {
-                "Quantity": 1,
-                "Items": [
-                    {
-                        "Id": "media",
-                        "DomainName": "voj-test.s3.amazonaws.com",
-                        "S3OriginConfig": {"OriginAccessIdentity": ""},
-                    }
-                ],
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "media",
-                "ViewerProtocolPolicy": "https-only",
-                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
-            },
-        }
-    )
-    settings.VOJ_CDN_DISTRIBUTION_ID = response["Distribution"]["Id"]
+    """The same moto distribution make run-aws creates."""
+    from deploy.local_aws import distribution as create_distribution
+
+    settings.VOJ_CDN_DISTRIBUTION_ID = create_distribution(aws_client("cloudfront"))
     return settings.VOJ_CDN_DISTRIBUTION_ID
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -102,6 +102,7 @@ def test_upload_complete_and_stream(production_path, as_editor, as_listener):
     gets = calls.named("GetObject")
     assert gets and all(h.get("Range", "").startswith("bytes=") for h in gets)
     assert len(calls.named("CopyObject")) == 1
+    assert len(calls.named("HeadObject")) == 1  # the size is read once and handed on
 
     again = as_editor.post(chapter_url(body["chapter"]) + "/complete")
     assert again.json() == done
@@ -234,3 +235,25 @@ def test_s3_unreachable_is_503(db, settings, as_editor, monkeypatch):
     health = as_editor.get("/api/v1/health/detailed")
     assert health.status_code == 503
     assert health.json()["checks"]["storage"]["status"] == "error"
+
+
+def test_local_endpoints_are_closed_in_s3_mode(production_path, as_editor):
+    """No grant or URL points at them here; they must not pass audio through Lambda."""
+    from rest_framework.test import APIClient
+
+    from streaming.keys import media_key
+    from streaming.signing import local_stream_url
+
+    body = created_chapter(as_editor)
+    response = APIClient().post(
+        "/api/v1/uploads", {**body["upload"]["fields"], "file": M4A}, format="multipart"
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert production_path.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+    key = media_key(body["chapter"]["book_id"], body["chapter"]["id"], "abcdef12")
+    url = local_stream_url(
+        key=key, expires_at=datetime.now(UTC) + timedelta(minutes=5), base_url="http://testserver"
+    )
+    stream = APIClient().get(urlsplit(url).path, dict(parse_qs(urlsplit(url).query)))
+    assert stream.status_code == 404

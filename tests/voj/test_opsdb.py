@@ -124,22 +124,26 @@ def _django_container(tmp_path, name) -> ConnectionHandler:
     )
 
 
-def test_the_django_engine_publishes_and_refuses_stale_writes(
-    bucket, tmp_path, settings, django_db_blocker
-):
-    with django_db_blocker.unblock():
-        _engine_scenario(tmp_path, settings)
-
-
-def _engine_scenario(tmp_path, settings):
+@pytest.fixture
+def engines(bucket, tmp_path, settings, django_db_blocker):
+    """Two containers' voj.opsdb connections on one bucket, each with its own local file."""
     from voj.opsdb import base
 
     settings.VOJ_OPSDB_REFRESH_SECONDS = 0
     base._sync_for.cache_clear()
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    a = _django_container(tmp_path, "a")["default"]
-    b = _django_container(tmp_path, "b")["default"]
+    with django_db_blocker.unblock():
+        connections = []
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            connections.append(_django_container(tmp_path, name)["default"])
+        yield connections
+        for connection in connections:
+            connection.close()
+    base._sync_for.cache_clear()
+
+
+def test_the_django_engine_publishes_and_refuses_stale_writes(engines):
+    a, b = engines
     with a.cursor() as cursor:
         cursor.execute("CREATE TABLE t (v TEXT)")
         cursor.execute("INSERT INTO t VALUES ('a1')")
@@ -154,59 +158,46 @@ def _engine_scenario(tmp_path, settings):
         b.publish()
     with b.cursor() as cursor:
         assert sorted(cursor.execute("SELECT v FROM t").fetchall()) == [("a1",), ("a2",)]
-    a.close()
-    b.close()
-    base._sync_for.cache_clear()
 
 
-def test_a_conflicting_request_answers_409_json(
-    bucket, tmp_path, settings, django_db_blocker, monkeypatch, rf
-):
+def test_a_conflicting_request_answers_409_json(engines, monkeypatch, rf):
     """Through the middleware: the stale container's request is refused loudly, in JSON."""
-    from voj.opsdb import base, middleware
+    from voj.opsdb import middleware
 
-    settings.VOJ_OPSDB_REFRESH_SECONDS = 0
-    base._sync_for.cache_clear()
-    with django_db_blocker.unblock():
-        (tmp_path / "a").mkdir()
-        (tmp_path / "b").mkdir()
-        a = _django_container(tmp_path, "a")["default"]
-        b = _django_container(tmp_path, "b")["default"]
-        with a.cursor() as cursor:
-            cursor.execute("CREATE TABLE t (v TEXT)")
-        a.close()
+    a, b = engines
+    with a.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (v TEXT)")
+    a.close()
+    with b.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM t")  # b now holds the published version
+    with a.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES ('a1')")
+    a.close()  # a publishes first
+
+    def view_writing_through_b(request):
         with b.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM t")  # b now holds the published version
-        with a.cursor() as cursor:
-            cursor.execute("INSERT INTO t VALUES ('a1')")
-        a.close()  # a publishes first
+            cursor.execute("INSERT INTO t VALUES ('b1')")
+        from django.http import HttpResponse
 
-        def view_writing_through_b(request):
-            with b.cursor() as cursor:
-                cursor.execute("INSERT INTO t VALUES ('b1')")
-            from django.http import HttpResponse
+        return HttpResponse("saved")
 
-            return HttpResponse("saved")
+    monkeypatch.setattr(middleware, "connections", {"default": b})
+    response = middleware.OperatorDatabaseMiddleware(view_writing_through_b)(
+        rf.post("/admin/auth/user/add/")
+    )
+    assert response.status_code == 409
+    import json
 
-        monkeypatch.setattr(middleware, "connections", {"default": b})
-        response = middleware.OperatorDatabaseMiddleware(view_writing_through_b)(
-            rf.post("/admin/auth/user/add/")
-        )
-        assert response.status_code == 409
-        import json
+    assert json.loads(response.content)["code"] == "operator_db_conflict"
+    with b.cursor() as cursor:  # reloaded: a's row, not b's
+        assert cursor.execute("SELECT v FROM t").fetchall() == [("a1",)]
+    b.close()
 
-        assert json.loads(response.content)["code"] == "operator_db_conflict"
-        with b.cursor() as cursor:  # reloaded: a's row, not b's
-            assert cursor.execute("SELECT v FROM t").fetchall() == [("a1",)]
-        b.close()
-
-        # The bucket unreachable while publishing: 503, not a 500.
-        with b.cursor() as cursor:
-            cursor.execute("INSERT INTO t VALUES ('b2')")
-        b.sync.bucket = "voj-no-such-bucket"
-        response = middleware.OperatorDatabaseMiddleware(lambda request: None)(rf.get("/"))
-        assert response.status_code == 503
-        assert json.loads(response.content)["code"] == "operator_db_unavailable"
-        b.sync.bucket = BUCKET
-        b.close()
-    base._sync_for.cache_clear()
+    # The bucket unreachable while publishing: 503, not a 500.
+    with b.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES ('b2')")
+    b.sync.bucket = "voj-no-such-bucket"
+    response = middleware.OperatorDatabaseMiddleware(lambda request: None)(rf.get("/"))
+    assert response.status_code == 503
+    assert json.loads(response.content)["code"] == "operator_db_unavailable"
+    b.sync.bucket = BUCKET

@@ -62,14 +62,19 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- static files (the admin's CSS and JS) ----------------------------------------------------
 
+
 # No web server in front of Lambda: WhiteNoise serves the collected files, with far-future
 # caching for the hashed names.
-MIDDLEWARE = [
-    MIDDLEWARE[0],
-    MIDDLEWARE[1],
-    "voj.static.LazyWhiteNoiseMiddleware",
-    *MIDDLEWARE[2:],
-]
+def _inserted(middleware: list[str], *, after: str, name: str) -> list[str]:
+    position = middleware.index(after) + 1
+    return [*middleware[:position], name, *middleware[position:]]
+
+
+MIDDLEWARE = _inserted(
+    MIDDLEWARE,
+    after="django.middleware.security.SecurityMiddleware",
+    name="voj.static.LazyWhiteNoiseMiddleware",
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -94,7 +99,11 @@ else:
         }
     }
     # Publish a changed file before the response leaves, so a conflict can be reported.
-    MIDDLEWARE = [MIDDLEWARE[0], "voj.opsdb.middleware.OperatorDatabaseMiddleware", *MIDDLEWARE[1:]]
+    MIDDLEWARE = _inserted(
+        MIDDLEWARE,
+        after="voj.middleware.RequestLogMiddleware",
+        name="voj.opsdb.middleware.OperatorDatabaseMiddleware",
+    )
 
 # --- logs: JSON lines on stdout for CloudWatch -----------------------------------------------
 
