@@ -99,15 +99,15 @@ for event in events:
         "seconds": time.time() - began,
         "since_start": time.time() - started,
     })
-import django
-results.append({"django": django.__file__})
+import botocore, django
+results.append({"django": django.__file__, "botocore": botocore.__file__})
 print("HARNESS" + json.dumps(results))
 """
 
 
 def invoke(task_dir: Path, runtime: Path, events: list[dict], env: dict[str, str]) -> list[Any]:
-    """Start a fresh interpreter, send the events, return each response (and where Django was
-    loaded from, last)."""
+    """Start a fresh interpreter, send the events, return each response (and, last, where Django
+    and botocore were loaded from)."""
     import time
 
     started = time.time()

@@ -5,18 +5,43 @@
 Zappa leaves bytecode out and /var/task is read-only, so every cold start would compile the
 whole project and Django again. Compiling here with unchecked-hash invalidation lets Python use
 the .pyc files without even a stat of the sources.
+
+The package carries its own boto3 and botocore (the versions the tests ran against, rather than
+whatever the runtime has that week), with botocore's models cut to the services voj calls:
+building the first client lists every service directory botocore has (over 400) twice, which
+was a third of the cost of reading the secrets at cold start.
 """
 
 from __future__ import annotations
 
 import compileall
 import py_compile
+import shutil
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from voj.aws import RUNTIME_SERVICES
+
 LIMIT_BYTES = 45 * 1024 * 1024  # zappa rollback re-uploads the zip directly: 50 MB at most
+# botocore's credential chain builds an STS client when a profile assumes a role.
+SDK_SERVICES = ("sts",)
+
+
+def botocore_models_trim(root: Path) -> list[str]:
+    """Keep the models of the services voj calls (and STS); returns the services kept."""
+    data = root / "botocore" / "data"
+    if not data.is_dir():
+        raise SystemExit("botocore is not in the package: it must not be excluded")
+    keep = {*RUNTIME_SERVICES, *SDK_SERVICES}
+    for entry in data.iterdir():
+        if entry.is_dir() and entry.name not in keep:
+            shutil.rmtree(entry)
+    kept = sorted(entry.name for entry in data.iterdir() if entry.is_dir())
+    if missing := keep - set(kept):
+        raise SystemExit(f"botocore has no model for {', '.join(sorted(missing))}")
+    return kept
 
 
 def finish(raw: Path, target: Path) -> int:
@@ -24,6 +49,7 @@ def finish(raw: Path, target: Path) -> int:
         root = Path(tmp)
         with zipfile.ZipFile(raw) as source:
             source.extractall(root)
+        botocore_models_trim(root)
         for stale in root.rglob("__pycache__"):
             for file in stale.iterdir():
                 file.unlink()

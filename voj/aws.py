@@ -5,6 +5,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+# Every AWS service the application calls while it runs. The Lambda package ships botocore with
+# these service models only (deploy/package.py), so a client for any other service fails there:
+# add the service here first (tests/voj/test_aws.py checks the code against this list).
+RUNTIME_SERVICES = ("cloudfront", "dynamodb", "s3", "secretsmanager", "ssm")
+
 
 def client_config(*, region: str, path_style: bool = False) -> Any:
     from botocore.config import Config

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from deploy.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
+from deploy.package import SDK_SERVICES
+from voj.aws import RUNTIME_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "dist" / "voj-prod.zip"
@@ -37,8 +39,6 @@ def test_package_is_small_and_carries_bytecode(package):
     assert "voj/settings/__pycache__/production.cpython-312.pyc" in names
     assert "django/__pycache__/__init__.cpython-312.pyc" in names
     for absent in (
-        "boto3/",
-        "botocore/",
         "moto/",
         "_pytest/",
         "cfnlint/",
@@ -48,6 +48,10 @@ def test_package_is_small_and_carries_bytecode(package):
         "var/",
     ):
         assert not any(n.startswith(absent) for n in names), absent
+    assert "boto3/session.py" in names and "botocore/client.py" in names
+    models = {n.split("/")[2] for n in names if n.startswith("botocore/data/") and n.count("/") > 3}
+    assert models == {*RUNTIME_SERVICES, *SDK_SERVICES}
+    assert "botocore/data/endpoints.json" in names
     settings_py = zipfile.ZipFile(package).read("zappa_settings.py").decode()
     assert "SECRET" not in settings_py.replace("VOJ_SECRETS", "")
 
@@ -72,7 +76,9 @@ def test_handler_answers_api_gateway(package, prod_env, tmp_path):
     checks = json.loads(detailed["body"])["checks"]
     assert checks["repository"] == {"status": "ok"} and checks["storage"] == {"status": "ok"}
     assert books["status"] == 401  # the API itself, behind its authentication
-    assert loaded["django"].startswith(str(task))  # Django came from the package
+    # Django and the AWS SDK came from the package, not from the runtime's site-packages.
+    assert loaded["django"].startswith(str(task))
+    assert loaded["botocore"].startswith(str(task))
 
 
 def test_operator_console_is_styled_in_production(package, prod_env, tmp_path):
