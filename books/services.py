@@ -8,7 +8,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,7 +26,6 @@ from books.errors import (
 )
 from books.permissions import user_can_change_book, user_is_editor
 from books.repository import get_repository
-from streaming.checks import CheckVerdict, ObjectMissing, object_check, object_verify
 from streaming.keys import (
     ALLOWED_CONTENT_TYPES,
     ALLOWED_EXTENSIONS,
@@ -36,11 +35,13 @@ from streaming.keys import (
     new_revision,
     upload_key,
 )
-from streaming.media import MediaRejected
 from streaming.signing import stream_expiry, stream_url_create
 from streaming.storage import get_object_store
 from streaming.uploads import UploadGrant, upload_grant_create
 from voj.audit import audit
+
+if TYPE_CHECKING:
+    from streaming.checks import CheckVerdict
 
 logger = logging.getLogger("voj.books")
 
@@ -258,6 +259,10 @@ def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
 
     Idempotent: a chapter that is already past its upload is returned as it is.
     """
+    # The media checks load only where bytes are examined, not on every cold start.
+    from streaming.checks import ObjectMissing, object_verify
+    from streaming.media import MediaRejected
+
     chapter = _chapter_for_change(user, book_id, chapter_id)
     if chapter.status != ChapterStatus.PENDING_UPLOAD:
         return chapter
@@ -374,6 +379,8 @@ def chapter_check(*, actor: Any, chapter_id: str) -> tuple[Chapter, CheckVerdict
 
 
 def _chapter_verdict(actor: Any, chapter: Chapter) -> tuple[Chapter, CheckVerdict]:
+    from streaming.checks import object_check
+
     verdict = object_check(
         get_object_store(),
         chapter.object_key,

@@ -2,7 +2,7 @@
 
 They exist only with VOJ_STORAGE=local. In S3 mode uploads go to S3 and playback to
 CloudFront or S3, and no grant or URL points here, so these answer 404 rather than pass audio
-through Lambda.
+through Lambda; what serves them is imported only in local mode, off the Lambda cold start.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from django.views.decorators.http import require_http_methods
 from voj.errors import api_not_found, json_error
 
 from .keys import MEDIA_KEY
-from .local_uploads import UploadRejected, local_upload_receive
-from .ranges import RangeNotSatisfiable, parse_range
 from .signing import local_stream_signature_valid
 from .storage import local_object_store
 
@@ -27,6 +25,8 @@ from .storage import local_object_store
 def upload_receive(request: HttpRequest) -> HttpResponse:
     if settings.VOJ_STORAGE != "local":
         return api_not_found(request)
+    from .local_uploads import UploadRejected, local_upload_receive  # local mode only
+
     try:
         local_upload_receive(request)
     except UploadRejected as rejected:
@@ -48,6 +48,8 @@ def _if_range_allows(request: HttpRequest, etag: str, last_modified: float) -> b
 def stream(request: HttpRequest, key: str) -> HttpResponse:
     if settings.VOJ_STORAGE != "local":
         return api_not_found(request)
+    from .ranges import RangeNotSatisfiable, parse_range  # local mode only
+
     if not MEDIA_KEY.match(key) or not local_stream_signature_valid(
         key, request.GET.get("expires"), request.GET.get("signature")
     ):
