@@ -158,7 +158,9 @@ def media_storage() -> Any:
         addressing_style="path" if settings.VOJ_AWS_ENDPOINT_URL else "virtual",
         signature_version="s3v4",
         client_config=client_config(
-            region=settings.VOJ_AWS_REGION, path_style=bool(settings.VOJ_AWS_ENDPOINT_URL)
+            service="s3",
+            region=settings.VOJ_AWS_REGION,
+            path_style=bool(settings.VOJ_AWS_ENDPOINT_URL),
         ),
         default_acl=None,
         object_parameters={"ServerSideEncryption": "AES256"},

@@ -11,20 +11,27 @@ from typing import Any
 RUNTIME_SERVICES = ("cloudfront", "dynamodb", "s3", "secretsmanager", "ssm")
 
 
-def client_config(*, region: str, path_style: bool = False) -> Any:
+def client_config(*, service: str, region: str, path_style: bool = False) -> Any:
     from botocore.config import Config
 
+    s3_options: dict[str, Any] = {}
+    if service == "s3":
+        s3_options = {
+            # Virtual-hosted, regional S3 URLs: the global endpoint answers a new bucket outside
+            # us-east-1 with a 307 that a browser's CORS form POST cannot follow. A local
+            # endpoint (the moto server of the prod-like mode) has no per-bucket host names.
+            "s3": {"addressing_style": "path" if path_style else "virtual"},
+            # Presigned POSTs and GETs signed with SigV4, the only version newer regions take.
+            # Other services keep the signer their model names.
+            "signature_version": "s3v4",
+        }
     return Config(
         region_name=region,
         # Adaptive retries back off on throttling before a caller reports 503.
         retries={"mode": "adaptive", "total_max_attempts": 5},
         connect_timeout=3,
         read_timeout=10,
-        # Virtual-hosted, regional S3 URLs: the global endpoint answers a new bucket outside
-        # us-east-1 with a 307 that a browser's CORS form POST cannot follow. A local
-        # endpoint (the moto server of the prod-like mode) has no per-bucket host names.
-        s3={"addressing_style": "path" if path_style else "virtual"},
-        signature_version="s3v4",
+        **s3_options,
     )
 
 
@@ -42,7 +49,7 @@ def build_client(service: str, *, region: str, endpoint_url: str | None = None) 
         service,
         region_name=region,
         endpoint_url=endpoint_url,
-        config=client_config(region=region, path_style=bool(endpoint_url)),
+        config=client_config(service=service, region=region, path_style=bool(endpoint_url)),
     )
 
 

@@ -1,11 +1,11 @@
-"""The AWS services the application calls: the Lambda package carries models for these only."""
+"""How AWS clients are configured, and the services the Lambda package carries models for."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from voj.aws import RUNTIME_SERVICES
+from voj.aws import RUNTIME_SERVICES, client_config
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_CALL = re.compile(r"""\b(?:aws_client|build_client)\(\s*["']([a-z0-9-]+)["']""")
@@ -20,3 +20,16 @@ def test_every_service_the_application_calls_ships_in_the_package():
     }
     assert called, "the scan found no client calls: the pattern is stale"
     assert called <= set(RUNTIME_SERVICES), called - set(RUNTIME_SERVICES)
+
+
+def test_s3_options_apply_to_s3_only():
+    s3 = client_config(service="s3", region="ap-northeast-2")
+    assert s3.signature_version == "s3v4"
+    assert s3.s3 == {"addressing_style": "virtual"}
+    assert client_config(service="s3", region="ap-northeast-2", path_style=True).s3 == {
+        "addressing_style": "path"
+    }
+    for service in ("dynamodb", "ssm", "cloudfront"):
+        config = client_config(service=service, region="ap-northeast-2")
+        assert config.signature_version is None and config.s3 is None, service
+        assert config.retries == {"mode": "adaptive", "total_max_attempts": 5}
