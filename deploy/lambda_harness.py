@@ -16,6 +16,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+# The core stack as `python -m deploy stack apply prod --template core` names it.
+CORE_STACK = "voj-prod-core"
+
 # What the Lambda python3.12 runtime has besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 
@@ -149,9 +152,9 @@ def prod_on_moto(endpoint: str, stack_template: Path) -> dict[str, str]:
     }
     cloudformation = boto3.client("cloudformation", **kwargs)
     names = [s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]]
-    if "voj-prod" not in names:
+    if CORE_STACK not in names:
         cloudformation.create_stack(
-            StackName="voj-prod",
+            StackName=CORE_STACK,
             TemplateBody=stack_template.read_text(),
             Parameters=[
                 {"ParameterKey": key, "ParameterValue": value}

@@ -129,8 +129,10 @@ class Template:
     region: str | None = None  # None: the stage's region
 
 
+# Zappa names its own stack (API Gateway) after the function, voj-STAGE: ours must not take that
+# name, or `zappa deploy` would replace the core stack's resources with its template.
 TEMPLATES = {
-    "core": Template("stack.yaml", ""),
+    "core": Template("stack.yaml", "-core"),
     "edge": Template("edge.yaml", "-edge"),
     "monitoring": Template("monitoring.yaml", "-monitoring"),
     "cdn-alarms": Template("cdn-alarms.yaml", "-cdn-alarms", region="us-east-1"),

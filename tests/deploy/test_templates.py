@@ -163,12 +163,12 @@ def test_cloudfront_keeps_range_and_signing():
 def test_core_stack_deploys_into_moto(aws):
     cloudformation = aws_client("cloudformation")
     cloudformation.create_stack(
-        StackName="voj-prod",
+        StackName="voj-prod-core",
         TemplateBody=(DEPLOY / "stack.yaml").read_text(),
         Parameters=PARAMETERS,
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
-    stack = cloudformation.describe_stacks(StackName="voj-prod")["Stacks"][0]
+    stack = cloudformation.describe_stacks(StackName="voj-prod-core")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["BooksTableName"] == "voj-books-prod"

@@ -65,7 +65,7 @@ def test_keys_create(aws, keys_dir, capsys):
 
 def test_stack_plan_then_apply(aws, capsys, monkeypatch):
     plan = tools.stack_plan("prod", "core", CORE_PARAMS)
-    assert plan["stack"] == "voj-prod"
+    assert plan["stack"] == "voj-prod-core"
     created = {c["LogicalResourceId"] for c in plan["changes"] if c["Action"] == "Add"}
     assert {"MediaBucket", "BooksTable", "ChaptersTable", "LambdaRole"} <= created
     out = capsys.readouterr().out
@@ -85,7 +85,7 @@ def test_stack_plan_then_apply(aws, capsys, monkeypatch):
 def test_configure_writes_names_only(aws, tmp_path):
     # moto fills Outputs only for stacks made with create_stack, not through change sets.
     aws_client("cloudformation").create_stack(
-        StackName="voj-prod",
+        StackName="voj-prod-core",
         TemplateBody=(ROOT / "deploy" / "stack.yaml").read_text(),
         Parameters=tools._parameters("prod", "core", CORE_PARAMS),
         Capabilities=["CAPABILITY_NAMED_IAM"],
