@@ -33,6 +33,8 @@ def test_stage(name):
     assert settings["cors"] is False  # django-cors-headers answers CORS
     assert settings["debug"] is False  # Zappa's defaults are true and DEBUG
     assert settings["log_level"] in {"INFO", "WARNING"}
+    # Zappa's check after deploy and update: 503 unless the tables and the bucket answer.
+    assert settings["touch_path"] == "/api/v1/health/detailed"
     env = settings["environment_variables"]
     assert env["VOJ_ENV"] == "production"
     assert env["VOJ_SECRETS"] == f"/voj/{name}/"
