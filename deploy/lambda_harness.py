@@ -16,8 +16,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-# The core stack as `python -m deploy stack apply prod --template core` names it.
-CORE_STACK = "voj-prod-core"
+from deploy.tools import stack_name
+
+CORE_STACK = stack_name("prod", "core")
+REGION = "ap-northeast-2"
 
 # What the Lambda python3.12 runtime has besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
@@ -137,20 +139,25 @@ def invoke(task_dir: Path, runtime: Path, events: list[dict], env: dict[str, str
     raise RuntimeError(f"handler failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
+def moto_client(endpoint: str, service: str) -> Any:
+    """A client for the moto server at endpoint, with its throwaway credentials."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="moto",
+        aws_secret_access_key="moto",
+    )
+
+
 def prod_on_moto(endpoint: str, stack_template: Path) -> dict[str, str]:
     """The core stack and the stage's secrets in a moto server, as production reads them;
     returns the environment that points the AWS clients there. Idempotent."""
     import secrets
 
-    import boto3
-
-    kwargs = {
-        "endpoint_url": endpoint,
-        "region_name": "ap-northeast-2",
-        "aws_access_key_id": "moto",
-        "aws_secret_access_key": "moto",
-    }
-    cloudformation = boto3.client("cloudformation", **kwargs)
+    cloudformation = moto_client(endpoint, "cloudformation")
     names = [s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]]
     if CORE_STACK not in names:
         cloudformation.create_stack(
@@ -167,7 +174,7 @@ def prod_on_moto(endpoint: str, stack_template: Path) -> dict[str, str]:
             ],
             Capabilities=["CAPABILITY_NAMED_IAM"],
         )
-    ssm = boto3.client("ssm", **kwargs)
+    ssm = moto_client(endpoint, "ssm")
     for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
         ssm.put_parameter(
             Name=f"/voj/prod/{name}",
@@ -178,6 +185,6 @@ def prod_on_moto(endpoint: str, stack_template: Path) -> dict[str, str]:
     return {
         "AWS_ACCESS_KEY_ID": "moto",
         "AWS_SECRET_ACCESS_KEY": "moto",
-        "AWS_DEFAULT_REGION": "ap-northeast-2",
+        "AWS_DEFAULT_REGION": REGION,
         "VOJ_AWS_ENDPOINT_URL": endpoint,
     }

@@ -29,8 +29,8 @@ LIMIT_BYTES = 45 * 1024 * 1024  # zappa rollback re-uploads the zip directly: 50
 SDK_SERVICES = ("sts",)
 
 
-def botocore_models_trim(root: Path) -> list[str]:
-    """Keep the models of the services voj calls (and STS); returns the services kept."""
+def botocore_models_trim(root: Path) -> None:
+    """Keep the models of the services voj calls (and STS), and no others."""
     data = root / "botocore" / "data"
     if not data.is_dir():
         raise SystemExit("botocore is not in the package: it must not be excluded")
@@ -38,10 +38,8 @@ def botocore_models_trim(root: Path) -> list[str]:
     for entry in data.iterdir():
         if entry.is_dir() and entry.name not in keep:
             shutil.rmtree(entry)
-    kept = sorted(entry.name for entry in data.iterdir() if entry.is_dir())
-    if missing := keep - set(kept):
+    if missing := keep - {entry.name for entry in data.iterdir()}:
         raise SystemExit(f"botocore has no model for {', '.join(sorted(missing))}")
-    return kept
 
 
 def finish(raw: Path, target: Path) -> int:

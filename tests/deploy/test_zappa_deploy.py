@@ -12,10 +12,9 @@ import os
 import subprocess
 from pathlib import Path
 
-import boto3
 import pytest
 
-from deploy.lambda_harness import CORE_STACK, prod_on_moto
+from deploy.lambda_harness import CORE_STACK, REGION, moto_client, prod_on_moto
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "dist" / "voj-prod.zip"
@@ -64,7 +63,7 @@ def test_zappa_deploy_prod(built, moto_server, tmp_path):
             "HOME": str(tmp_path),
             "AWS_ACCESS_KEY_ID": "moto",
             "AWS_SECRET_ACCESS_KEY": "moto",
-            "AWS_DEFAULT_REGION": "ap-northeast-2",
+            "AWS_DEFAULT_REGION": REGION,
         },
         capture_output=True,
         text=True,
@@ -74,28 +73,22 @@ def test_zappa_deploy_prod(built, moto_server, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Deployment complete!" in result.stdout + result.stderr
 
-    aws = {
-        "endpoint_url": moto_server,
-        "region_name": "ap-northeast-2",
-        "aws_access_key_id": "moto",
-        "aws_secret_access_key": "moto",
-    }
-    function = boto3.client("lambda", **aws).get_function(FunctionName="voj-prod")
+    function = moto_client(moto_server, "lambda").get_function(FunctionName="voj-prod")
     config = function["Configuration"]
-    role = boto3.client("iam", **aws).get_role(RoleName="voj-prod-lambda")["Role"]["Arn"]
+    role = moto_client(moto_server, "iam").get_role(RoleName="voj-prod-lambda")["Role"]["Arn"]
     assert config["Role"] == role  # the stack's role: Zappa manages none
     assert (config["Runtime"], config["Handler"]) == ("python3.12", "handler.lambda_handler")
     assert (config["MemorySize"], config["Timeout"]) == (1024, 30)
 
-    rules = boto3.client("events", **aws).list_rules()["Rules"]
+    rules = moto_client(moto_server, "events").list_rules()["Rules"]
     assert [r["ScheduleExpression"] for r in rules] == ["rate(4 minutes)"]  # keep_warm
-    apis = boto3.client("apigateway", **aws).get_rest_apis()["items"]
+    apis = moto_client(moto_server, "apigateway").get_rest_apis()["items"]
     assert [api["name"] for api in apis] == ["voj-prod"]
 
     # Zappa's own stack (API Gateway) is voj-prod: the core stack beside it is untouched.
-    stacks = boto3.client("cloudformation", **aws).describe_stacks()["Stacks"]
+    stacks = moto_client(moto_server, "cloudformation").describe_stacks()["Stacks"]
     status = {s["StackName"]: s["StackStatus"] for s in stacks}
     assert status[CORE_STACK] == "CREATE_COMPLETE"
     assert status["voj-prod"] in {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
-    tables = boto3.client("dynamodb", **aws).list_tables()["TableNames"]
+    tables = moto_client(moto_server, "dynamodb").list_tables()["TableNames"]
     assert {"voj-books-prod", "voj-audio-chapters-prod"} <= set(tables)
