@@ -105,14 +105,18 @@ for event in events:
         "since_start": time.time() - started,
     })
 import botocore, django
-results.append({"django": django.__file__, "botocore": botocore.__file__})
+results.append({
+    "django": django.__file__,
+    "botocore": botocore.__file__,
+    "django.test": "django.test" in sys.modules,
+})
 print("HARNESS" + json.dumps(results))
 """
 
 
 def invoke(task_dir: Path, runtime: Path, events: list[dict], env: dict[str, str]) -> list[Any]:
     """Start a fresh interpreter, send the events, return each response (and, last, where Django
-    and botocore were loaded from)."""
+    and botocore were loaded from, and whether Django's test framework was loaded)."""
     import time
 
     started = time.time()

@@ -7,14 +7,19 @@ whole project and Django again. Compiling here with unchecked-hash invalidation 
 the .pyc files without even a stat of the sources.
 
 The package carries its own boto3 and botocore (the versions the tests ran against, rather than
-whatever the runtime has that week), with botocore's models cut to the services voj calls:
+whatever the runtime has that week), with botocore's data cut to the services voj calls:
 building the first client lists every service directory botocore has (over 400) twice, about
-20 ms of each cold start.
+20 ms of each cold start, and parses the endpoint table of every service (1.2 MB), about 15 ms.
+
+One line of a dependency is changed (SOURCE_PATCHES): it would load Django's test framework into
+every cold start.
 """
 
 from __future__ import annotations
 
 import compileall
+import gzip
+import json
 import py_compile
 import shutil
 import sys
@@ -42,12 +47,78 @@ def botocore_models_trim(root: Path) -> None:
         raise SystemExit(f"botocore has no model for {', '.join(sorted(missing))}")
 
 
+def endpoint_prefix(model_dir: Path) -> str:
+    """The name botocore looks a service up by in endpoints.json (from its newest model)."""
+    version = max(path for path in model_dir.iterdir() if path.is_dir())
+    for name in ("service-2.json", "service-2.json.gz"):
+        if (version / name).exists():
+            raw = (version / name).read_bytes()
+            model = json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
+            return model["metadata"]["endpointPrefix"]
+    raise SystemExit(f"no service model in {version}")
+
+
+def endpoints_keep(endpoints: dict, prefixes: set[str]) -> dict:
+    """endpoints.json with every partition whole but its services cut to prefixes.
+
+    botocore resolves a service's endpoint from the partition and that service's entry only, so
+    the services kept resolve exactly as before (tests/deploy/test_package.py)."""
+    return {
+        **endpoints,
+        "partitions": [
+            {
+                **partition,
+                "services": {
+                    name: entry for name, entry in partition["services"].items() if name in prefixes
+                },
+            }
+            for partition in endpoints["partitions"]
+        ],
+    }
+
+
+def botocore_endpoints_trim(root: Path) -> None:
+    """Cut botocore's endpoint table to the services whose models the package keeps."""
+    data = root / "botocore" / "data"
+    prefixes = {endpoint_prefix(entry) for entry in data.iterdir() if entry.is_dir()}
+    table = data / "endpoints.json"
+    trimmed = endpoints_keep(json.loads(table.read_bytes()), prefixes)
+    table.write_text(json.dumps(trimmed, separators=(",", ":")))
+
+
+# (file in the package, line as released, line as shipped). Each line must occur exactly once,
+# so an upgrade that changes the file stops the build until the patch is reviewed.
+SOURCE_PATCHES = (
+    # djangorestframework-simplejwt 5.5.1 (the newest release) takes the setting_changed signal
+    # from django.test.signals, and importing that loads Django's whole test framework (test
+    # client, test cases, test servers) into every cold start: about 15 ms. django.core.signals
+    # defines the very same Signal object (django.test.signals re-exports it), as DRF itself
+    # imports it; upstream: jazzband/djangorestframework-simplejwt#969.
+    (
+        "rest_framework_simplejwt/settings.py",
+        "from django.test.signals import setting_changed",
+        "from django.core.signals import setting_changed",
+    ),
+)
+
+
+def source_patches_apply(root: Path) -> None:
+    for relative, released, shipped in SOURCE_PATCHES:
+        path = root / relative
+        text = path.read_text() if path.exists() else ""
+        if text.count(released) != 1:
+            raise SystemExit(f"{relative} changed upstream: review SOURCE_PATCHES")
+        path.write_text(text.replace(released, shipped))
+
+
 def finish(raw: Path, target: Path) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         with zipfile.ZipFile(raw) as source:
             source.extractall(root)
         botocore_models_trim(root)
+        botocore_endpoints_trim(root)
+        source_patches_apply(root)
         for stale in root.rglob("__pycache__"):
             for file in stale.iterdir():
                 file.unlink()

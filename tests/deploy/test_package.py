@@ -1,16 +1,28 @@
-"""The built Lambda package, called through Zappa's handler in a fresh process."""
+"""The built Lambda package, called through Zappa's handler in a fresh process; and the
+package's trims and patches, against the pinned botocore and simplejwt."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import zipfile
 from pathlib import Path
 
+import botocore
 import pytest
+import rest_framework_simplejwt
+from botocore.exceptions import BotoCoreError
+from botocore.regions import EndpointResolver
 
 from deploy.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
-from deploy.package import SDK_SERVICES
+from deploy.package import (
+    SDK_SERVICES,
+    SOURCE_PATCHES,
+    endpoint_prefix,
+    endpoints_keep,
+    source_patches_apply,
+)
 from voj.aws import RUNTIME_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +63,11 @@ def test_package_is_small_and_carries_bytecode(package):
     assert "boto3/session.py" in names and "botocore/client.py" in names
     models = {n.split("/")[2] for n in names if n.startswith("botocore/data/") and n.count("/") > 3}
     assert models == {*RUNTIME_SERVICES, *SDK_SERVICES}
-    assert "botocore/data/endpoints.json" in names
+    endpoints = json.loads(zipfile.ZipFile(package).read("botocore/data/endpoints.json"))
+    assert {name for p in endpoints["partitions"] for name in p["services"]} == {
+        *RUNTIME_SERVICES,
+        *SDK_SERVICES,
+    }
     settings_py = zipfile.ZipFile(package).read("zappa_settings.py").decode()
     assert "SECRET" not in settings_py.replace("VOJ_SECRETS", "")
 
@@ -79,6 +95,8 @@ def test_handler_answers_api_gateway(package, prod_env, tmp_path):
     # Django and the AWS SDK came from the package, not from the runtime's site-packages.
     assert loaded["django"].startswith(str(task))
     assert loaded["botocore"].startswith(str(task))
+    # Nothing in production loads Django's test framework (SOURCE_PATCHES).
+    assert loaded["django.test"] is False
 
 
 def test_operator_console_is_styled_in_production(package, prod_env, tmp_path):
@@ -95,3 +113,70 @@ def test_operator_console_is_styled_in_production(package, prod_env, tmp_path):
     css, *_ = invoke(task, runtime, [api_gateway_event(stylesheet.group(1))], env)
     assert css["status"] == 200
     assert "body" in css["body"]
+
+
+BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
+
+
+def resolve(resolver: EndpointResolver, service: str, region: str, **variant) -> object:
+    try:
+        return resolver.construct_endpoint(service, region, **variant)
+    except BotoCoreError as error:
+        return type(error).__name__
+
+
+def test_trimmed_endpoint_table_resolves_kept_services_as_the_full_one():
+    full = json.loads((BOTOCORE_DATA / "endpoints.json").read_text())
+    services = (*RUNTIME_SERVICES, *SDK_SERVICES)
+    prefixes = {endpoint_prefix(BOTOCORE_DATA / name) for name in services}
+    trimmed = endpoints_keep(full, prefixes)
+    assert len(json.dumps(trimmed)) < len(json.dumps(full)) / 10
+    before, after = EndpointResolver(full), EndpointResolver(trimmed)
+    regions = {region for p in full["partitions"] for region in p["regions"]}
+    compared = 0
+    for prefix, region, dualstack, fips in itertools.product(
+        sorted(prefixes), sorted(regions), (False, True), (False, True)
+    ):
+        variant = {"use_dualstack_endpoint": dualstack, "use_fips_endpoint": fips}
+        assert resolve(after, prefix, region, **variant) == resolve(
+            before, prefix, region, **variant
+        ), (prefix, region, variant)
+        compared += 1
+    assert compared > 100
+    for prefix in prefixes:
+        assert after.get_available_endpoints(prefix) == before.get_available_endpoints(prefix)
+    # A service cut from the table falls back to its partition's defaults: never a wrong answer
+    # for a service the package has no model for, since botocore cannot build its client.
+    assert "lambda" not in {name for p in trimmed["partitions"] for name in p["services"]}
+
+
+def test_endpoint_prefix_is_read_from_the_model():
+    assert endpoint_prefix(BOTOCORE_DATA / "dynamodb") == "dynamodb"
+    assert endpoint_prefix(BOTOCORE_DATA / "dynamodbstreams") == "streams.dynamodb"
+
+
+def test_source_patches_match_the_pinned_dependencies(tmp_path):
+    site = Path(rest_framework_simplejwt.__file__).parent.parent
+    for relative, _, _ in SOURCE_PATCHES:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text((site / relative).read_text())
+    source_patches_apply(tmp_path)
+    for relative, released, shipped in SOURCE_PATCHES:
+        text = (tmp_path / relative).read_text()
+        assert released not in text and text.count(shipped) == 1
+    # The signal simplejwt listens to is the one Django's settings overrides send.
+    from django.core.signals import setting_changed as core
+    from django.test.signals import setting_changed as test
+
+    assert core is test
+
+
+def test_source_patch_refuses_a_changed_file(tmp_path):
+    relative, released, _ = SOURCE_PATCHES[0]
+    (tmp_path / relative).parent.mkdir(parents=True)
+    (tmp_path / relative).write_text("# reworked upstream\n")
+    with pytest.raises(SystemExit, match="changed upstream"):
+        source_patches_apply(tmp_path)
+    (tmp_path / relative).write_text(f"{released}\n{released}\n")
+    with pytest.raises(SystemExit, match="changed upstream"):
+        source_patches_apply(tmp_path)
