@@ -194,11 +194,15 @@ def cold_start(task: Path, runtime: Path, env: dict[str, str]) -> float:
     return first["since_start"]
 
 
-def warm(task: Path, runtime: Path, env: dict[str, str], path: str, headers: dict) -> list[float]:
+def warm(
+    task: Path, runtime: Path, env: dict[str, str], path: str, headers: dict
+) -> tuple[list[float], float]:
+    """Each warm request's time, and then how long one full garbage collection takes."""
     events = [api_gateway_event(path, headers=headers) for _ in range(WARM_REQUESTS + 1)]
-    results = invoke(task, runtime, events, env)[:-1]
+    *results, process = invoke(task, runtime, events, env)
     assert all(r["status"] == 200 for r in results), results[0]
-    return [r["seconds"] for r in results[1:]]  # the first one is the cold start
+    # The first one is the cold start.
+    return [r["seconds"] for r in results[1:]], process["gc"]["full_collection_seconds"]
 
 
 def ms(seconds: float) -> str:
@@ -232,14 +236,14 @@ def main(zip_path: Path) -> None:
             for _ in range(COLD_RUNS):
                 voj_cold.append(cold_start(voj, runtime, env))
                 hello_cold.append(cold_start(hello, runtime, {}))
-            voj_warm = warm(
+            voj_warm, voj_collection = warm(
                 voj,
                 runtime,
                 env,
                 f"/api/v1/audio/{chapter_id}/stream-url",
                 {"Authorization": f"Bearer {token}"},
             )
-            hello_warm = warm(hello, runtime, {}, "/api/v1/hello", {})
+            hello_warm, hello_collection = warm(hello, runtime, {}, "/api/v1/hello", {})
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -257,6 +261,10 @@ def main(zip_path: Path) -> None:
         f"{ms(min(values))} | {ms(max(values))} |"
         for name, values in rows
     )
+    collections = (
+        f"| full garbage collection after the warm requests | {ms(voj_collection)} | "
+        f"{ms(hello_collection)} |"
+    )
     report = f"""# Performance
 
 Measured by `make bench` (deploy/bench.py) on {datetime.now(UTC):%Y-%m-%d}.
@@ -272,6 +280,10 @@ Machine: {machine()}.
 | cold start, voj / hello world | **{cold_ratio:.2f}x** | within 1.3x |
 | cold start, voj, absolute | **{ms(statistics.median(voj_cold))}** | under 600 ms |
 | warm stream-url / warm hello-world view | **{warm_ratio:.2f}x** | (reported) |
+
+| one run each | voj | hello world |
+| --- | --- | --- |
+{collections}
 
 ## Method
 
@@ -292,39 +304,48 @@ Machine: {machine()}.
   {WARM_REQUESTS} calls each. voj's is a real `GET /api/v1/audio/{{id}}/stream-url` with a JWT:
   authentication (one user lookup in the operator database), one DynamoDB request for the
   chapter, and URL signing; the hello world returns a constant.
+- **Full garbage collection** is one `gc.collect()` timed in each warm process after its
+  requests: what a request pays when it triggers a full collection. voj freezes start-up's
+  objects after its first response (voj/coldstart.py); the hello world, like Django by default,
+  does not.
 - AWS is a moto server on 127.0.0.1 holding the core stack, the secrets, the operator database
   and a ready chapter: network times to real AWS are not in these figures, while the work the
   code does around them is.
 
 ## Where voj's cold start goes beyond the hello world
 
-Profiled with `python -X importtime` and cProfile on the unpacked packages. Both import boto3 in
-Zappa's handler. On top of the hello world, voj spends about 110 ms here:
+Profiled with `python -X importtime`, cProfile and `gc.callbacks` on the unpacked packages. Both
+import boto3 in Zappa's handler. On top of the hello world, voj spends about 75 ms here:
 
-- **Reading the secrets from SSM, about 60 ms** (the design reads them once per cold start,
-  never from the environment): the boto3 session (~7 ms), the first client (~45 ms, most of it
-  botocore parsing its endpoint table and SSM's 0.9 MB service model) and the request.
+- **Reading the secrets from SSM, about 37 ms** (the design reads them once per cold start,
+  never from the environment): the boto3 session (~7 ms), the first client (~22 ms, most of it
+  botocore parsing SSM's 0.9 MB service model) and the request.
 - **Django's admin, auth, sessions, messages and staticfiles apps and the SQLite backend** of the
   operator database, about 20 ms.
-- **djangorestframework-simplejwt, about 15 ms**, 12 of them because its settings module imports
-  `django.test` (for the `setting_changed` signal, which Django also offers in
-  `django.core.signals`).
 - **voj's own modules**, about 15 ms.
 
-Done to narrow it:
+Done to narrow it, each measured in alternated runs against the hello world:
 
-- the package carries boto3 and botocore with botocore's models cut to the services voj calls:
-  building the first client lists every model directory, and 440 of them cost about 20 ms;
+- the package carries boto3 and botocore with botocore's data cut to the services voj calls:
+  building the first client listed every model directory (440 of them, about 20 ms) and parsed
+  the 1.2 MB endpoint table of every AWS service (about 20 ms: 1.32x to 1.28x alone);
+- simplejwt's settings imported `setting_changed` from `django.test.signals`, loading Django's
+  test framework into every cold start; the package imports the same signal from
+  `django.core.signals` (about 15 ms; `SOURCE_PATCHES` in deploy/package.py);
+- on Lambda, garbage collection waits until the first response and start-up's objects are then
+  frozen (voj/coldstart.py): about 9 ms of the cold start, and a full collection in a warm
+  process walks only what requests made (the table above; about 65 ms before);
 - drf-spectacular (about 15 ms) loads only where the API docs are served, never in production;
 - the media checks and the local-mode endpoints' helpers load on first use;
 - bytecode compiled into the package (unchecked-hash), one boto3 session for every client, and
   WhiteNoise's scan of the admin's files on the first `/static/` request.
 
-Left, with the reason: a Secrets Manager secret instead of SSM parameters measured about 16 ms
-less (its model is 0.17 MB), but the deploy keeps the secrets as SSM SecureString parameters as
-specified; disabling the garbage collector during start-up measured 1-2%. Lambda SnapStart or
-the Parameters and Secrets extension would take the secrets read off the cold start, but need
-AWS to measure. keep_warm (every 4 minutes in prod) keeps most requests off the cold path.
+Left, with the reason: a Secrets Manager secret instead of SSM parameters measured about 20 ms
+less (its model is 0.17 MB against SSM's 0.9 MB), but the deploy keeps the secrets as SSM
+SecureString parameters as specified, and `VOJ_SECRETS=secretsmanager:NAME` already works for
+a deployment that prefers it. Lambda SnapStart or the Parameters and Secrets extension would take
+the secrets read off the cold start, but need AWS to measure. keep_warm (every 4 minutes in prod)
+keeps most requests off the cold path.
 """
     out = ROOT / "docs" / "performance.md"
     out.write_text(report)

@@ -104,11 +104,16 @@ for event in events:
         "seconds": time.time() - began,
         "since_start": time.time() - started,
     })
-import botocore, django
+import botocore, django, gc
+state = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+began = time.perf_counter()
+gc.collect()
+state["full_collection_seconds"] = time.perf_counter() - began
 results.append({
     "django": django.__file__,
     "botocore": botocore.__file__,
     "django.test": "django.test" in sys.modules,
+    "gc": state,
 })
 print("HARNESS" + json.dumps(results))
 """
@@ -116,7 +121,8 @@ print("HARNESS" + json.dumps(results))
 
 def invoke(task_dir: Path, runtime: Path, events: list[dict], env: dict[str, str]) -> list[Any]:
     """Start a fresh interpreter, send the events, return each response (and, last, where Django
-    and botocore were loaded from, and whether Django's test framework was loaded)."""
+    and botocore were loaded from, whether Django's test framework was loaded, and the state of
+    the garbage collector)."""
     import time
 
     started = time.time()

@@ -97,6 +97,9 @@ def test_handler_answers_api_gateway(package, prod_env, tmp_path):
     assert loaded["botocore"].startswith(str(task))
     # Nothing in production loads Django's test framework (SOURCE_PATCHES).
     assert loaded["django.test"] is False
+    # Start-up's objects were frozen after the first request, and collection is back on.
+    assert loaded["gc"]["enabled"] is True
+    assert loaded["gc"]["frozen"] > 100_000
 
 
 def test_operator_console_is_styled_in_production(package, prod_env, tmp_path):

@@ -3,6 +3,7 @@ secret comes from VOJ_SECRETS, read once per cold start."""
 
 from django.core.exceptions import ImproperlyConfigured
 
+from voj.coldstart import pause_collection
 from voj.secrets import (
     CLOUDFRONT_PRIVATE_KEY,
     DJANGO_SECRET_KEY,
@@ -13,6 +14,9 @@ from voj.secrets import (
 
 from .base import *
 from .env import env_bool, env_list, env_required, env_str
+
+# First, so that reading the secrets and setting up Django run without collection.
+pause_collection()
 
 DEBUG = False
 VOJ_API_DOCS = False
