@@ -328,7 +328,7 @@ Done to narrow it, each measured in alternated runs against the hello world:
 
 - the package carries boto3 and botocore with botocore's data cut to the services voj calls:
   building the first client listed every model directory (440 of them, about 20 ms) and parsed
-  the 1.2 MB endpoint table of every AWS service (about 20 ms: 1.32x to 1.28x alone);
+  the 1.2 MB endpoint table of every AWS service (about 20 ms);
 - simplejwt's settings imported `setting_changed` from `django.test.signals`, loading Django's
   test framework into every cold start; the package imports the same signal from
   `django.core.signals` (about 15 ms; `SOURCE_PATCHES` in deploy/package.py);

@@ -9,7 +9,7 @@ the .pyc files without even a stat of the sources.
 The package carries its own boto3 and botocore (the versions the tests ran against, rather than
 whatever the runtime has that week), with botocore's data cut to the services voj calls:
 building the first client lists every service directory botocore has (over 400) twice, about
-20 ms of each cold start, and parses the endpoint table of every service (1.2 MB), about 15 ms.
+20 ms of each cold start, and parses the endpoint table of every service (1.2 MB), about 20 ms.
 
 One line of a dependency is changed (SOURCE_PATCHES): it would load Django's test framework into
 every cold start.
