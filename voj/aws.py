@@ -36,16 +36,17 @@ def client_config(*, service: str, region: str, path_style: bool = False) -> Any
 
 
 @cache
-def _session() -> Any:
+def aws_session() -> Any:
     """One session per process: a new one reloads botocore's endpoint and model data (about
-    75 ms here), while another client on a warm session costs a few."""
+    75 ms here), while another client on a warm session costs a few. django-storages' S3
+    storage uses it too (streaming/s3.py)."""
     import boto3
 
     return boto3.session.Session()
 
 
 def build_client(service: str, *, region: str, endpoint_url: str | None = None) -> Any:
-    return _session().client(
+    return aws_session().client(
         service,
         region_name=region,
         endpoint_url=endpoint_url,
@@ -65,4 +66,4 @@ def aws_client(service: str) -> Any:
 def reset_clients() -> None:
     """Forget built clients (tests switch endpoints and mocks)."""
     aws_client.cache_clear()
-    _session.cache_clear()
+    aws_session.cache_clear()

@@ -10,10 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from streaming.storage import get_object_store
 from tests.conftest import fixture_bytes
 from tests.helpers import book_create, chapter_create, chapter_url
 from tests.streaming.cloudfront import cloudfront_url_valid, key_pair
-from voj.aws import aws_client
+from voj.aws import aws_client, aws_session
 
 M4A = fixture_bytes("tone-faststart.m4a")
 BUCKET = "voj-audiobooks-test"
@@ -115,6 +116,11 @@ def test_upload_complete_and_stream(production_path, as_editor, as_listener):
     ranged = requests.get(link["url"], headers={"Range": "bytes=0-127"}, timeout=10)
     assert ranged.status_code == 206
     assert ranged.content == M4A[:128]
+    # django-storages signed it with a client on the process's one boto3 session (a session of
+    # its own would reload botocore's data on the first link of each container).
+    signer = get_object_store().storage.connection.meta.client
+    assert signer._loader is aws_session()._loader
+    assert signer.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 5}
 
 
 def test_completion_reads_little_of_a_large_object(production_path, as_editor):
