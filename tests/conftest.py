@@ -117,6 +117,8 @@ def pytest_report_header(config) -> str:
 
 
 def pytest_collection_finish(session) -> None:
+    if session.config.option.collectonly:
+        return
     wanted = any(item.get_closest_marker("dynamodb_local") for item in session.items)
     if wanted and dynamodb_local_unavailable() is None:
         from deploy.dynamodb_local import DynamoDBLocal
