@@ -143,28 +143,108 @@ def stack_name(stage: str, template: str) -> str:
     return f"voj-{stage}{TEMPLATES[template].stack_suffix}"
 
 
-def _parameters(stage: str, template: str, given: dict[str, str]) -> list[dict[str, str]]:
-    values = {"Stage": stage, **given}
+def template_parameters(template: str) -> dict[str, dict[str, Any]]:
+    """The template's Parameters section: name -> its declaration (Default, if any)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # CloudFormation's short forms (!Ref, !Sub, ...) matter nowhere in Parameters.
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    document = yaml.load((DEPLOY / TEMPLATES[template].file).read_text(), Loader=Loader)  # noqa: S506
+    return document.get("Parameters", {})
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str
+    value: str | None  # None: the template's default
+    source: str  # given, derived, previous or default
+
+    def request(self) -> dict[str, Any] | None:
+        if self.source == "previous":
+            return {"ParameterKey": self.key, "UsePreviousValue": True}
+        if self.source == "default":
+            return None  # CloudFormation applies the template's default
+        return {"ParameterKey": self.key, "ParameterValue": self.value}
+
+
+def _derived(stage: str, template: str, existing: bool) -> dict[str, str]:
+    """Values the tool knows itself. Key material only on a stack's creation: afterwards the
+    keys change only through `keys rotate`, never because a file is (or is not) on this machine."""
+    values = {"Stage": stage}
     if template in ("edge", "monitoring"):
-        values.setdefault("CoreStackName", stack_name(stage, "core"))
-    if template == "edge":
-        values.setdefault("CloudFrontPublicKey", public_key_path(stage).read_text())
-        next_key = public_key_path(stage, slot="-next")
-        if next_key.exists():
-            values.setdefault("CloudFrontPublicKeyNext", next_key.read_text())
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+        values["CoreStackName"] = stack_name(stage, "core")
+    if template == "edge" and not existing:
+        values["CloudFrontPublicKey"] = public_key_path(stage).read_text()
+    if template == "cdn-alarms" and not existing:
+        values["DistributionId"] = stack_outputs(stage, "edge")["DistributionId"]
+    return values
 
 
-def _stack_exists(cloudformation: Any, name: str) -> bool:
+def resolve_parameters(
+    stage: str, template: str, given: dict[str, str], previous: dict[str, str] | None
+) -> list[Parameter]:
+    """Every parameter of the template with its value and where it comes from: given on the
+    command line, derived by the tool, the stack's previous value (an update keeps what it is
+    not told), or the template's default. A required parameter with none of these stops here."""
+    declared = template_parameters(template)
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise SystemExit(f"{template} has no parameter {', '.join(unknown)}")
+    derived = _derived(stage, template, previous is not None)
+    resolved = []
+    missing = []
+    for key, declaration in declared.items():
+        if key in given:
+            resolved.append(Parameter(key, given[key], "given"))
+        elif key in derived:
+            resolved.append(Parameter(key, derived[key], "derived"))
+        elif previous is not None and key in previous:
+            resolved.append(Parameter(key, previous[key], "previous"))
+        elif "Default" in declaration:
+            resolved.append(Parameter(key, str(declaration["Default"]), "default"))
+        else:
+            missing.append(key)
+    if missing:
+        raise SystemExit(
+            f"stack {stack_name(stage, template)} needs "
+            + " ".join(f"--param {key}=..." for key in missing)
+        )
+    return resolved
+
+
+def _parameters(stage: str, template: str, given: dict[str, str]) -> list[dict[str, Any]]:
+    """The request's Parameters for a new stack."""
+    return [
+        request
+        for p in resolve_parameters(stage, template, given, None)
+        if (request := p.request()) is not None
+    ]
+
+
+def _shown(value: str | None) -> str:
+    if value is None:
+        return ""
+    if "-----BEGIN" in value:
+        import hashlib
+
+        digest = hashlib.sha256(value.strip().encode()).hexdigest()[:16]
+        return f"<PEM public key sha256:{digest}>"
+    return value
+
+
+def _existing_stack(cloudformation: Any, name: str) -> dict[str, Any] | None:
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
     except cloudformation.exceptions.ClientError:
-        return False
+        return None
     if stacks and stacks[0]["StackStatus"] == "REVIEW_IN_PROGRESS":
         # An earlier plan that was never applied: an empty stack holding only change sets.
         cloudformation.delete_stack(StackName=name)
-        return False
-    return bool(stacks)
+        return None
+    return stacks[0] if stacks else None
 
 
 def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[str, Any]:
@@ -172,14 +252,33 @@ def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[st
     spec = TEMPLATES[template]
     cloudformation = client("cloudformation", spec.region or REGION)
     name = stack_name(stage, template)
+    existing = _existing_stack(cloudformation, name)
+    previous = (
+        {p["ParameterKey"]: p.get("ParameterValue", "") for p in existing.get("Parameters", [])}
+        if existing
+        else None
+    )
+    resolved = resolve_parameters(stage, template, parameters, previous)
+    _say(f"stack {name} ({'update' if existing else 'create'}), parameters:")
+    for parameter in resolved:
+        _say(f"  {parameter.key:<24} {_shown(parameter.value):<48} ({parameter.source})")
+    if template == "edge" and previous is not None:
+        local = public_key_path(stage)
+        stacked = previous.get("CloudFrontPublicKey", "").strip()
+        if local.exists() and local.read_text().strip() != stacked:
+            _say(
+                f"  note: {local.relative_to(ROOT) if local.is_relative_to(ROOT) else local} "
+                "is not the stack's key; the stack keeps its keys (change them with "
+                "`python -m deploy keys rotate`)"
+            )
     change_set = f"voj-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     try:
         cloudformation.create_change_set(
             StackName=name,
             ChangeSetName=change_set,
-            ChangeSetType="UPDATE" if _stack_exists(cloudformation, name) else "CREATE",
+            ChangeSetType="UPDATE" if existing else "CREATE",
             TemplateBody=(DEPLOY / spec.file).read_text(),
-            Parameters=_parameters(stage, template, parameters),
+            Parameters=[r for p in resolved if (r := p.request()) is not None],
             Capabilities=["CAPABILITY_NAMED_IAM"],
         )
     except cloudformation.exceptions.ClientError as error:
@@ -187,7 +286,13 @@ def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[st
         if "No updates are to be performed" not in str(error):
             raise
         _say(f"stack {name}: no changes")
-        return {"stack": name, "change_set": None, "status": "UNCHANGED", "changes": []}
+        return {
+            "stack": name,
+            "change_set": None,
+            "status": "UNCHANGED",
+            "changes": [],
+            "parameters": resolved,
+        }
     for _ in range(150):
         described = cloudformation.describe_change_set(StackName=name, ChangeSetName=change_set)
         if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
@@ -210,6 +315,7 @@ def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[st
         "change_set": change_set,
         "status": described["Status"],
         "changes": changes,
+        "parameters": resolved,
     }
 
 
