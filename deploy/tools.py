@@ -3,6 +3,7 @@
     python -m deploy keys create STAGE [--rotate]
     python -m deploy secrets put STAGE [--rotate NAME]
     python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms [--yes]
+    python -m deploy opsdb versions|restore STAGE [--version-id ID]
     python -m deploy configure STAGE
 
 Every command is idempotent: run again, it changes nothing that is already in place.
@@ -403,6 +404,13 @@ def main(argv: list[str] | None = None) -> None:
     stack.add_argument("--template", choices=sorted(TEMPLATES), default="core")
     stack.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     stack.add_argument("--yes", action="store_true", help="execute without asking")
+    opsdb = sub.add_parser("opsdb", help="the operator database's stored versions")
+    opsdb_actions = opsdb.add_subparsers(dest="action", required=True)
+    opsdb_actions.add_parser("versions").add_argument("stage", choices=STAGES)
+    restore = opsdb_actions.add_parser("restore")
+    restore.add_argument("stage", choices=STAGES)
+    restore.add_argument("--version-id", required=True)
+    restore.add_argument("--yes", action="store_true", help="restore without asking")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
     args = parser.parse_args(argv)
@@ -417,6 +425,13 @@ def main(argv: list[str] | None = None) -> None:
             stack_plan(args.stage, args.template, given)
         else:
             stack_apply(args.stage, args.template, given, yes=args.yes)
+    elif args.group == "opsdb":
+        from deploy import opsdb as operator_database
+
+        if args.action == "versions":
+            operator_database.versions(args.stage)
+        else:
+            operator_database.restore(args.stage, args.version_id, yes=args.yes)
     elif args.group == "configure":
         configure(args.stage)
 
