@@ -15,7 +15,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from deploy.tools import _say, client, stack_outputs
+from deploy import tools
+from deploy.tools import _say
 
 KEY = "system/operator-db.sqlite3"
 BACKUPS = "system/operator-db-backups/"
@@ -23,13 +24,13 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def media_bucket(stage: str) -> str:
-    return stack_outputs(stage, "core")["MediaBucketName"]
+    return tools.stack_outputs(stage, "core")["MediaBucketName"]
 
 
 def versions(stage: str, *, bucket: str | None = None) -> list[dict[str, Any]]:
     """Every stored version of the file, newest first (S3 lists them so)."""
     bucket = bucket or media_bucket(stage)
-    s3 = client("s3")
+    s3 = tools.client("s3")
     found: list[dict[str, Any]] = []
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=KEY):
         for version in page.get("Versions", []):
@@ -52,7 +53,7 @@ def versions(stage: str, *, bucket: str | None = None) -> list[dict[str, Any]]:
 def restore(stage: str, version_id: str, *, yes: bool, bucket: str | None = None) -> str:
     """Make version_id the current file again; returns the backup's key."""
     bucket = bucket or media_bucket(stage)
-    s3 = client("s3")
+    s3 = tools.client("s3")
     try:
         chosen = s3.get_object(Bucket=bucket, Key=KEY, VersionId=version_id)
     except s3.exceptions.ClientError as error:

@@ -380,6 +380,8 @@ def configure(stage: str, settings_file: Path = ROOT / "zappa_settings.json") ->
             "VOJ_CDN_DISTRIBUTION_ID": edge["DistributionId"],
         }
     document = json.loads(settings_file.read_text())
+    if "ZappaBucketName" in core:
+        document[stage]["s3_bucket"] = core["ZappaBucketName"]
     document[stage].setdefault("environment_variables", {}).update(names)
     settings_file.write_text(json.dumps(document, indent=4, ensure_ascii=False) + "\n")
     _say(f"{settings_file.name} [{stage}]: " + ", ".join(f"{k}={v}" for k, v in names.items()))

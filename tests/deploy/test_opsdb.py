@@ -107,7 +107,7 @@ def test_restore_never_overwrites_a_concurrent_write(stored, tmp_path, monkeypat
         built.meta.events.register("provide-client-params.s3.PutObject", console_writes_first)
         return built
 
-    monkeypatch.setattr(opsdb, "client", client)
+    monkeypatch.setattr(tools, "client", client)
     with pytest.raises(SystemExit, match="changed while restoring"):
         opsdb.restore("prod", stored[0], yes=True)
     assert users(current(), tmp_path) == ["console"]

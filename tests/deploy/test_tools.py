@@ -97,6 +97,7 @@ def test_configure_writes_names_only(aws, tmp_path):
     env = document["prod"]["environment_variables"]
     assert env["VOJ_MEDIA_BUCKET"] == "voj-audiobooks-prod"
     assert env["VOJ_SECRETS"] == "/voj/prod/"
+    assert document["prod"]["s3_bucket"] == "voj-zappa-packages-prod"  # the stack's bucket
     assert names["VOJ_BOOKS_TABLE"] == env["VOJ_BOOKS_TABLE"]
     assert document["dev"] == json.loads((ROOT / "zappa_settings.json").read_text())["dev"]
 
