@@ -4,6 +4,7 @@
     python -m deploy secrets put STAGE [--rotate NAME]
     python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms [--yes]
     python -m deploy opsdb versions|restore STAGE [--version-id ID]
+    python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy configure STAGE
 
 Every command is idempotent: run again, it changes nothing that is already in place.
@@ -413,6 +414,10 @@ def main(argv: list[str] | None = None) -> None:
     restore.add_argument("stage", choices=STAGES)
     restore.add_argument("--version-id", required=True)
     restore.add_argument("--yes", action="store_true", help="restore without asking")
+    rel = sub.add_parser("release", help="package check, migrate, zappa update, health, smoke")
+    rel.add_argument("stage", choices=STAGES)
+    rel.add_argument("--base-url", help="the API's URL (default: the stage's execute-api URL)")
+    rel.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
     args = parser.parse_args(argv)
@@ -434,6 +439,10 @@ def main(argv: list[str] | None = None) -> None:
             operator_database.versions(args.stage)
         else:
             operator_database.restore(args.stage, args.version_id, yes=args.yes)
+    elif args.group == "release":
+        from deploy.release import release
+
+        release(args.stage, base_url=args.base_url, run_smoke=not args.no_smoke)
     elif args.group == "configure":
         configure(args.stage)
 
