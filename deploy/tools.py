@@ -1,6 +1,7 @@
 """Deploy tools: keys, secrets, stacks through change sets, and Zappa's environment.
 
-    python -m deploy keys create STAGE [--rotate]
+    python -m deploy keys create STAGE
+    python -m deploy keys rotate STAGE [--step add|switch|retire] [--yes] [--force]
     python -m deploy secrets put STAGE [--rotate NAME]
     python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms [--yes]
     python -m deploy opsdb versions|restore STAGE [--version-id ID]
@@ -398,6 +399,11 @@ def main(argv: list[str] | None = None) -> None:
     create = keys.add_parser("create", help="the CloudFront signing key pair")
     create.add_argument("stage", choices=STAGES)
     create.add_argument("--rotate", action="store_true", help="make the next key for a rotation")
+    rotate = keys.add_parser("rotate", help="rotate the signing key (deploy/rotation.py)")
+    rotate.add_argument("stage", choices=STAGES)
+    rotate.add_argument("--step", choices=("status", "add", "switch", "retire"), default="status")
+    rotate.add_argument("--yes", action="store_true", help="apply the edge change without asking")
+    rotate.add_argument("--force", action="store_true", help="retire before old URLs expire")
     put = sub.add_parser("secrets").add_subparsers(dest="action", required=True).add_parser("put")
     put.add_argument("stage", choices=STAGES)
     put.add_argument("--rotate", choices=SECRET_NAMES)
@@ -422,7 +428,18 @@ def main(argv: list[str] | None = None) -> None:
     conf.add_argument("stage", choices=STAGES)
     args = parser.parse_args(argv)
 
-    if args.group == "keys":
+    if args.group == "keys" and args.action == "rotate":
+        from deploy import rotation
+
+        if args.step == "status":
+            rotation.status(args.stage)
+        elif args.step == "add":
+            rotation.add(args.stage, yes=args.yes)
+        elif args.step == "switch":
+            rotation.switch(args.stage)
+        else:
+            rotation.retire(args.stage, yes=args.yes, force=args.force)
+    elif args.group == "keys":
         keys_create(args.stage, rotate=args.rotate)
     elif args.group == "secrets":
         secrets_put(args.stage, rotate=args.rotate)

@@ -77,3 +77,30 @@ def uncovered(records: list[dict], policy: dict | None = None) -> list[str]:
     """The actions the records need that the policy does not allow, sorted."""
     needed = {action for record in records for action in actions(record)}
     return sorted(a for a in needed if not allowed(a, policy))
+
+
+def record_operations(monkeypatch) -> list[dict]:
+    """Records every request of the clients deploy.tools builds, at botocore's event hook."""
+    from deploy import tools
+
+    records: list[dict] = []
+    build = tools.client
+
+    def client(service, region=tools.REGION):
+        built = build(service, region)
+
+        def record(model, params, **kwargs):
+            records.append(
+                {
+                    "service": model.service_model.signing_name,
+                    "operation": model.name,
+                    "method": model.http.get("method", ""),
+                    "params": sorted(params),
+                }
+            )
+
+        built.meta.events.register("before-parameter-build", record)
+        return built
+
+    monkeypatch.setattr(tools, "client", client)
+    return records

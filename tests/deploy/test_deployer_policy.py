@@ -1,6 +1,7 @@
 """deploy/deployer-policy.json allows every AWS operation the deploy tools make (recorded at
-botocore's event hooks against moto); Zappa's are checked in the release and rollback drill
-(test_zappa_deploy.py). The evaluator itself is tests/deploy/iam.py."""
+botocore's event hooks against moto); the key rotation's are checked in test_rotation.py,
+Zappa's in the release and rollback drill (test_zappa_deploy.py). The evaluator itself is
+tests/deploy/iam.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import pytest
 
 from deploy import opsdb, tools
-from tests.deploy.iam import POLICY, actions, allowed, uncovered
+from tests.deploy.iam import POLICY, actions, allowed, record_operations, uncovered
 from voj.aws import aws_client
 
 from .test_opsdb import database
@@ -25,28 +26,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 
 @pytest.fixture
 def recorded(aws, monkeypatch, tmp_path) -> list[dict]:
-    records: list[dict] = []
-    build = tools.client
-
-    def client(service, region=tools.REGION):
-        built = build(service, region)
-
-        def record(model, params, **kwargs):
-            records.append(
-                {
-                    "service": model.service_model.signing_name,
-                    "operation": model.name,
-                    "method": model.http.get("method", ""),
-                    "params": sorted(params),
-                }
-            )
-
-        built.meta.events.register("before-parameter-build", record)
-        return built
-
-    monkeypatch.setattr(tools, "client", client)
     monkeypatch.setattr(tools, "KEYS", tmp_path / "keys")
-    return records
+    return record_operations(monkeypatch)
 
 
 def test_policy_covers_the_deploy_tools(recorded, tmp_path):
