@@ -3,14 +3,17 @@
     python -m deploy keys create STAGE
     python -m deploy keys rotate STAGE [--step add|switch|retire] [--yes] [--force]
     python -m deploy secrets put STAGE [--rotate NAME]
+    python -m deploy secrets show STAGE NAME
     python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms [--yes]
     python -m deploy opsdb versions|restore STAGE [--version-id ID]
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy configure STAGE
 
-Every command is idempotent: run again, it changes nothing that is already in place.
-AWS credentials come from the usual places (profile, environment); VOJ_AWS_ENDPOINT_URL points
-them at a moto server for the tests.
+Run again, `secrets put`, `keys create`, `stack plan|apply` and `configure` change nothing that is
+already in place; `keys rotate` and `release` say at each step what state the stage is in and
+what to run next. AWS credentials come from the usual places (profile, environment; the least
+privilege is deploy/deployer-policy.json); VOJ_AWS_ENDPOINT_URL points them at a moto server
+for the tests.
 """
 
 from __future__ import annotations
@@ -390,7 +393,7 @@ def configure(stage: str, settings_file: Path = ROOT / "zappa_settings.json") ->
     return names
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> Any:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.split("\n")[0])
@@ -404,9 +407,13 @@ def main(argv: list[str] | None = None) -> None:
     rotate.add_argument("--step", choices=("status", "add", "switch", "retire"), default="status")
     rotate.add_argument("--yes", action="store_true", help="apply the edge change without asking")
     rotate.add_argument("--force", action="store_true", help="retire before old URLs expire")
-    put = sub.add_parser("secrets").add_subparsers(dest="action", required=True).add_parser("put")
+    secret_actions = sub.add_parser("secrets").add_subparsers(dest="action", required=True)
+    put = secret_actions.add_parser("put")
     put.add_argument("stage", choices=STAGES)
     put.add_argument("--rotate", choices=SECRET_NAMES)
+    show = secret_actions.add_parser("show", help="print one secret to this terminal only")
+    show.add_argument("stage", choices=STAGES)
+    show.add_argument("name", choices=("OPERATOR_PASSWORD",))
     stack = sub.add_parser("stack")
     stack.add_argument("action", choices=("plan", "apply"))
     stack.add_argument("stage", choices=STAGES)
@@ -426,7 +433,11 @@ def main(argv: list[str] | None = None) -> None:
     rel.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
 
     if args.group == "keys" and args.action == "rotate":
         from deploy import rotation
@@ -441,6 +452,11 @@ def main(argv: list[str] | None = None) -> None:
             rotation.retire(args.stage, yes=args.yes, force=args.force)
     elif args.group == "keys":
         keys_create(args.stage, rotate=args.rotate)
+    elif args.group == "secrets" and args.action == "show":
+        value = _parameter(args.stage, args.name)
+        if value is None:
+            raise SystemExit(f"no {secrets_path(args.stage)}{args.name}: run `secrets put` first")
+        print(value)
     elif args.group == "secrets":
         secrets_put(args.stage, rotate=args.rotate)
     elif args.group == "stack":

@@ -102,8 +102,15 @@ def test_configure_writes_names_only(aws, tmp_path):
     assert document["dev"] == json.loads((ROOT / "zappa_settings.json").read_text())["dev"]
 
 
-def test_cli_parses(aws, keys_dir):
+def test_cli_parses(aws, keys_dir, capsys):
+    with pytest.raises(SystemExit, match="secrets put"):
+        tools.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
     tools.main(["secrets", "put", "dev"])
+    capsys.readouterr()
+    tools.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
+    assert capsys.readouterr().out.strip() == ssm_value("/voj/dev/OPERATOR_PASSWORD")
+    with pytest.raises(SystemExit):  # only the operator's first password is shown
+        tools.main(["secrets", "show", "dev", "JWT_SIGNING_KEY"])
     tools.main(["keys", "create", "dev"])
     assert (keys_dir / "dev-cloudfront.pub.pem").exists()
     with pytest.raises(SystemExit):
