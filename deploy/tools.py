@@ -98,8 +98,8 @@ def public_key_path(stage: str, *, slot: str = "") -> Path:
 
 def keys_create(stage: str, *, rotate: bool = False) -> Path:
     """The signing key pair, made here: the private key goes only to SSM, the public key to a
-    file the edge stack takes. With --rotate a second key is made for a rotation without
-    downtime (docs/runbook.md)."""
+    file the edge stack takes at its creation. A rotation makes its keys itself
+    (`keys rotate`, deploy/rotation.py)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -401,7 +401,6 @@ def build_parser() -> Any:
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
     create = keys.add_parser("create", help="the CloudFront signing key pair")
     create.add_argument("stage", choices=STAGES)
-    create.add_argument("--rotate", action="store_true", help="make the next key for a rotation")
     rotate = keys.add_parser("rotate", help="rotate the signing key (deploy/rotation.py)")
     rotate.add_argument("stage", choices=STAGES)
     rotate.add_argument("--step", choices=("status", "add", "switch", "retire"), default="status")
@@ -451,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             rotation.retire(args.stage, yes=args.yes, force=args.force)
     elif args.group == "keys":
-        keys_create(args.stage, rotate=args.rotate)
+        keys_create(args.stage)
     elif args.group == "secrets" and args.action == "show":
         value = _parameter(args.stage, args.name)
         if value is None:

@@ -104,3 +104,57 @@ def test_policy_is_scoped_to_the_project():
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}
     }
+
+
+# What CloudFormation calls with the deployer's credentials to create each resource type of
+# deploy/*.yaml (and of Zappa's API Gateway stack), per the resource types' handler permissions.
+STACK_RESOURCE_ACTIONS = {
+    "AWS::S3::Bucket": [
+        "s3:CreateBucket",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutBucketVersioning",
+        "s3:PutBucketCORS",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutMetricsConfiguration",
+        "s3:PutBucketTagging",
+    ],
+    "AWS::S3::BucketPolicy": ["s3:PutBucketPolicy", "s3:GetBucketPolicy"],
+    "AWS::DynamoDB::Table": [
+        "dynamodb:CreateTable",
+        "dynamodb:DescribeTable",
+        "dynamodb:UpdateContinuousBackups",
+        "dynamodb:DescribeContinuousBackups",
+    ],
+    "AWS::Logs::LogGroup": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+    "AWS::IAM::Role": ["iam:CreateRole", "iam:GetRole", "iam:PutRolePolicy"],
+    "AWS::IAM::RolePolicy": ["iam:PutRolePolicy", "iam:GetRolePolicy"],
+    "AWS::SNS::Topic": ["sns:CreateTopic", "sns:GetTopicAttributes"],
+    "AWS::SNS::Subscription": ["sns:Subscribe"],
+    "AWS::CloudWatch::Alarm": ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"],
+    "AWS::CloudFront::PublicKey": ["cloudfront:CreatePublicKey", "cloudfront:GetPublicKey"],
+    "AWS::CloudFront::KeyGroup": ["cloudfront:CreateKeyGroup", "cloudfront:GetKeyGroup"],
+    "AWS::CloudFront::OriginAccessControl": ["cloudfront:CreateOriginAccessControl"],
+    "AWS::CloudFront::Distribution": [
+        "cloudfront:CreateDistribution",
+        "cloudfront:GetDistribution",
+        "cloudfront:TagResource",
+    ],
+}
+# Zappa's own stack: the REST API, its resources, methods and deployment, and the permission for
+# API Gateway to invoke the function.
+ZAPPA_STACK_ACTIONS = ["apigateway:POST", "apigateway:GET", "apigateway:PUT", "apigateway:PATCH"]
+
+
+def test_policy_covers_what_cloudformation_creates_for_the_stacks():
+    import re
+    from pathlib import Path
+
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    types = {
+        t for f in deploy.glob("*.yaml") for t in re.findall(r"Type: (AWS::\S+)", f.read_text())
+    }
+    assert types <= set(STACK_RESOURCE_ACTIONS), types - set(STACK_RESOURCE_ACTIONS)
+    needed = {a for t in types for a in STACK_RESOURCE_ACTIONS[t]} | set(ZAPPA_STACK_ACTIONS)
+    assert sorted(a for a in needed if not allowed(a)) == []
