@@ -165,7 +165,7 @@ def template_parameters(template: str) -> dict[str, dict[str, Any]]:
 @dataclass(frozen=True)
 class Parameter:
     key: str
-    value: str | None  # None: the template's default
+    value: str
     source: str  # given, derived, previous or default
 
     def request(self) -> dict[str, Any] | None:
@@ -230,9 +230,7 @@ def _parameters(stage: str, template: str, given: dict[str, str]) -> list[dict[s
     ]
 
 
-def _shown(value: str | None) -> str:
-    if value is None:
-        return ""
+def _shown(value: str) -> str:
     if "-----BEGIN" in value:
         import hashlib
 
@@ -378,13 +376,17 @@ def configure(stage: str, settings_file: Path = ROOT / "zappa_settings.json") ->
         edge = stack_outputs(stage, "edge")
     except Exception:  # no edge stack yet: playback uses S3 presigned URLs meanwhile
         edge = {}
+    document = json.loads(settings_file.read_text())
     if edge:
+        # The key id of the slot this stage signs with (keys rotate may have switched to b).
+        signing = document[stage].get("environment_variables", {}).get("VOJ_CDN_PRIVATE_KEY_NAME")
         names |= {
             "VOJ_CDN_DOMAIN": edge["DistributionDomain"],
-            "VOJ_CDN_KEY_ID": edge["SigningKeyId"],
+            "VOJ_CDN_KEY_ID": edge[
+                "SigningKeyNextId" if signing == CLOUDFRONT_KEY + "_NEXT" else "SigningKeyId"
+            ],
             "VOJ_CDN_DISTRIBUTION_ID": edge["DistributionId"],
         }
-    document = json.loads(settings_file.read_text())
     if "ZappaBucketName" in core:
         document[stage]["s3_bucket"] = core["ZappaBucketName"]
     document[stage].setdefault("environment_variables", {}).update(names)
