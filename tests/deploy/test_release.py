@@ -117,3 +117,15 @@ def test_release_order_and_first_failure_stops(monkeypatch):
     with pytest.raises(SystemExit, match="--no-smoke"):
         release.release("prod")
     assert calls == ["check_package"]
+
+
+def test_api_url_is_the_stages_execute_api(aws):
+    from voj.aws import aws_client
+
+    with pytest.raises(SystemExit, match="no API voj-prod: deploy first"):
+        release.api_url("prod")
+    api = aws_client("apigateway").create_rest_api(name="voj-prod")["id"]
+    aws_client("apigateway").create_rest_api(name="voj-dev")
+    assert release.api_url("prod") == (
+        f"https://{api}.execute-api.ap-northeast-2.amazonaws.com/prod"
+    )
