@@ -1,13 +1,19 @@
 """Deploy tools: keys, secrets, stacks through change sets, and Zappa's environment.
 
-    python -m deploy keys create STAGE [--rotate]
+    python -m deploy keys create STAGE
+    python -m deploy keys rotate STAGE [--step add|switch|retire] [--yes] [--force]
     python -m deploy secrets put STAGE [--rotate NAME]
+    python -m deploy secrets show STAGE NAME
     python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms [--yes]
+    python -m deploy opsdb versions|restore STAGE [--version-id ID]
+    python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy configure STAGE
 
-Every command is idempotent: run again, it changes nothing that is already in place.
-AWS credentials come from the usual places (profile, environment); VOJ_AWS_ENDPOINT_URL points
-them at a moto server for the tests.
+Run again, `secrets put`, `keys create`, `stack plan|apply` and `configure` change nothing that is
+already in place; `keys rotate` and `release` say at each step what state the stage is in and
+what to run next. AWS credentials come from the usual places (profile, environment; the least
+privilege is deploy/deployer-policy.json); VOJ_AWS_ENDPOINT_URL points them at a moto server
+for the tests.
 """
 
 from __future__ import annotations
@@ -92,8 +98,8 @@ def public_key_path(stage: str, *, slot: str = "") -> Path:
 
 def keys_create(stage: str, *, rotate: bool = False) -> Path:
     """The signing key pair, made here: the private key goes only to SSM, the public key to a
-    file the edge stack takes. With --rotate a second key is made for a rotation without
-    downtime (docs/runbook.md)."""
+    file the edge stack takes at its creation. A rotation makes its keys itself
+    (`keys rotate`, deploy/rotation.py)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -143,28 +149,106 @@ def stack_name(stage: str, template: str) -> str:
     return f"voj-{stage}{TEMPLATES[template].stack_suffix}"
 
 
-def _parameters(stage: str, template: str, given: dict[str, str]) -> list[dict[str, str]]:
-    values = {"Stage": stage, **given}
+def template_parameters(template: str) -> dict[str, dict[str, Any]]:
+    """The template's Parameters section: name -> its declaration (Default, if any)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # CloudFormation's short forms (!Ref, !Sub, ...) matter nowhere in Parameters.
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    document = yaml.load((DEPLOY / TEMPLATES[template].file).read_text(), Loader=Loader)  # noqa: S506
+    return document.get("Parameters", {})
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str
+    value: str
+    source: str  # given, derived, previous or default
+
+    def request(self) -> dict[str, Any] | None:
+        if self.source == "previous":
+            return {"ParameterKey": self.key, "UsePreviousValue": True}
+        if self.source == "default":
+            return None  # CloudFormation applies the template's default
+        return {"ParameterKey": self.key, "ParameterValue": self.value}
+
+
+def _derived(stage: str, template: str, existing: bool) -> dict[str, str]:
+    """Values the tool knows itself. Key material only on a stack's creation: afterwards the
+    keys change only through `keys rotate`, never because a file is (or is not) on this machine."""
+    values = {"Stage": stage}
     if template in ("edge", "monitoring"):
-        values.setdefault("CoreStackName", stack_name(stage, "core"))
-    if template == "edge":
-        values.setdefault("CloudFrontPublicKey", public_key_path(stage).read_text())
-        next_key = public_key_path(stage, slot="-next")
-        if next_key.exists():
-            values.setdefault("CloudFrontPublicKeyNext", next_key.read_text())
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+        values["CoreStackName"] = stack_name(stage, "core")
+    if template == "edge" and not existing:
+        values["CloudFrontPublicKey"] = public_key_path(stage).read_text()
+    if template == "cdn-alarms" and not existing:
+        values["DistributionId"] = stack_outputs(stage, "edge")["DistributionId"]
+    return values
 
 
-def _stack_exists(cloudformation: Any, name: str) -> bool:
+def resolve_parameters(
+    stage: str, template: str, given: dict[str, str], previous: dict[str, str] | None
+) -> list[Parameter]:
+    """Every parameter of the template with its value and where it comes from: given on the
+    command line, derived by the tool, the stack's previous value (an update keeps what it is
+    not told), or the template's default. A required parameter with none of these stops here."""
+    declared = template_parameters(template)
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise SystemExit(f"{template} has no parameter {', '.join(unknown)}")
+    derived = _derived(stage, template, previous is not None)
+    resolved = []
+    missing = []
+    for key, declaration in declared.items():
+        if key in given:
+            resolved.append(Parameter(key, given[key], "given"))
+        elif key in derived:
+            resolved.append(Parameter(key, derived[key], "derived"))
+        elif previous is not None and key in previous:
+            resolved.append(Parameter(key, previous[key], "previous"))
+        elif "Default" in declaration:
+            resolved.append(Parameter(key, str(declaration["Default"]), "default"))
+        else:
+            missing.append(key)
+    if missing:
+        raise SystemExit(
+            f"stack {stack_name(stage, template)} needs "
+            + " ".join(f"--param {key}=..." for key in missing)
+        )
+    return resolved
+
+
+def _parameters(stage: str, template: str, given: dict[str, str]) -> list[dict[str, Any]]:
+    """The request's Parameters for a new stack."""
+    return [
+        request
+        for p in resolve_parameters(stage, template, given, None)
+        if (request := p.request()) is not None
+    ]
+
+
+def _shown(value: str) -> str:
+    if "-----BEGIN" in value:
+        import hashlib
+
+        digest = hashlib.sha256(value.strip().encode()).hexdigest()[:16]
+        return f"<PEM public key sha256:{digest}>"
+    return value
+
+
+def _existing_stack(cloudformation: Any, name: str) -> dict[str, Any] | None:
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
     except cloudformation.exceptions.ClientError:
-        return False
+        return None
     if stacks and stacks[0]["StackStatus"] == "REVIEW_IN_PROGRESS":
         # An earlier plan that was never applied: an empty stack holding only change sets.
         cloudformation.delete_stack(StackName=name)
-        return False
-    return bool(stacks)
+        return None
+    return stacks[0] if stacks else None
 
 
 def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[str, Any]:
@@ -172,14 +256,33 @@ def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[st
     spec = TEMPLATES[template]
     cloudformation = client("cloudformation", spec.region or REGION)
     name = stack_name(stage, template)
+    existing = _existing_stack(cloudformation, name)
+    previous = (
+        {p["ParameterKey"]: p.get("ParameterValue", "") for p in existing.get("Parameters", [])}
+        if existing
+        else None
+    )
+    resolved = resolve_parameters(stage, template, parameters, previous)
+    _say(f"stack {name} ({'update' if existing else 'create'}), parameters:")
+    for parameter in resolved:
+        _say(f"  {parameter.key:<24} {_shown(parameter.value):<48} ({parameter.source})")
+    if template == "edge" and previous is not None:
+        local = public_key_path(stage)
+        stacked = previous.get("CloudFrontPublicKey", "").strip()
+        if local.exists() and local.read_text().strip() != stacked:
+            _say(
+                f"  note: {local.relative_to(ROOT) if local.is_relative_to(ROOT) else local} "
+                "is not the stack's key; the stack keeps its keys (change them with "
+                "`python -m deploy keys rotate`)"
+            )
     change_set = f"voj-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     try:
         cloudformation.create_change_set(
             StackName=name,
             ChangeSetName=change_set,
-            ChangeSetType="UPDATE" if _stack_exists(cloudformation, name) else "CREATE",
+            ChangeSetType="UPDATE" if existing else "CREATE",
             TemplateBody=(DEPLOY / spec.file).read_text(),
-            Parameters=_parameters(stage, template, parameters),
+            Parameters=[r for p in resolved if (r := p.request()) is not None],
             Capabilities=["CAPABILITY_NAMED_IAM"],
         )
     except cloudformation.exceptions.ClientError as error:
@@ -187,7 +290,13 @@ def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[st
         if "No updates are to be performed" not in str(error):
             raise
         _say(f"stack {name}: no changes")
-        return {"stack": name, "change_set": None, "status": "UNCHANGED", "changes": []}
+        return {
+            "stack": name,
+            "change_set": None,
+            "status": "UNCHANGED",
+            "changes": [],
+            "parameters": resolved,
+        }
     for _ in range(150):
         described = cloudformation.describe_change_set(StackName=name, ChangeSetName=change_set)
         if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
@@ -210,6 +319,7 @@ def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[st
         "change_set": change_set,
         "status": described["Status"],
         "changes": changes,
+        "parameters": resolved,
     }
 
 
@@ -266,20 +376,26 @@ def configure(stage: str, settings_file: Path = ROOT / "zappa_settings.json") ->
         edge = stack_outputs(stage, "edge")
     except Exception:  # no edge stack yet: playback uses S3 presigned URLs meanwhile
         edge = {}
+    document = json.loads(settings_file.read_text())
     if edge:
+        # The key id of the slot this stage signs with (keys rotate may have switched to b).
+        signing = document[stage].get("environment_variables", {}).get("VOJ_CDN_PRIVATE_KEY_NAME")
         names |= {
             "VOJ_CDN_DOMAIN": edge["DistributionDomain"],
-            "VOJ_CDN_KEY_ID": edge["SigningKeyId"],
+            "VOJ_CDN_KEY_ID": edge[
+                "SigningKeyNextId" if signing == CLOUDFRONT_KEY + "_NEXT" else "SigningKeyId"
+            ],
             "VOJ_CDN_DISTRIBUTION_ID": edge["DistributionId"],
         }
-    document = json.loads(settings_file.read_text())
+    if "ZappaBucketName" in core:
+        document[stage]["s3_bucket"] = core["ZappaBucketName"]
     document[stage].setdefault("environment_variables", {}).update(names)
     settings_file.write_text(json.dumps(document, indent=4, ensure_ascii=False) + "\n")
     _say(f"{settings_file.name} [{stage}]: " + ", ".join(f"{k}={v}" for k, v in names.items()))
     return names
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> Any:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.split("\n")[0])
@@ -287,22 +403,61 @@ def main(argv: list[str] | None = None) -> None:
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
     create = keys.add_parser("create", help="the CloudFront signing key pair")
     create.add_argument("stage", choices=STAGES)
-    create.add_argument("--rotate", action="store_true", help="make the next key for a rotation")
-    put = sub.add_parser("secrets").add_subparsers(dest="action", required=True).add_parser("put")
+    rotate = keys.add_parser("rotate", help="rotate the signing key (deploy/rotation.py)")
+    rotate.add_argument("stage", choices=STAGES)
+    rotate.add_argument("--step", choices=("status", "add", "switch", "retire"), default="status")
+    rotate.add_argument("--yes", action="store_true", help="apply the edge change without asking")
+    rotate.add_argument("--force", action="store_true", help="retire before old URLs expire")
+    secret_actions = sub.add_parser("secrets").add_subparsers(dest="action", required=True)
+    put = secret_actions.add_parser("put")
     put.add_argument("stage", choices=STAGES)
     put.add_argument("--rotate", choices=SECRET_NAMES)
+    show = secret_actions.add_parser("show", help="print one secret to this terminal only")
+    show.add_argument("stage", choices=STAGES)
+    show.add_argument("name", choices=("OPERATOR_PASSWORD",))
     stack = sub.add_parser("stack")
     stack.add_argument("action", choices=("plan", "apply"))
     stack.add_argument("stage", choices=STAGES)
     stack.add_argument("--template", choices=sorted(TEMPLATES), default="core")
     stack.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     stack.add_argument("--yes", action="store_true", help="execute without asking")
+    opsdb = sub.add_parser("opsdb", help="the operator database's stored versions")
+    opsdb_actions = opsdb.add_subparsers(dest="action", required=True)
+    opsdb_actions.add_parser("versions").add_argument("stage", choices=STAGES)
+    restore = opsdb_actions.add_parser("restore")
+    restore.add_argument("stage", choices=STAGES)
+    restore.add_argument("--version-id", required=True)
+    restore.add_argument("--yes", action="store_true", help="restore without asking")
+    rel = sub.add_parser("release", help="package check, migrate, zappa update, health, smoke")
+    rel.add_argument("stage", choices=STAGES)
+    rel.add_argument("--base-url", help="the API's URL (default: the stage's execute-api URL)")
+    rel.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.group == "keys":
-        keys_create(args.stage, rotate=args.rotate)
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+
+    if args.group == "keys" and args.action == "rotate":
+        from deploy import rotation
+
+        if args.step == "status":
+            rotation.status(args.stage)
+        elif args.step == "add":
+            rotation.add(args.stage, yes=args.yes)
+        elif args.step == "switch":
+            rotation.switch(args.stage)
+        else:
+            rotation.retire(args.stage, yes=args.yes, force=args.force)
+    elif args.group == "keys":
+        keys_create(args.stage)
+    elif args.group == "secrets" and args.action == "show":
+        value = _parameter(args.stage, args.name)
+        if value is None:
+            raise SystemExit(f"no {secrets_path(args.stage)}{args.name}: run `secrets put` first")
+        print(value)
     elif args.group == "secrets":
         secrets_put(args.stage, rotate=args.rotate)
     elif args.group == "stack":
@@ -311,6 +466,17 @@ def main(argv: list[str] | None = None) -> None:
             stack_plan(args.stage, args.template, given)
         else:
             stack_apply(args.stage, args.template, given, yes=args.yes)
+    elif args.group == "opsdb":
+        from deploy import opsdb as operator_database
+
+        if args.action == "versions":
+            operator_database.versions(args.stage)
+        else:
+            operator_database.restore(args.stage, args.version_id, yes=args.yes)
+    elif args.group == "release":
+        from deploy.release import release
+
+        release(args.stage, base_url=args.base_url, run_smoke=not args.no_smoke)
     elif args.group == "configure":
         configure(args.stage)
 

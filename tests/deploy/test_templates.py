@@ -148,6 +148,22 @@ def test_bucket_is_private_and_reachable_only_through_this_distribution():
     }
 
 
+def test_zappa_bucket_is_the_stacks_private_bucket():
+    import json
+
+    bucket = load("stack.yaml")["ZappaBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    sse = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert bucket["BucketName"] == {"!Sub": "voj-zappa-packages-${Stage}"}
+    settings = json.loads((DEPLOY.parent / "zappa_settings.json").read_text())
+    assert [settings[stage]["s3_bucket"] for stage in ("dev", "prod")] == [
+        "voj-zappa-packages-dev",
+        "voj-zappa-packages-prod",
+    ]
+
+
 def test_cloudfront_keeps_range_and_signing():
     distribution = load("edge.yaml")["Distribution"]["Properties"]["DistributionConfig"]
     behaviour = distribution["DefaultCacheBehavior"]

@@ -97,12 +97,20 @@ def test_configure_writes_names_only(aws, tmp_path):
     env = document["prod"]["environment_variables"]
     assert env["VOJ_MEDIA_BUCKET"] == "voj-audiobooks-prod"
     assert env["VOJ_SECRETS"] == "/voj/prod/"
+    assert document["prod"]["s3_bucket"] == "voj-zappa-packages-prod"  # the stack's bucket
     assert names["VOJ_BOOKS_TABLE"] == env["VOJ_BOOKS_TABLE"]
     assert document["dev"] == json.loads((ROOT / "zappa_settings.json").read_text())["dev"]
 
 
-def test_cli_parses(aws, keys_dir):
+def test_cli_parses(aws, keys_dir, capsys):
+    with pytest.raises(SystemExit, match="secrets put"):
+        tools.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
     tools.main(["secrets", "put", "dev"])
+    capsys.readouterr()
+    tools.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
+    assert capsys.readouterr().out.strip() == ssm_value("/voj/dev/OPERATOR_PASSWORD")
+    with pytest.raises(SystemExit):  # only the operator's first password is shown
+        tools.main(["secrets", "show", "dev", "JWT_SIGNING_KEY"])
     tools.main(["keys", "create", "dev"])
     assert (keys_dir / "dev-cloudfront.pub.pem").exists()
     with pytest.raises(SystemExit):
@@ -141,3 +149,33 @@ def test_create_operator_needs_a_password(settings):
     settings.VOJ_SECRETS = ""
     with pytest.raises(CommandError, match="password-env"):
         call_command("create_operator", "--username", "x")
+
+
+def test_configure_takes_the_key_id_of_the_signing_slot(tmp_path, monkeypatch):
+    """After a rotation signs with slot b, configure must not put slot a's key id back (moto's
+    CloudFormation yields no edge outputs, so the stacks' outputs are given here)."""
+    outputs = {
+        "core": {
+            "MediaBucketName": "voj-audiobooks-prod",
+            "BooksTableName": "voj-books-prod",
+            "ChaptersTableName": "voj-audio-chapters-prod",
+            "SecretsPath": "/voj/prod/",
+            "ZappaBucketName": "voj-zappa-packages-prod",
+        },
+        "edge": {
+            "DistributionDomain": "d111.cloudfront.net",
+            "DistributionId": "E1",
+            "SigningKeyId": "KSLOTA",
+            "SigningKeyNextId": "KSLOTB",
+        },
+    }
+    monkeypatch.setattr(tools, "stack_outputs", lambda stage, template: outputs[template])
+    settings_file = tmp_path / "zappa_settings.json"
+    shutil.copy(ROOT / "zappa_settings.json", settings_file)
+    assert tools.configure("prod", settings_file)["VOJ_CDN_KEY_ID"] == "KSLOTA"
+    document = json.loads(settings_file.read_text())
+    document["prod"]["environment_variables"]["VOJ_CDN_PRIVATE_KEY_NAME"] = (
+        "CLOUDFRONT_PRIVATE_KEY_NEXT"
+    )
+    settings_file.write_text(json.dumps(document))
+    assert tools.configure("prod", settings_file)["VOJ_CDN_KEY_ID"] == "KSLOTB"

@@ -145,3 +145,24 @@ def test_requests_in_production(prod_env):
     assert health["logger"] == "voj.requests"
     assert (health["method"], health["path"], health["status"]) == ("GET", "/api/v1/health", 200)
     assert health["user"] is None and health["latency_ms"] >= 0
+
+
+def test_cdn_signs_with_the_named_key_slot(prod_env, moto_server):
+    """A key rotation switches VOJ_CDN_KEY_ID and VOJ_CDN_PRIVATE_KEY_NAME in one update."""
+    ssm = boto3.client("ssm", endpoint_url=moto_server, **_creds())
+    for name in ("CLOUDFRONT_PRIVATE_KEY", "CLOUDFRONT_PRIVATE_KEY_NEXT"):
+        ssm.put_parameter(
+            Name=prod_env["VOJ_SECRETS"] + name, Value=f"pem of {name}", Type="SecureString"
+        )
+    cdn = {**prod_env, "VOJ_CDN_DOMAIN": "d111.cloudfront.net", "VOJ_CDN_KEY_ID": "K2"}
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.VOJ_CDN_PRIVATE_KEY)"
+    )
+    result = run_django(cdn, script)
+    assert result.stdout.strip().splitlines()[-1] == "pem of CLOUDFRONT_PRIVATE_KEY", result.stderr
+    result = run_django({**cdn, "VOJ_CDN_PRIVATE_KEY_NAME": "CLOUDFRONT_PRIVATE_KEY_NEXT"}, script)
+    assert result.stdout.strip().splitlines()[-1] == "pem of CLOUDFRONT_PRIVATE_KEY_NEXT"
+    result = run_django({**cdn, "VOJ_CDN_PRIVATE_KEY_NAME": "JWT_SIGNING_KEY"}, script)
+    assert result.returncode != 0
+    assert "VOJ_CDN_PRIVATE_KEY_NAME must be" in result.stderr

@@ -35,7 +35,14 @@ SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": secret(_secrets, JWT_SIGNING_KEY, spe
 if VOJ_CDN_DOMAIN:
     if not VOJ_CDN_KEY_ID:
         raise ImproperlyConfigured("VOJ_CDN_DOMAIN is set, so VOJ_CDN_KEY_ID must be too")
-    VOJ_CDN_PRIVATE_KEY = secret(_secrets, CLOUDFRONT_PRIVATE_KEY, spec=VOJ_SECRETS)
+    # Which key slot's private key signs (deploy/rotation.py): set together with
+    # VOJ_CDN_KEY_ID, so one function update switches both.
+    VOJ_CDN_PRIVATE_KEY_NAME = env_str("VOJ_CDN_PRIVATE_KEY_NAME", CLOUDFRONT_PRIVATE_KEY)
+    if VOJ_CDN_PRIVATE_KEY_NAME not in (CLOUDFRONT_PRIVATE_KEY, CLOUDFRONT_PRIVATE_KEY + "_NEXT"):
+        raise ImproperlyConfigured(
+            f"VOJ_CDN_PRIVATE_KEY_NAME must be {CLOUDFRONT_PRIVATE_KEY} or its _NEXT slot"
+        )
+    VOJ_CDN_PRIVATE_KEY = secret(_secrets, VOJ_CDN_PRIVATE_KEY_NAME, spec=VOJ_SECRETS)
 
 # --- hosts, CORS, CSRF -----------------------------------------------------------------------
 

@@ -1,0 +1,199 @@
+"""A release of the function, in the one safe order.
+
+    python -m deploy release STAGE [--base-url URL] [--no-smoke]
+
+1. package: dist/voj-STAGE.zip exists and is this tree's code with this zappa_settings.json's
+   environment (else `make package` first);
+2. migrate: the operator database's migrations, run from this tree against the stage (the SQLite
+   file in the bucket) while the old code still serves: migrations must be backward compatible,
+   the old code keeps working on the new schema until the switch;
+3. update: `zappa update STAGE --zip dist/voj-STAGE.zip` (Zappa's own build would lack the
+   bytecode, the trimmed botocore and the simplejwt patch);
+4. health: GET /api/v1/health/detailed answers 200;
+5. smoke: `manage.py smoke` (VOJ_SMOKE_USERNAME / VOJ_SMOKE_PASSWORD, an editor's account).
+
+It stops at the first failure and says what state the stage is in.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from deploy import tools
+from deploy.tools import REGION, ROOT, _say
+
+PROJECT_DIRS = ("voj", "books", "streaming")
+LAMBDA_BIN = ROOT / ".venv-lambda" / "bin"
+
+
+def package_path(stage: str) -> Path:
+    return ROOT / "dist" / f"voj-{stage}.zip"
+
+
+def stage_settings(stage: str, settings_file: Path | None = None) -> dict:
+    document = json.loads((settings_file or ROOT / "zappa_settings.json").read_text())
+    settings = document[stage]
+    if "extends" in settings:  # Zappa's extends: the stage's keys over its parent's
+        settings = {**document[settings["extends"]], **settings}
+    return settings
+
+
+def _project_sources(root: Path) -> dict[str, bytes]:
+    files = {}
+    for top in PROJECT_DIRS:
+        for path in (root / top).rglob("*.py"):
+            files[path.relative_to(root).as_posix()] = path.read_bytes()
+    files["manage.py"] = (root / "manage.py").read_bytes()
+    return files
+
+
+def check_package(stage: str, package: Path | None = None, root: Path = ROOT) -> None:
+    """The zip holds this tree's code and the stage's environment, or the release stops."""
+    package = package or package_path(stage)
+    if not package.exists():
+        raise SystemExit(f"{package} is missing: run `make package STAGE={stage}` first")
+    with zipfile.ZipFile(package) as archive:
+        names = set(archive.namelist())
+        packed = {
+            name: archive.read(name)
+            for name in names
+            if name == "manage.py" or (name.split("/")[0] in PROJECT_DIRS and name.endswith(".py"))
+        }
+        settings_py = archive.read("zappa_settings.py").decode()
+    sources = _project_sources(root)
+    differ = sorted(
+        name for name in set(sources) | set(packed) if sources.get(name) != packed.get(name)
+    )
+    if differ:
+        raise SystemExit(
+            f"{package.name} is not this tree's code ({', '.join(differ[:5])}"
+            f"{' ...' if len(differ) > 5 else ''}): run `make package STAGE={stage}`"
+        )
+    line = next(x for x in settings_py.splitlines() if x.startswith("ENVIRONMENT_VARIABLES="))
+    packed_env = ast.literal_eval(line.split("=", 1)[1])
+    packed_env.pop("AWS_REGION", None)  # Zappa adds it
+    wanted = stage_settings(stage, root / "zappa_settings.json").get("environment_variables", {})
+    if packed_env != wanted:
+        changed = sorted(
+            k for k in set(packed_env) | set(wanted) if packed_env.get(k) != wanted.get(k)
+        )
+        raise SystemExit(
+            f"{package.name} was built with other environment variables ({', '.join(changed)}) "
+            f"than zappa_settings.json [{stage}]: run `make package STAGE={stage}`"
+        )
+    _say(f"package {package.name}: this tree's code and zappa_settings.json [{stage}]")
+
+
+def migrate_environment(stage: str) -> dict[str, str]:
+    """What `manage.py migrate` needs to reach the stage's operator database from here."""
+    env = {**os.environ, **stage_settings(stage)["environment_variables"]}
+    env.setdefault("AWS_DEFAULT_REGION", REGION)
+    # A fresh local copy: the engine downloads the newest published file into it.
+    env.setdefault("VOJ_OPSDB_PATH", tempfile.mkdtemp(prefix="voj-migrate-") + "/operator.sqlite3")
+    if os.environ.get("VOJ_AWS_ENDPOINT_URL"):
+        env["VOJ_AWS_ENDPOINT_URL"] = os.environ["VOJ_AWS_ENDPOINT_URL"]
+    return env
+
+
+def migrate(stage: str) -> None:
+    _run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        env=migrate_environment(stage),
+        failed="the old code still serves; nothing else changed",
+    )
+
+
+def update(stage: str) -> None:
+    _run(
+        [str(LAMBDA_BIN / "zappa"), "update", stage, "--zip", str(package_path(stage))],
+        env={**os.environ, "VIRTUAL_ENV": str(LAMBDA_BIN.parent)},
+        failed="the schema is migrated (backward compatible); the old code still serves. "
+        "Run the release again",
+    )
+
+
+def api_url(stage: str) -> str:
+    """The execute-api URL of the stage's API (Zappa names the API after the function)."""
+    apis = tools.client("apigateway").get_rest_apis(limit=500)["items"]
+    found = [api["id"] for api in apis if api["name"] == f"voj-{stage}"]
+    if not found:
+        raise SystemExit(f"no API voj-{stage}: deploy first (`zappa deploy {stage} --zip ...`)")
+    return f"https://{found[0]}.execute-api.{REGION}.amazonaws.com/{stage}"
+
+
+def health(base_url: str, attempts: int = 5) -> None:
+    url = base_url.rstrip("/") + "/api/v1/health/detailed"
+    status = None
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError as error:
+            status = str(error)
+        if status == 200:
+            _say(f"health {url}: 200")
+            return
+        time.sleep(min(2**attempt, 10))
+    raise SystemExit(
+        f"health {url}: {status}. The new code is deployed: roll back with "
+        "`zappa rollback STAGE -n 1` (docs/runbook.md) or fix forward"
+    )
+
+
+def smoke(base_url: str) -> None:
+    _run(
+        [sys.executable, "manage.py", "smoke", "--base-url", base_url],
+        env={**os.environ, "VOJ_ENV": "local"},
+        failed="the new code is deployed and healthy but the smoke test failed: see above; "
+        "roll back with `zappa rollback STAGE -n 1` if listeners are affected",
+    )
+
+
+def _run(command: list[str], *, env: dict[str, str], failed: str) -> None:
+    _say("$ " + " ".join(command))
+    if subprocess.run(command, cwd=ROOT, env=env, check=False).returncode != 0:
+        raise SystemExit(f"failed: {failed}")
+
+
+def release(stage: str, *, base_url: str | None = None, run_smoke: bool = True) -> list[str]:
+    """The steps in order; returns their names as done."""
+    if run_smoke and not (
+        os.environ.get("VOJ_SMOKE_USERNAME") and os.environ.get("VOJ_SMOKE_PASSWORD")
+    ):
+        raise SystemExit(
+            "set VOJ_SMOKE_USERNAME and VOJ_SMOKE_PASSWORD (an editor) for the smoke step, "
+            "or pass --no-smoke"
+        )
+    done: list[str] = []
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("package", lambda: check_package(stage)),
+        ("migrate", lambda: migrate(stage)),
+        ("update", lambda: update(stage)),
+    ]
+    for name, step in steps:
+        _say(f"== {name}")
+        step()
+        done.append(name)
+    url = base_url or api_url(stage)
+    _say("== health")
+    health(url)
+    done.append("health")
+    if run_smoke:
+        _say("== smoke")
+        smoke(url)
+        done.append("smoke")
+    _say(f"released {stage}: {', '.join(done)}")
+    return done

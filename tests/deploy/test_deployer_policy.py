@@ -1,0 +1,160 @@
+"""deploy/deployer-policy.json allows every AWS operation the deploy tools make (recorded at
+botocore's event hooks against moto); the key rotation's are checked in test_rotation.py,
+Zappa's in the release and rollback drill (test_zappa_deploy.py). The evaluator itself is
+tests/deploy/iam.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deploy import opsdb, tools
+from tests.deploy.iam import POLICY, actions, allowed, record_operations, uncovered
+from voj.aws import aws_client
+
+from .test_opsdb import database
+
+CORE_PARAMS = {
+    "ApiOrigin": "https://api.voj.test",
+    "FrontendOrigin": "https://app.voj.test",
+    "AlarmEmail": "ops@voj.test",
+}
+
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
+
+
+@pytest.fixture
+def recorded(aws, monkeypatch, tmp_path) -> list[dict]:
+    monkeypatch.setattr(tools, "KEYS", tmp_path / "keys")
+    return record_operations(monkeypatch)
+
+
+def test_policy_covers_the_deploy_tools(recorded, tmp_path):
+    tools.secrets_put("prod")
+    tools.keys_create("prod")
+    tools.stack_plan("prod", "core", CORE_PARAMS)  # a plan left unapplied is cleaned up next
+    tools.stack_apply("prod", "core", CORE_PARAMS, yes=True)
+    tools.stack_apply("prod", "core", {}, yes=True)
+    tools.stack_apply("prod", "edge", {}, yes=True)
+    tools.stack_outputs("prod", "core")
+    s3 = aws_client("s3")
+    s3.put_bucket_versioning(
+        Bucket="voj-audiobooks-prod", VersioningConfiguration={"Status": "Enabled"}
+    )
+    first = s3.put_object(
+        Bucket="voj-audiobooks-prod", Key=opsdb.KEY, Body=database(tmp_path, "a")
+    )["VersionId"]
+    s3.put_object(Bucket="voj-audiobooks-prod", Key=opsdb.KEY, Body=database(tmp_path, "b"))
+    opsdb.versions("prod", bucket="voj-audiobooks-prod")
+    opsdb.restore("prod", first, yes=True, bucket="voj-audiobooks-prod")
+
+    made = {f"{r['service']}:{r['operation']}" for r in recorded}
+    assert {
+        "ssm:PutParameter",
+        "cloudformation:CreateChangeSet",
+        "cloudformation:ExecuteChangeSet",
+        "s3:ListObjectVersions",
+        "s3:CopyObject",
+    } <= made
+    assert uncovered(recorded) == []
+
+
+def test_evaluator_is_strict():
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Action": ["lambda:Get*", "s3:PutObject"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "lambda:GetPolicy", "Resource": "*"},
+        ]
+    }
+    assert allowed("lambda:GetFunction", policy)
+    assert not allowed("lambda:GetPolicy", policy)  # an explicit Deny wins
+    assert not allowed("lambda:UpdateFunctionCode", policy)
+    assert not allowed("s3:PutObjectAcl", policy)  # a name is not a prefix
+    record = {"service": "s3", "operation": "GetObject", "method": "GET", "params": ["VersionId"]}
+    assert actions(record) == ["s3:GetObjectVersion"]
+    create = {
+        "service": "lambda",
+        "operation": "CreateFunction",
+        "method": "POST",
+        "params": ["FunctionName", "Role"],
+    }
+    assert uncovered([create], policy) == ["iam:PassRole", "lambda:CreateFunction"]
+
+
+def test_policy_is_scoped_to_the_project():
+    """Only actions without resource-level permissions, or on resources named at run time by
+    AWS (CloudFront ids, certificates), get "*"; everything else names voj's resources."""
+    document = json.loads(POLICY.read_text())
+    unscoped = {
+        s["Sid"]
+        for s in document["Statement"]
+        if "*" in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    }
+    assert unscoped == {
+        "TemplatesAndExports",
+        "KeepWarmLookup",
+        "LogGroupLookup",
+        "CdnKeysAndOriginAccess",
+        "ApiCertificate",
+    }
+    assert all(s["Effect"] == "Allow" for s in document["Statement"])
+    assert not any(a in ("*", "iam:*", "s3:*") for s in document["Statement"] for a in s["Action"])
+    pass_role = next(s for s in document["Statement"] if "iam:PassRole" in s["Action"])
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}
+    }
+
+
+# What CloudFormation calls with the deployer's credentials to create each resource type of
+# deploy/*.yaml (and of Zappa's API Gateway stack), per the resource types' handler permissions.
+STACK_RESOURCE_ACTIONS = {
+    "AWS::S3::Bucket": [
+        "s3:CreateBucket",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutBucketVersioning",
+        "s3:PutBucketCORS",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutMetricsConfiguration",
+        "s3:PutBucketTagging",
+    ],
+    "AWS::S3::BucketPolicy": ["s3:PutBucketPolicy", "s3:GetBucketPolicy"],
+    "AWS::DynamoDB::Table": [
+        "dynamodb:CreateTable",
+        "dynamodb:DescribeTable",
+        "dynamodb:UpdateContinuousBackups",
+        "dynamodb:DescribeContinuousBackups",
+    ],
+    "AWS::Logs::LogGroup": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+    "AWS::IAM::Role": ["iam:CreateRole", "iam:GetRole", "iam:PutRolePolicy"],
+    "AWS::IAM::RolePolicy": ["iam:PutRolePolicy", "iam:GetRolePolicy"],
+    "AWS::SNS::Topic": ["sns:CreateTopic", "sns:GetTopicAttributes"],
+    "AWS::SNS::Subscription": ["sns:Subscribe"],
+    "AWS::CloudWatch::Alarm": ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"],
+    "AWS::CloudFront::PublicKey": ["cloudfront:CreatePublicKey", "cloudfront:GetPublicKey"],
+    "AWS::CloudFront::KeyGroup": ["cloudfront:CreateKeyGroup", "cloudfront:GetKeyGroup"],
+    "AWS::CloudFront::OriginAccessControl": ["cloudfront:CreateOriginAccessControl"],
+    "AWS::CloudFront::Distribution": [
+        "cloudfront:CreateDistribution",
+        "cloudfront:GetDistribution",
+        "cloudfront:TagResource",
+    ],
+}
+# Zappa's own stack: the REST API, its resources, methods and deployment, and the permission for
+# API Gateway to invoke the function.
+ZAPPA_STACK_ACTIONS = ["apigateway:POST", "apigateway:GET", "apigateway:PUT", "apigateway:PATCH"]
+
+
+def test_policy_covers_what_cloudformation_creates_for_the_stacks():
+    import re
+    from pathlib import Path
+
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    types = {
+        t for f in deploy.glob("*.yaml") for t in re.findall(r"Type: (AWS::\S+)", f.read_text())
+    }
+    assert types <= set(STACK_RESOURCE_ACTIONS), types - set(STACK_RESOURCE_ACTIONS)
+    needed = {a for t in types for a in STACK_RESOURCE_ACTIONS[t]} | set(ZAPPA_STACK_ACTIONS)
+    assert sorted(a for a in needed if not allowed(a)) == []

@@ -1,0 +1,121 @@
+"""Stack updates keep what they are not told: the change-set requests, as sent to moto."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy import tools
+from voj.aws import aws_client
+
+CORE_PARAMS = {
+    "ApiOrigin": "https://api.voj.test",
+    "FrontendOrigin": "https://app.voj.test",
+    "AlarmEmail": "ops@voj.test",
+}
+
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
+
+
+@pytest.fixture
+def change_sets(aws, monkeypatch) -> list[dict]:
+    """Every CreateChangeSet request the tools send, captured at botocore's event hook."""
+    sent: list[dict] = []
+    build = tools.client
+
+    def client(service, region=tools.REGION):
+        built = build(service, region)
+        if service == "cloudformation":
+            built.meta.events.register(
+                "provide-client-params.cloudformation.CreateChangeSet",
+                lambda params, **kwargs: sent.append(params),
+            )
+        return built
+
+    monkeypatch.setattr(tools, "client", client)
+    return sent
+
+
+@pytest.fixture
+def keys_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(tools, "KEYS", tmp_path / "keys")
+    return tmp_path / "keys"
+
+
+def stack_parameters(name: str) -> dict[str, str]:
+    stack = aws_client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+
+
+def by_key(request: dict) -> dict[str, dict]:
+    return {p["ParameterKey"]: p for p in request["Parameters"]}
+
+
+def test_update_without_params_keeps_previous_values(change_sets, capsys):
+    assert tools.stack_apply("prod", "core", CORE_PARAMS, yes=True) == "CREATE_COMPLETE"
+    created = by_key(change_sets[-1])
+    assert change_sets[-1]["ChangeSetType"] == "CREATE"
+    assert {k: p["ParameterValue"] for k, p in created.items()} == {"Stage": "prod", **CORE_PARAMS}
+
+    capsys.readouterr()
+    plan = tools.stack_plan("prod", "core", {})
+    sent = by_key(change_sets[-1])
+    assert change_sets[-1]["ChangeSetType"] == "UPDATE"
+    assert sent["Stage"] == {"ParameterKey": "Stage", "ParameterValue": "prod"}
+    for key in CORE_PARAMS:
+        assert sent[key] == {"ParameterKey": key, "UsePreviousValue": True}
+    out = capsys.readouterr().out
+    assert "https://api.voj.test" in out and "(previous)" in out and "(derived)" in out
+    assert {p.key: p.source for p in plan["parameters"]} == {
+        "Stage": "derived",
+        "ApiOrigin": "previous",
+        "FrontendOrigin": "previous",
+        "AlarmEmail": "previous",
+    }
+
+    # One value given: that one changes, the others stay.
+    tools.stack_apply("prod", "core", {"AlarmEmail": "oncall@voj.test"}, yes=True)
+    assert by_key(change_sets[-1])["AlarmEmail"]["ParameterValue"] == "oncall@voj.test"
+    assert by_key(change_sets[-1])["ApiOrigin"] == {
+        "ParameterKey": "ApiOrigin",
+        "UsePreviousValue": True,
+    }
+    assert stack_parameters("voj-prod-core") == {
+        "Stage": "prod",
+        **CORE_PARAMS,
+        "AlarmEmail": "oncall@voj.test",
+    }
+
+
+def test_a_new_stack_needs_its_required_parameters(change_sets):
+    with pytest.raises(SystemExit, match=r"--param ApiOrigin=\.\.\. --param FrontendOrigin=\.\.\."):
+        tools.stack_plan("prod", "core", {"AlarmEmail": "ops@voj.test"})
+    with pytest.raises(SystemExit, match="has no parameter ApiOrgin"):
+        tools.stack_plan("prod", "core", {**CORE_PARAMS, "ApiOrgin": "https://x.test"})
+    assert change_sets == []  # refused before anything was sent
+
+
+def test_edge_update_cannot_change_the_keys_by_omission(change_sets, keys_dir, capsys):
+    tools.stack_apply("prod", "core", CORE_PARAMS, yes=True)
+    tools.keys_create("prod")
+    assert tools.stack_apply("prod", "edge", {}, yes=True) == "CREATE_COMPLETE"
+    created = by_key(change_sets[-1])
+    assert created["CloudFrontPublicKey"]["ParameterValue"].startswith("-----BEGIN PUBLIC KEY")
+    assert "KeyGeneration" not in created  # the template's default, 1
+    first_key = stack_parameters("voj-prod-edge")["CloudFrontPublicKey"]
+
+    # A rotation moved the stack on; then this machine's key file is another one and the
+    # operator runs a plain edge update: the stack keeps the keys and generations it has.
+    tools.stack_apply("prod", "edge", {"NextKeyGeneration": "2"}, yes=True)
+    tools.public_key_path("prod").write_text("-----BEGIN PUBLIC KEY-----\nother\n")
+    capsys.readouterr()
+    tools.stack_plan("prod", "edge", {})
+    sent = by_key(change_sets[-1])
+    for key in ("CloudFrontPublicKey", "KeyGeneration", "CloudFrontPublicKeyNext"):
+        assert sent[key] == {"ParameterKey": key, "UsePreviousValue": True}
+    assert sent["NextKeyGeneration"] == {
+        "ParameterKey": "NextKeyGeneration",
+        "UsePreviousValue": True,
+    }
+    assert "is not the stack's key" in capsys.readouterr().out
+    assert stack_parameters("voj-prod-edge")["CloudFrontPublicKey"] == first_key
+    assert stack_parameters("voj-prod-edge")["NextKeyGeneration"] == "2"
