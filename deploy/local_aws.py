@@ -23,12 +23,14 @@ from typing import Any
 
 from books.repository.tables import create_tables
 from voj.aws import build_client
+from voj.security.dynamodb import create_security_table
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "ap-northeast-2"
 BUCKET = "voj-audiobooks-local"
 BOOKS_TABLE = "voj-books-local"
 CHAPTERS_TABLE = "voj-audio-chapters-local"
+SECURITY_TABLE = "voj-security-local"
 SECRETS_PATH = "/voj/local/"
 
 
@@ -47,6 +49,7 @@ def app_environment(*, endpoint: str, port: int, password: str) -> dict[str, str
         "VOJ_MEDIA_BUCKET": BUCKET,
         "VOJ_BOOKS_TABLE": BOOKS_TABLE,
         "VOJ_CHAPTERS_TABLE": CHAPTERS_TABLE,
+        "VOJ_SECURITY_TABLE": SECURITY_TABLE,
         "VOJ_SECRETS": SECRETS_PATH,
         "VOJ_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "VOJ_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",
@@ -112,11 +115,9 @@ def bootstrap(endpoint: str) -> None:
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
             },
         )
-    create_tables(
-        build_client("dynamodb", region=REGION, endpoint_url=endpoint),
-        books=BOOKS_TABLE,
-        chapters=CHAPTERS_TABLE,
-    )
+    dynamodb = build_client("dynamodb", region=REGION, endpoint_url=endpoint)
+    create_tables(dynamodb, books=BOOKS_TABLE, chapters=CHAPTERS_TABLE)
+    create_security_table(dynamodb, SECURITY_TABLE)
     ssm = build_client("ssm", region=REGION, endpoint_url=endpoint)
     present = {
         p["Name"].removeprefix(SECRETS_PATH)

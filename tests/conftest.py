@@ -23,8 +23,10 @@ def _reset_singletons() -> None:
     from books.repository import get_repository
     from streaming.storage import get_object_store
     from voj.aws import reset_clients
+    from voj.security import get_security_state
 
     get_repository.cache_clear()
+    get_security_state.cache_clear()
     get_object_store.cache_clear()
     reset_clients()
 
@@ -80,6 +82,7 @@ def aws(monkeypatch) -> Iterator[None]:
 def dynamodb_tables(aws, settings) -> None:
     from books.repository.tables import create_tables
     from voj.aws import aws_client
+    from voj.security.dynamodb import create_security_table
 
     settings.VOJ_DATA_BACKEND = "dynamodb"
     _reset_singletons()
@@ -88,6 +91,7 @@ def dynamodb_tables(aws, settings) -> None:
         books=settings.VOJ_BOOKS_TABLE,
         chapters=settings.VOJ_CHAPTERS_TABLE,
     )
+    create_security_table(aws_client("dynamodb"), settings.VOJ_SECURITY_TABLE)
 
 
 @pytest.fixture(
