@@ -49,6 +49,7 @@ class LoginApi(TokenObtainPairView):
 
 class RefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+    access = serializers.CharField(read_only=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         return refresh_token_rotate(attrs["refresh"])
@@ -67,8 +68,8 @@ class LogoutIn(serializers.Serializer):
 
 
 class LogoutApi(APIView):
-    """Revokes a refresh token on every container. Access tokens are short-lived (15 minutes)
-    and stay valid until they expire; a password change ends them at once."""
+    """Revokes the refresh token: it can no longer be refreshed. An access token already
+    issued stays valid until it expires (15 minutes); a password change ends it at once."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []

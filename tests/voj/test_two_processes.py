@@ -108,8 +108,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+class Pair(list):
+    bucket = ""
+
+
 def _servers(envs: list[dict[str, str]]):
-    servers = [Server(env) for env in envs]
+    servers = Pair(Server(env) for env in envs)
     try:
         for server in servers:
             server.wait()
@@ -119,30 +123,62 @@ def _servers(envs: list[dict[str, str]]):
             server.stop()
 
 
+def _aws(moto_server: str, service: str):
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=moto_server,
+        region_name=AWS_TEST_ENV["AWS_DEFAULT_REGION"],
+        aws_access_key_id=AWS_TEST_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
 @pytest.fixture(scope="module")
 def production_pair(moto_server, tmp_path_factory):
-    """Two production-mode processes, each with its own copy of the operator database."""
-    from deploy import local_aws
+    """Two production-mode processes, each with its own copy of the operator database, sharing
+    the bucket and the tables as two Lambda containers do."""
+    from books.repository.tables import create_tables
+    from voj.security.dynamodb import create_security_table
 
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in AWS_TEST_ENV.items():
-            patch.setenv(name, value)
-        local_aws.bootstrap(moto_server)
+    run = secrets.token_hex(4)
+    bucket, secrets_path = f"voj-pair-{run}", f"/voj/pair-{run}/"
+    books, chapters, security = (f"voj-{name}-{run}" for name in ("books", "chapters", "security"))
+    _aws(moto_server, "s3").create_bucket(
+        Bucket=bucket,
+        CreateBucketConfiguration={"LocationConstraint": AWS_TEST_ENV["AWS_DEFAULT_REGION"]},
+    )
+    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
+        _aws(moto_server, "ssm").put_parameter(
+            Name=secrets_path + name, Value=secrets.token_urlsafe(50), Type="SecureString"
+        )
+    dynamodb = _aws(moto_server, "dynamodb")
+    create_tables(dynamodb, books=books, chapters=chapters)
+    create_security_table(dynamodb, security)
     base = tmp_path_factory.mktemp("containers")
-    key = f"system/operator-db-{secrets.token_hex(4)}.sqlite3"
 
     def env(name: str) -> dict[str, str]:
         (base / name).mkdir()
-        values = local_aws.app_environment(endpoint=moto_server, port=0, password=PASSWORD)
-        values = {k: v for k, v in values.items() if not k.startswith("PYTEST")}
         return {
-            **values,
+            **{k: v for k, v in os.environ.items() if not k.startswith(("VOJ_", "PYTEST"))},
             **AWS_TEST_ENV,
+            "VOJ_ENV": "production",
+            "VOJ_STORAGE": "s3",
+            "VOJ_DATA_BACKEND": "dynamodb",
+            "VOJ_AWS_ENDPOINT_URL": moto_server,
+            "VOJ_MEDIA_BUCKET": bucket,
+            "VOJ_BOOKS_TABLE": books,
+            "VOJ_CHAPTERS_TABLE": chapters,
+            "VOJ_SECURITY_TABLE": security,
+            "VOJ_SECRETS": secrets_path,
+            "VOJ_ALLOWED_HOSTS": "127.0.0.1",
+            "VOJ_SSL_REDIRECT": "false",  # plain HTTP on the loopback
             "VOJ_DATA_DIR": str(base / name),
             "VOJ_OPSDB_PATH": str(base / name / "operator.sqlite3"),
-            "VOJ_OPSDB_KEY": key,
             "VOJ_OPSDB_REFRESH_SECONDS": "0",
             "VOJ_STATIC_ROOT": str(base / "static"),
+            "VOJ_DEMO_PASSWORD": PASSWORD,
             "VOJ_LOGIN_FAILURES_PER_USERNAME": str(LIMIT),
         }
 
@@ -151,7 +187,11 @@ def production_pair(moto_server, tmp_path_factory):
     _manage(envs[0], "ensure_demo_accounts")
     # The console's pages need the collected files' manifest, as in the package.
     _manage(envs[0], "collectstatic", "--noinput", "-v", "0", "--ignore", "rest_framework")
-    yield from _servers(envs)
+    servers = _servers(envs)
+    pair = next(servers)
+    pair.bucket = bucket
+    yield pair
+    next(servers, None)
 
 
 @pytest.fixture(scope="module")
@@ -196,18 +236,10 @@ def test_the_login_limit_holds_whichever_process_answers(pair, request):
 def test_simultaneous_operator_sign_ins_on_two_containers_both_succeed(
     production_pair, moto_server
 ):
-    import boto3
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=moto_server,
-        region_name=AWS_TEST_ENV["AWS_DEFAULT_REGION"],
-        aws_access_key_id=AWS_TEST_ENV["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=AWS_TEST_ENV["AWS_SECRET_ACCESS_KEY"],
-    )
+    s3 = _aws(moto_server, "s3")
     before = {
         obj["Key"]: obj["ETag"]
-        for obj in s3.list_objects_v2(Bucket="voj-audiobooks-local", Prefix="system/")["Contents"]
+        for obj in s3.list_objects_v2(Bucket=production_pair.bucket, Prefix="system/")["Contents"]
     }
     for _ in range(3):
         barrier = threading.Barrier(2)
@@ -226,6 +258,6 @@ def test_simultaneous_operator_sign_ins_on_two_containers_both_succeed(
         assert outcomes == [(302, "/admin/")] * 2
     after = {
         obj["Key"]: obj["ETag"]
-        for obj in s3.list_objects_v2(Bucket="voj-audiobooks-local", Prefix="system/")["Contents"]
+        for obj in s3.list_objects_v2(Bucket=production_pair.bucket, Prefix="system/")["Contents"]
     }
     assert after == before  # nothing was published: the sign-ins wrote nothing
