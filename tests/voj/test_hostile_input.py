@@ -152,3 +152,47 @@ def test_a_method_a_view_does_not_take_is_json_with_allow():
     response = Client().get("/api/v1/uploads")
     _assert_json_error(response, 405, "method_not_allowed")
     assert response["Allow"] == "POST"
+
+
+def test_odd_requests_are_json_4xx(backend, as_editor, editor):
+    book = book_create(as_editor)
+    auth = bearer(editor)
+    cases = [
+        ("GET", "/api/v1/books?limit=%C2%B2", b"", "", auth, 400),
+        ("GET", "/api/v1/books?limit=1e3", b"", "", auth, 400),
+        ("GET", "/api/v1/books?cursor=%FF%FE", b"", "", auth, 400),
+        ("GET", "/api/v1/books", b"", "", {**auth, "HTTP_ACCEPT": "text/html"}, 406),
+        ("POST", "/api/v1/books", b"a=b", "application/x-www-form-urlencoded", auth, 415),
+        ("PUT", f"/api/v1/books/{book['id']}", b"{}", "application/json", auth, 405),
+        ("GET", "/api/v1/books/" + "x" * 3000, b"", "", auth, 404),
+        ("GET", "/api/v1/audio/%C2%B2/stream-url", b"", "", auth, 404),
+        ("GET", "/api/v1/auth/me", b"", "", {"HTTP_AUTHORIZATION": "Bearer " + "a" * 9000}, 401),
+        (
+            "POST",
+            "/api/v1/auth/login",
+            b'{"username": "\\ud800", "password": "x"}',
+            "application/json",
+            {},
+            400,
+        ),
+        ("POST", "/api/v1/auth/login", b'["a"]', "application/json", {}, 400),
+        ("POST", "/api/v1/auth/login", b"{}", "application/json; charset=utf-99", {}, 400),
+        (
+            "PATCH",
+            f"/api/v1/books/{book['id']}",
+            b'{"version": ' + b"9" * 60 + b"}",
+            "application/json",
+            auth,
+            409,
+        ),
+    ]
+    for number in (b"9" * 60, b"-1", b"1.5", b'"\\u00b2"'):
+        chapter = b'{"title": "t", "filename": "a.m4a", "content_type": "audio/mp4", '
+        chapter += b'"size_bytes": 10, "number": ' + number + b"}"
+        cases.append(
+            ("POST", f"/api/v1/books/{book['id']}/chapters", chapter, "application/json", auth, 400)
+        )
+    for method, path, body, content_type, headers, status in cases:
+        extra = {"content_type": content_type} if content_type else {}
+        response = Client().generic(method, path, body, **extra, **headers)
+        _assert_json_error(response, status)
