@@ -196,3 +196,21 @@ def test_odd_requests_are_json_4xx(backend, as_editor, editor):
         extra = {"content_type": content_type} if content_type else {}
         response = Client().generic(method, path, body, **extra, **headers)
         _assert_json_error(response, status)
+
+
+@pytest.mark.django_db
+def test_an_upload_form_field_over_the_limit_is_a_413(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="policy"\r\n\r\n'.encode()
+        + b"x" * (65 * 1024)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = Client().generic(
+        "POST",
+        "/api/v1/uploads",
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    _assert_json_error(response, 413, "request_too_large")

@@ -71,3 +71,23 @@ def test_concurrent_takes_never_pass_the_limit(kind, request):
         thread.join()
     assert outcomes.count(None) == 10
     assert state.count("race") == 10
+
+
+def test_never_in_the_operator_database(settings, aws, monkeypatch):
+    """Even with the SQL data backend, a production operator database is not where the login
+    counts go (each failed login would publish the file to S3)."""
+    from types import SimpleNamespace
+
+    from voj.security.dynamodb import DynamoDBExpiringState
+
+    production_like = SimpleNamespace(
+        VOJ_DATA_BACKEND="sql",
+        VOJ_SECURITY_TABLE=settings.VOJ_SECURITY_TABLE,
+        DATABASES={"default": {"ENGINE": "voj.opsdb"}},
+    )
+    monkeypatch.setattr("voj.security.settings", production_like)
+    get_security_state.cache_clear()
+    try:
+        assert isinstance(get_security_state(), DynamoDBExpiringState)
+    finally:
+        get_security_state.cache_clear()

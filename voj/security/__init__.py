@@ -17,7 +17,9 @@ from .state import ExpiringState
 
 @cache
 def get_security_state() -> ExpiringState:
-    if settings.VOJ_DATA_BACKEND == "dynamodb":
+    # Never the operator database (voj.opsdb): every failed login would publish it to S3.
+    in_operator_database = settings.DATABASES["default"]["ENGINE"] == "voj.opsdb"
+    if settings.VOJ_DATA_BACKEND == "dynamodb" or in_operator_database:
         from voj.aws import aws_client
 
         from .dynamodb import DynamoDBExpiringState
