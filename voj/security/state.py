@@ -45,9 +45,10 @@ def seconds_until(when: datetime, now: datetime) -> int:
 
 
 class SqlExpiringState:
-    """The embedded default's state, in the SQL database. SQLite runs each transaction in
-    IMMEDIATE mode (settings), so a read and the write after it are one step; other
-    databases lock the row."""
+    """The embedded default's state, in its SQLite database. SQLite runs each transaction in
+    IMMEDIATE mode (settings: it takes the write lock at BEGIN), so a read and the write after
+    it are one step across processes. On another database the row lock of select_for_update
+    covers an existing count only; production counts in DynamoDB."""
 
     def _records(self) -> Any:
         from voj.models import SecurityRecord
