@@ -26,9 +26,10 @@ from tests.conftest import AWS_TEST_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = secrets.token_urlsafe(12)
-# Lower than the default (10) only to spend fewer full-strength password hashes here; the
-# in-process tests check the defaults.
-LIMIT = 4
+# The production pair keeps the default limit (10); the local pair, lower, spends fewer
+# full-strength password hashes (the in-process tests check the defaults there).
+DEFAULT_LIMIT = 10
+LOCAL_LIMIT = 4
 
 
 def _free_port() -> int:
@@ -110,6 +111,7 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 class Pair(list):
     bucket = ""
+    limit = DEFAULT_LIMIT
 
 
 def _servers(envs: list[dict[str, str]]):
@@ -179,7 +181,6 @@ def production_pair(moto_server, tmp_path_factory):
             "VOJ_OPSDB_REFRESH_SECONDS": "0",
             "VOJ_STATIC_ROOT": str(base / "static"),
             "VOJ_DEMO_PASSWORD": PASSWORD,
-            "VOJ_LOGIN_FAILURES_PER_USERNAME": str(LIMIT),
         }
 
     envs = [env("a"), env("b")]
@@ -190,6 +191,7 @@ def production_pair(moto_server, tmp_path_factory):
     servers = _servers(envs)
     pair = next(servers)
     pair.bucket = bucket
+    pair.limit = DEFAULT_LIMIT
     yield pair
     next(servers, None)
 
@@ -204,15 +206,17 @@ def local_pair(tmp_path_factory):
         "VOJ_DATA_DIR": str(data),
         "VOJ_DEMO_PASSWORD": PASSWORD,
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "VOJ_LOGIN_FAILURES_PER_USERNAME": str(LIMIT),
+        "VOJ_LOGIN_FAILURES_PER_USERNAME": str(LOCAL_LIMIT),
     }
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "ensure_demo_accounts")
-    yield from _servers([env, env])
+    for pair in _servers([env, env]):
+        pair.limit = LOCAL_LIMIT
+        yield pair
 
 
 def _alternating_failures(pair, username: str) -> None:
-    for i in range(LIMIT):
+    for i in range(pair.limit):
         status, _, body = pair[i % 2].api_login(username, "wrong")
         assert status == 401, body
     for server in pair:
