@@ -32,6 +32,7 @@ REGION = "ap-northeast-2"
 BUCKET = "voj-audiobooks-local"
 BOOKS_TABLE = "voj-books-local"
 CHAPTERS_TABLE = "voj-audio-chapters-local"
+SECURITY_TABLE = "voj-security-local"
 SECRETS_PATH = "/voj/local/"
 
 
@@ -53,6 +54,7 @@ def app_environment(
         "VOJ_MEDIA_BUCKET": BUCKET,
         "VOJ_BOOKS_TABLE": BOOKS_TABLE,
         "VOJ_CHAPTERS_TABLE": CHAPTERS_TABLE,
+        "VOJ_SECURITY_TABLE": SECURITY_TABLE,
         "VOJ_SECRETS": SECRETS_PATH,
         "VOJ_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "VOJ_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",

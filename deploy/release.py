@@ -9,8 +9,9 @@
    the old code keeps working on the new schema until the switch;
 3. update: `zappa update STAGE --zip dist/voj-STAGE.zip` (Zappa's own build would lack the
    bytecode, the trimmed botocore and the simplejwt patch);
-4. health: GET /api/v1/health/detailed answers 200;
-5. smoke: `manage.py smoke` (VOJ_SMOKE_USERNAME / VOJ_SMOKE_PASSWORD, an editor's account).
+4. throttle: the API stage's rate and burst limits again (Zappa's update does not keep them);
+5. health: GET /api/v1/health/detailed answers 200;
+6. smoke: `manage.py smoke` (VOJ_SMOKE_USERNAME / VOJ_SMOKE_PASSWORD, an editor's account).
 
 It stops at the first failure and says what state the stage is in.
 """
@@ -123,6 +124,12 @@ def update(stage: str) -> None:
     )
 
 
+def throttle(stage: str) -> None:
+    from deploy.tools import stage_throttle
+
+    stage_throttle(stage)
+
+
 def api_url(stage: str) -> str:
     """The execute-api URL of the stage's API (Zappa names the API after the function)."""
     apis = tools.client("apigateway").get_rest_apis(limit=500)["items"]
@@ -182,6 +189,7 @@ def release(stage: str, *, base_url: str | None = None, run_smoke: bool = True) 
         ("package", lambda: check_package(stage)),
         ("migrate", lambda: migrate(stage)),
         ("update", lambda: update(stage)),
+        ("throttle", lambda: throttle(stage)),
     ]
     for name, step in steps:
         _say(f"== {name}")

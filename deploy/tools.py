@@ -8,6 +8,7 @@
     python -m deploy opsdb versions|restore STAGE [--version-id ID]
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy configure STAGE
+    python -m deploy throttle STAGE [--rate 100] [--burst 200]
 
 Run again, `secrets put`, `keys create`, `stack plan|apply` and `configure` change nothing that is
 already in place; `keys rotate` and `release` say at each step what state the stage is in and
@@ -370,6 +371,7 @@ def configure(stage: str, settings_file: Path = ROOT / "zappa_settings.json") ->
         "VOJ_MEDIA_BUCKET": core["MediaBucketName"],
         "VOJ_BOOKS_TABLE": core["BooksTableName"],
         "VOJ_CHAPTERS_TABLE": core["ChaptersTableName"],
+        "VOJ_SECURITY_TABLE": core["SecurityTableName"],
         "VOJ_SECRETS": core["SecretsPath"],
     }
     try:
@@ -393,6 +395,39 @@ def configure(stage: str, settings_file: Path = ROOT / "zappa_settings.json") ->
     settings_file.write_text(json.dumps(document, indent=4, ensure_ascii=False) + "\n")
     _say(f"{settings_file.name} [{stage}]: " + ", ".join(f"{k}={v}" for k, v in names.items()))
     return names
+
+
+# --- API Gateway stage throttling ------------------------------------------------------------
+
+# Steady requests per second and burst for the whole stage. Far above what the service needs,
+# far below the account's shared 10,000 rps: a flood is refused at the gateway with 429 before
+# it costs a Lambda invocation, and other APIs in the account keep their share.
+THROTTLE_RATE = 100.0
+THROTTLE_BURST = 200
+
+
+def stage_throttle(stage: str, *, rate: float = THROTTLE_RATE, burst: int = THROTTLE_BURST) -> dict:
+    """Apply stage-wide throttling to Zappa's REST API. Zappa has no setting for it, so this
+    runs after `zappa deploy` / `zappa update` (idempotent)."""
+    apigateway = client("apigateway")
+    name = f"voj-{stage}"  # Zappa names the API after the function: {project_name}-{stage}
+    apis = [api for api in apigateway.get_rest_apis(limit=500)["items"] if api["name"] == name]
+    if len(apis) != 1:
+        raise SystemExit(f"expected one REST API named {name}, found {len(apis)}: deploy first")
+    updated = apigateway.update_stage(
+        restApiId=apis[0]["id"],
+        stageName=stage,
+        patchOperations=[
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(float(rate))},
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(int(burst))},
+        ],
+    )
+    settings = updated["methodSettings"]["*/*"]
+    _say(
+        f"API {name} stage {stage}: {settings['throttlingRateLimit']} requests/s, "
+        f"burst {settings['throttlingBurstLimit']}"
+    )
+    return settings
 
 
 def build_parser() -> Any:
@@ -434,6 +469,10 @@ def build_parser() -> Any:
     rel.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
+    throttle = sub.add_parser("throttle", help="API Gateway stage throttling (after zappa deploy)")
+    throttle.add_argument("stage", choices=STAGES)
+    throttle.add_argument("--rate", type=float, default=THROTTLE_RATE, help="requests per second")
+    throttle.add_argument("--burst", type=int, default=THROTTLE_BURST)
     return parser
 
 
@@ -479,6 +518,8 @@ def main(argv: list[str] | None = None) -> None:
         release(args.stage, base_url=args.base_url, run_smoke=not args.no_smoke)
     elif args.group == "configure":
         configure(args.stage)
+    elif args.group == "throttle":
+        stage_throttle(args.stage, rate=args.rate, burst=args.burst)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,10 @@ class CappedUploadHandler(TemporaryFileUploadHandler):
 def local_upload_receive(request: HttpRequest) -> str:
     """Verify the signed form and store the file; return the object key."""
     limit = settings.VOJ_MAX_UPLOAD_BYTES
-    content_length = int(request.META.get("CONTENT_LENGTH") or 0)
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not (declared.isascii() and declared.isdigit()):  # "abc", "1e3", "²": never int()
+        raise UploadRejected(400, "InvalidArgument", "Content-Length must be a number of bytes")
+    content_length = int(declared)
     if content_length > limit + _ENVELOPE_BYTES:
         raise UploadRejected(400, "EntityTooLarge", f"the file must be at most {limit} bytes")
     if not request.content_type.startswith("multipart/form-data"):

@@ -41,7 +41,8 @@ def local_stream_url(*, key: str, expires_at: datetime, base_url: str) -> str:
 def local_stream_signature_valid(
     key: str, expires: str | None, signature: str | None, *, now: datetime | None = None
 ) -> bool:
-    if not expires or not signature or not expires.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not expires or not signature or not (expires.isascii() and expires.isdigit()):
         return False
     if int(expires) <= (now or datetime.now(UTC)).timestamp():
         return False

@@ -27,8 +27,10 @@ def _reset_singletons() -> None:
     from books.repository import get_repository
     from streaming.storage import get_object_store
     from voj.aws import reset_clients
+    from voj.security import get_security_state
 
     get_repository.cache_clear()
+    get_security_state.cache_clear()
     get_object_store.cache_clear()
     reset_clients()
 
@@ -84,6 +86,7 @@ def aws(monkeypatch) -> Iterator[None]:
 def dynamodb_tables(aws, settings) -> None:
     from books.repository.tables import create_tables
     from voj.aws import aws_client
+    from voj.security.dynamodb import create_security_table
 
     settings.VOJ_DATA_BACKEND = "dynamodb"
     _reset_singletons()
@@ -92,6 +95,7 @@ def dynamodb_tables(aws, settings) -> None:
         books=settings.VOJ_BOOKS_TABLE,
         chapters=settings.VOJ_CHAPTERS_TABLE,
     )
+    create_security_table(aws_client("dynamodb"), settings.VOJ_SECURITY_TABLE)
 
 
 # --- DynamoDB Local ---------------------------------------------------------------------------

@@ -9,8 +9,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
+
+from voj.security.throttle import LoginThrottled
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The console's sign-in form; over the login limit it says so, and when to try again."""
+
+    retry_after: int | None = None
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except LoginThrottled as throttled:
+            self.retry_after = int(throttled.wait or 1)
+            minutes = max(1, -(-self.retry_after // 60))
+            raise ValidationError(
+                "Too many failed sign-ins for this account or from this address. "
+                f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                code="throttled",
+            ) from None
 
 
 class VojAdminSite(admin.AdminSite):
@@ -18,6 +40,17 @@ class VojAdminSite(admin.AdminSite):
     site_title = "voj"
     index_title = "Operations"
     site_url = None  # the service has no public site at "/"
+    login_form = ThrottledAdminAuthenticationForm
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Over the login limit the form is shown again with its error, as 429 with
+        Retry-After, like the API's login."""
+        response = super().login(request, extra_context)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if getattr(form, "retry_after", None):
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
 
     def get_urls(self) -> list:
         from books import admin_views as catalogue

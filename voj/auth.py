@@ -1,4 +1,10 @@
-"""Token endpoints: login, refresh and the signed-in user. Tokens are stateless JWTs."""
+"""Token endpoints: login, refresh, logout and the signed-in user.
+
+Tokens are JWTs that carry a hash of the user's password hash (simplejwt's revoke claim), so a
+password change or deactivation ends every token issued before it. A refresh token is used up
+when it is refreshed (the answer carries a new one) or logged out; its id is kept as used in the
+shared security state until it would have expired (voj/security/tokens.py).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from voj.security.tokens import refresh_token_revoke, refresh_token_rotate
 
 
 class UserOut(serializers.Serializer):
@@ -37,9 +47,46 @@ class LoginApi(TokenObtainPairView):
     authentication_classes: list = []
 
 
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+    access = serializers.CharField(read_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        return refresh_token_rotate(attrs["refresh"])
+
+
 class RefreshApi(TokenRefreshView):
+    """Answers a new refresh token with the access token; the one sent is used up."""
+
+    serializer_class = RefreshSerializer
     permission_classes = [AllowAny]
     authentication_classes: list = []
+
+
+class LogoutIn(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class LogoutApi(APIView):
+    """Revokes the refresh token: it can no longer be refreshed. An access token already
+    issued stays valid until it expires (15 minutes); a password change ends it at once."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'  # a bad token is a 401, as on refresh
+
+    @extend_schema(request=LogoutIn, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = LogoutIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+        except TokenError as error:
+            raise InvalidToken(error.args[0]) from None
+        refresh_token_revoke(token)  # already revoked: logging out twice is not an error
+        return Response(status=204)
 
 
 class MeApi(APIView):

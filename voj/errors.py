@@ -1,8 +1,9 @@
 """Every API error is JSON ``{"detail": ..., "code": ...}``; field errors keep DRF's shape."""
 
+import json
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
@@ -48,6 +49,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        refused = suspicious_request_error(exc)
+        return Response(json.loads(refused.content), status=refused.status_code)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -63,7 +67,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return response
     if isinstance(data, dict) and "detail" in data:
         detail = data["detail"]
-        code = getattr(detail, "code", None) or data.get("code") or exc.default_code
+        # simplejwt puts its own code beside the detail (e.g. password_changed); it is the
+        # more specific one.
+        code = data.get("code") or getattr(detail, "code", None) or exc.default_code
         response.data = {**data, "detail": str(detail), "code": str(code)}
     else:
         response.data = {"detail": _first_message(data), "code": exc.default_code}
@@ -110,3 +116,59 @@ def handler500(request: HttpRequest) -> Any:
     from django.views.defaults import server_error
 
     return server_error(request)
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(("/api/", "/stream/"))
+
+
+# What a client error on an API path says when Django, not a view, produced it.
+_STATUS_ERRORS = {
+    400: ("Bad request.", "bad_request"),
+    403: ("Forbidden.", "permission_denied"),
+    404: ("Not found.", "not_found"),
+    405: ("Method not allowed.", "method_not_allowed"),
+    413: ("The request body is too large.", "request_too_large"),
+}
+
+
+def status_error(status_code: int) -> JsonResponse:
+    detail, code = _STATUS_ERRORS.get(status_code, ("Request refused.", "client_error"))
+    return json_error(status_code, detail, code)
+
+
+def suspicious_request_error(exc: Exception) -> JsonResponse:
+    """A request Django refuses as suspicious (too big, too many fields, a bad Host)."""
+    from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
+
+    if isinstance(exc, RequestDataTooBig):
+        return json_error(413, "The request body is too large.", "request_too_large")
+    if isinstance(exc, TooManyFieldsSent):
+        return json_error(400, "The request has too many fields.", "too_many_fields")
+    if isinstance(exc, DisallowedHost):
+        return json_error(400, "The Host header is not one this service answers.", "bad_host")
+    return json_error(400, "Bad request.", "bad_request")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if is_api_path(request.path):
+        return suspicious_request_error(exception) if exception else status_error(400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if is_api_path(request.path):
+        return json_error(403, "Forbidden.", "permission_denied")
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> Any:
+    if is_api_path(request.path):
+        return json_error(403, f"CSRF verification failed: {reason}", "csrf_failed")
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)

@@ -24,3 +24,14 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class AsWarning(logging.Filter):
+    """Logs a record at WARNING: Django reports some client errors (a Host outside
+    ALLOWED_HOSTS, a body over the limit) at ERROR, which would page for a client's mistake."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno = logging.WARNING
+            record.levelname = logging.getLevelName(logging.WARNING)
+        return True

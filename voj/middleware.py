@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("voj.requests")
@@ -45,3 +46,52 @@ class RequestLogMiddleware:
         )
         response["X-Request-ID"] = request.request_id
         return response
+
+
+security_logger = logging.getLogger("voj.security")
+
+
+def _ascii_digits(value: str) -> bool:
+    # str.isdigit() alone accepts "²" and other Unicode digits that int() then refuses.
+    return value.isascii() and value.isdigit()
+
+
+class ApiBoundaryMiddleware:
+    """Under /api/ and /stream/, every refusal is JSON ``{"detail", "code"}``, whichever layer
+    refuses: a Host outside ALLOWED_HOSTS, a malformed Content-Length, a body Django finds too
+    big, a method a view does not allow. Elsewhere (the admin) Django's own pages stay."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from voj.errors import is_api_path, json_error, status_error, suspicious_request_error
+
+        if not is_api_path(request.path_info):
+            return self.get_response(request)
+        try:
+            request.get_host()
+        except DisallowedHost as error:
+            security_logger.warning("refused Host header: %s", error)
+            return suspicious_request_error(error)
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length and not _ascii_digits(length):
+            return json_error(400, "Content-Length must be a number of bytes.", "invalid_length")
+        response = self.get_response(request)
+        if 400 <= response.status_code < 500 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            replacement = status_error(response.status_code)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from voj.errors import is_api_path, suspicious_request_error
+
+        if is_api_path(request.path_info) and isinstance(exception, SuspiciousOperation):
+            security_logger.warning("refused request: %s", exception)
+            return suspicious_request_error(exception)
+        return None

@@ -8,6 +8,7 @@ from voj import auth, errors, health
 api_v1 = [
     path("auth/login", auth.LoginApi.as_view(), name="auth-login"),
     path("auth/refresh", auth.RefreshApi.as_view(), name="auth-refresh"),
+    path("auth/logout", auth.LogoutApi.as_view(), name="auth-logout"),
     path("auth/me", auth.MeApi.as_view(), name="auth-me"),
     path("health", health.HealthApi.as_view(), name="health"),
     path("health/detailed", health.DetailedHealthApi.as_view(), name="health-detailed"),
@@ -32,3 +33,5 @@ urlpatterns = [
 
 handler404 = "voj.errors.handler404"
 handler500 = "voj.errors.handler500"
+handler400 = "voj.errors.handler400"
+handler403 = "voj.errors.handler403"

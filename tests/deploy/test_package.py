@@ -183,3 +183,34 @@ def test_source_patch_refuses_a_changed_file(tmp_path):
     (tmp_path / relative).write_text(f"{released}\n{released}\n")
     with pytest.raises(SystemExit, match="changed upstream"):
         source_patches_apply(tmp_path)
+
+
+def _login_event(username: str, *, source_ip: str, forwarded_for: str) -> dict:
+    event = api_gateway_event(
+        "/api/v1/auth/login",
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for},
+    )
+    event["body"] = json.dumps({"username": username, "password": "wrong"})
+    event["requestContext"]["identity"]["sourceIp"] = source_ip
+    return event
+
+
+def test_login_limit_counts_the_address_api_gateway_saw(package, prod_env, tmp_path):
+    """Through Zappa's handler: REMOTE_ADDR there comes from X-Forwarded-For, which a client
+    writes into; the login limit counts requestContext's source address instead."""
+    task = unpack(package, tmp_path / "task")
+    runtime = runtime_dir(tmp_path / "runtime")
+    attacker, bystander = "198.51.100.20", "198.51.100.21"
+    events = [
+        # A different claimed address each time, as a client of a regional endpoint can send.
+        _login_event(f"guess-{i}", source_ip=attacker, forwarded_for=f"10.0.0.{i}, {attacker}")
+        for i in range(4)
+    ]
+    # Someone else claiming to be the attacker is not refused for the attacker's failures.
+    events.append(
+        _login_event("guess-x", source_ip=bystander, forwarded_for=f"{attacker}, {bystander}")
+    )
+    *answers, _ = invoke(task, runtime, events, {**prod_env, "VOJ_LOGIN_FAILURES_PER_ADDRESS": "3"})
+    assert [answer["status"] for answer in answers] == [401, 401, 401, 429, 401], answers
+    assert json.loads(answers[3]["body"])["code"] == "throttled"

@@ -94,14 +94,14 @@ def test_health_waits_for_200_and_names_the_rollback(health_server, capsys):
 
 def test_release_order_and_first_failure_stops(monkeypatch):
     calls: list[str] = []
-    for name in ("check_package", "migrate", "update", "health", "smoke"):
+    for name in ("check_package", "migrate", "update", "throttle", "health", "smoke"):
         monkeypatch.setattr(release, name, lambda *a, name=name, **k: calls.append(name))
     monkeypatch.setenv("VOJ_SMOKE_USERNAME", "editor")
     monkeypatch.setenv("VOJ_SMOKE_PASSWORD", "pw")
     done = release.release("prod", base_url="https://api.voj.test")
     # Migrations before the code switch; the checks after it.
-    assert calls == ["check_package", "migrate", "update", "health", "smoke"]
-    assert done == ["package", "migrate", "update", "health", "smoke"]
+    assert calls == ["check_package", "migrate", "update", "throttle", "health", "smoke"]
+    assert done == ["package", "migrate", "update", "throttle", "health", "smoke"]
 
     calls.clear()
 

@@ -207,9 +207,16 @@ def test_core_stack_deploys_into_moto(aws):
     assert set(iam.list_role_policies(RoleName=role_name)["PolicyNames"]) == {
         "voj-media",
         "voj-catalogue",
+        "voj-security-state",
         "voj-secrets",
         "voj-logs",
     }
+    # moto's CloudFormation leaves TTL off; tests/voj/test_security_state.py checks the
+    # template's TTL as create_security_table applies it.
+    assert outputs["SecurityTableName"] == "voj-security-prod"
+    security = iam.get_role_policy(RoleName=role_name, PolicyName="voj-security-state")
+    policy = str(security["PolicyDocument"])
+    assert "dynamodb:UpdateItem" in policy and "Scan" not in policy and "Query" not in policy
     groups = aws_client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/voj-prod")
     assert groups["logGroups"][0]["retentionInDays"] == 30
 

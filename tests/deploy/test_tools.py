@@ -99,7 +99,31 @@ def test_configure_writes_names_only(aws, tmp_path):
     assert env["VOJ_SECRETS"] == "/voj/prod/"
     assert document["prod"]["s3_bucket"] == "voj-zappa-packages-prod"  # the stack's bucket
     assert names["VOJ_BOOKS_TABLE"] == env["VOJ_BOOKS_TABLE"]
+    assert env["VOJ_SECURITY_TABLE"] == "voj-security-prod"
     assert document["dev"] == json.loads((ROOT / "zappa_settings.json").read_text())["dev"]
+
+
+def test_throttle_sets_the_stage_rate_and_burst(aws, capsys):
+    apigateway = aws_client("apigateway")
+    with pytest.raises(SystemExit, match="deploy first"):
+        tools.stage_throttle("prod")
+    api = apigateway.create_rest_api(name="voj-prod")
+    root = apigateway.get_resources(restApiId=api["id"])["items"][0]["id"]
+    apigateway.put_method(
+        restApiId=api["id"], resourceId=root, httpMethod="ANY", authorizationType="NONE"
+    )
+    apigateway.put_integration(restApiId=api["id"], resourceId=root, httpMethod="ANY", type="MOCK")
+    apigateway.create_deployment(restApiId=api["id"], stageName="prod")
+
+    tools.main(["throttle", "prod"])
+    stage = apigateway.get_stage(restApiId=api["id"], stageName="prod")
+    assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == tools.THROTTLE_RATE
+    assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == tools.THROTTLE_BURST
+    tools.main(["throttle", "prod", "--rate", "20", "--burst", "40"])  # again: replaced
+    stage = apigateway.get_stage(restApiId=api["id"], stageName="prod")
+    assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == 20.0
+    assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == 40
+    assert "20.0 requests/s, burst 40" in capsys.readouterr().out
 
 
 def test_cli_parses(aws, keys_dir, capsys):

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "voj.middleware.RequestLogMiddleware",
+    "voj.middleware.ApiBoundaryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -86,7 +87,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 # Collected into the Lambda package by `make package`; WhiteNoise serves it in production.
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("VOJ_STATIC_ROOT") or BASE_DIR / "staticfiles")
 
 # --- voj -------------------------------------------------------------------------------------
 
@@ -96,6 +97,8 @@ VOJ_AWS_REGION = env_str("VOJ_AWS_REGION", "ap-northeast-2")
 VOJ_AWS_ENDPOINT_URL = env_str("VOJ_AWS_ENDPOINT_URL") or None
 VOJ_BOOKS_TABLE = env_str("VOJ_BOOKS_TABLE", "voj-books-local")
 VOJ_CHAPTERS_TABLE = env_str("VOJ_CHAPTERS_TABLE", "voj-audio-chapters-local")
+# Login failure counts and revoked refresh tokens (voj/security), when the data backend is DynamoDB.
+VOJ_SECURITY_TABLE = env_str("VOJ_SECURITY_TABLE", "voj-security-local")
 VOJ_MEDIA_BUCKET = env_str("VOJ_MEDIA_BUCKET", "voj-audiobooks-local")
 VOJ_MEDIA_ROOT = Path(env_str("VOJ_MEDIA_ROOT") or DATA_DIR / "objects")
 VOJ_CDN_DOMAIN = env_str("VOJ_CDN_DOMAIN")
@@ -118,6 +121,13 @@ VOJ_STREAM_URL_MAX_SECONDS = env_int("VOJ_STREAM_URL_MAX_SECONDS", 12 * 60 * 60)
 VOJ_PAGE_SIZE = env_int("VOJ_PAGE_SIZE", 20)
 VOJ_OPSDB_REFRESH_SECONDS = env_int("VOJ_OPSDB_REFRESH_SECONDS", 5)
 
+# Login throttling, shared by every process (voj/security): failed logins counted per username
+# and per client address; a count is forgotten this long after its last failure.
+VOJ_LOGIN_FAILURES_PER_USERNAME = env_int("VOJ_LOGIN_FAILURES_PER_USERNAME", 10)
+VOJ_LOGIN_FAILURES_PER_ADDRESS = env_int("VOJ_LOGIN_FAILURES_PER_ADDRESS", 50)
+VOJ_LOGIN_FAILURE_WINDOW_SECONDS = env_int("VOJ_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+AUTHENTICATION_BACKENDS = ["voj.security.backends.ThrottledModelBackend"]
+
 # Uploaded files are spooled here before they reach the object store; keeping it next to the
 # objects makes the final move a rename.
 FILE_UPLOAD_TEMP_DIR = None
@@ -131,7 +141,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Bounded in size and nesting depth: no body can cause a 500 (voj/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["voj.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "voj.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -142,6 +153,8 @@ SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,  # a login must not write the operator database
+    # Tokens carry a hash of the password hash: a password change refuses every older token.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -155,6 +168,7 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = env_list("VOJ_CORS_ORIGINS")
 CORS_URLS_REGEX = r"^/(api|stream)/.*$"
 CSRF_TRUSTED_ORIGINS = env_list("VOJ_CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "voj.errors.csrf_failure"  # JSON under /api/, Django's page elsewhere
 
 # Schema and Swagger UI are served only where this is on (local and test).
 VOJ_API_DOCS = False
@@ -165,6 +179,7 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {"as_warning": {"()": "voj.logs.AsWarning"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
@@ -172,5 +187,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # runserver already prints a line per request; production logs them as JSON.
         "voj.requests": {"level": "WARNING"},
+        # A client's mistake, not the service's: Django logs these at ERROR.
+        "django.security.DisallowedHost": {"filters": ["as_warning"]},
+        "django.security.RequestDataTooBig": {"filters": ["as_warning"]},
+        "django.security.TooManyFieldsSent": {"filters": ["as_warning"]},
     },
 }

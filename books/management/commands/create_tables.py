@@ -1,5 +1,6 @@
-"""The catalogue's DynamoDB tables, created from the stack's definition (deploy/stack.yaml) at
-whatever endpoint the settings point to: DynamoDB Local, moto, or an account without the stack.
+"""voj's DynamoDB tables (the catalogue's and the security state's), created from the stack's
+definition (deploy/stack.yaml) at whatever endpoint the settings point to: DynamoDB Local, moto,
+or an account without the stack.
 
     python manage.py create_tables
 
@@ -15,15 +16,19 @@ from django.core.management.base import BaseCommand
 
 from books.repository.tables import create_tables
 from voj.aws import aws_client
+from voj.security.dynamodb import create_security_table
 
 
 class Command(BaseCommand):
-    help = "Create the catalogue's DynamoDB tables from the stack definition; idempotent."
+    help = "Create voj's DynamoDB tables from the stack definition; idempotent."
 
     def handle(self, *args: Any, **options: Any) -> None:
         client = aws_client("dynamodb")
         created = create_tables(
             client, books=settings.VOJ_BOOKS_TABLE, chapters=settings.VOJ_CHAPTERS_TABLE
+        )
+        created[settings.VOJ_SECURITY_TABLE] = create_security_table(
+            client, settings.VOJ_SECURITY_TABLE
         )
         self.stdout.write(f"DynamoDB at {client.meta.endpoint_url}:")
         for name, new in created.items():

@@ -1,0 +1,216 @@
+"""Hostile input gets a JSON 4xx ``{"detail", "code"}`` on every API path, never a 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from django.test import Client
+
+from tests.conftest import bearer
+from tests.helpers import book_create
+
+NESTED = b'{"username": ' + b"[" * 1500 + b"]" * 1500 + b', "password": "x"}'
+TOO_DEEP_FOR_US = json.dumps({"title": json.loads("[" * 40 + "]" * 40), "author": "a"}).encode()
+
+
+def _assert_json_error(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert isinstance(body["code"], str) and body["code"]
+    if code:
+        assert body["code"] == code, body
+    return body
+
+
+@pytest.fixture
+def endpoints(as_editor, editor):
+    """Every endpoint that reads a JSON body, with the method it takes."""
+    book = book_create(as_editor)
+    return [
+        ("post", "/api/v1/auth/login", {}),
+        ("post", "/api/v1/auth/refresh", {}),
+        ("post", "/api/v1/auth/logout", {}),
+        ("post", "/api/v1/books", bearer(editor)),
+        ("patch", f"/api/v1/books/{book['id']}", bearer(editor)),
+        ("post", f"/api/v1/books/{book['id']}/chapters", bearer(editor)),
+    ]
+
+
+def _send(method: str, path: str, body: bytes, headers: dict, **extra):
+    client = Client()
+    return getattr(client, method)(
+        path, body, content_type=extra.pop("content_type", "application/json"), **headers, **extra
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(NESTED, id="nested-1500-deep"),
+        pytest.param(TOO_DEEP_FOR_US, id="nested-past-the-limit"),
+        pytest.param(b'{"title": ', id="truncated"),
+        pytest.param(b"\xff\xfe{}", id="not-utf8"),
+        pytest.param(b'{"title": NaN, "author": Infinity}', id="nan"),
+        pytest.param(b'{"size_bytes": ' + b"9" * 5000 + b"}", id="5000-digit-number"),
+    ],
+)
+def test_malformed_json_is_a_400_on_every_endpoint(endpoints, body):
+    for method, path, headers in endpoints:
+        _assert_json_error(_send(method, path, body, headers), 400, "parse_error")
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_is_a_413(endpoints, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    huge = json.dumps({"title": "x" * (65 * 1024), "author": "a"}).encode()
+    for method, path, headers in endpoints:
+        _assert_json_error(_send(method, path, huge, headers), 413, "request_too_large")
+
+
+@pytest.mark.django_db
+def test_numbers_out_of_range_are_field_errors(as_editor):
+    book = book_create(as_editor)
+    response = as_editor.client.post(
+        f"/api/v1/books/{book['id']}/chapters",
+        b'{"title": "t", "filename": "a.m4a", "content_type": "audio/mp4", "size_bytes": 1e999}',
+        content_type="application/json",
+        **as_editor.headers,
+    )
+    body = _assert_json_error(response, 400, "invalid")
+    assert "size_bytes" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_a_host_outside_allowed_hosts_is_json_and_a_warning(settings, caplog, debug):
+    settings.DEBUG = debug
+    caplog.set_level(logging.INFO)
+    response = Client().post(
+        "/api/v1/auth/login", {}, content_type="application/json", HTTP_HOST="evil.example"
+    )
+    _assert_json_error(response, 400, "bad_host")
+    refused = [r for r in caplog.records if "evil.example" in r.getMessage()]
+    assert refused and all(r.levelno == logging.WARNING for r in refused)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.django_db
+def test_a_bad_host_on_the_admin_is_logged_as_a_warning_too(caplog):
+    caplog.set_level(logging.INFO)
+    response = Client().get("/admin/login/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r for r in caplog.records if r.name == "django.security.DisallowedHost"]
+
+
+@pytest.mark.django_db
+def test_a_csrf_failure_under_the_api_is_json():
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sessionid"] = "x"
+    response = client.post("/api/v1/no-such-endpoint", {"a": "b"})
+    _assert_json_error(response, 403, "csrf_failed")
+    # The admin keeps Django's page.
+    page = client.post("/admin/login/", {"username": "a", "password": "b"})
+    assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("length", ["abc", "1e3", "\u00b2", "-5", "12 "])
+def test_a_malformed_content_length_is_a_400(as_editor, length):
+    for path in ("/api/v1/uploads", "/api/v1/books"):
+        response = Client().post(
+            path, b"{}", content_type="application/json", CONTENT_LENGTH=length, **as_editor.headers
+        )
+        _assert_json_error(response, 400, "invalid_length")
+
+
+def test_the_upload_view_itself_refuses_a_malformed_length(rf):
+    """Behind the middleware too: the view never calls int() on an unchecked header."""
+    from streaming.views import upload_receive
+
+    request = rf.post("/api/v1/uploads", b"x", content_type="multipart/form-data; boundary=b")
+    request.META["CONTENT_LENGTH"] = "\u00b2"
+    response = upload_receive(request)
+    assert response.status_code == 400
+    assert json.loads(response.content)["code"] == "InvalidArgument"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("expires", ["%C2%B2", "abc", "1e3", "", "-1", "%EF%BC%91"])
+def test_a_stream_url_with_a_malformed_expiry_is_a_403(expires):
+    response = Client().get(f"/stream/media/books/b/chapters/c-1.m4a?expires={expires}&signature=x")
+    _assert_json_error(response, 403, "invalid_signature")
+
+
+@pytest.mark.django_db
+def test_a_method_a_view_does_not_take_is_json_with_allow():
+    response = Client().get("/api/v1/uploads")
+    _assert_json_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "POST"
+
+
+def test_odd_requests_are_json_4xx(backend, as_editor, editor):
+    book = book_create(as_editor)
+    auth = bearer(editor)
+    cases = [
+        ("GET", "/api/v1/books?limit=%C2%B2", b"", "", auth, 400),
+        ("GET", "/api/v1/books?limit=1e3", b"", "", auth, 400),
+        ("GET", "/api/v1/books?cursor=%FF%FE", b"", "", auth, 400),
+        ("GET", "/api/v1/books", b"", "", {**auth, "HTTP_ACCEPT": "text/html"}, 406),
+        ("POST", "/api/v1/books", b"a=b", "application/x-www-form-urlencoded", auth, 415),
+        ("PUT", f"/api/v1/books/{book['id']}", b"{}", "application/json", auth, 405),
+        ("GET", "/api/v1/books/" + "x" * 3000, b"", "", auth, 404),
+        ("GET", "/api/v1/audio/%C2%B2/stream-url", b"", "", auth, 404),
+        ("GET", "/api/v1/auth/me", b"", "", {"HTTP_AUTHORIZATION": "Bearer " + "a" * 9000}, 401),
+        (
+            "POST",
+            "/api/v1/auth/login",
+            b'{"username": "\\ud800", "password": "x"}',
+            "application/json",
+            {},
+            400,
+        ),
+        ("POST", "/api/v1/auth/login", b'["a"]', "application/json", {}, 400),
+        ("POST", "/api/v1/auth/login", b"{}", "application/json; charset=utf-99", {}, 400),
+        (
+            "PATCH",
+            f"/api/v1/books/{book['id']}",
+            b'{"version": ' + b"9" * 60 + b"}",
+            "application/json",
+            auth,
+            409,
+        ),
+    ]
+    for number in (b"9" * 60, b"-1", b"1.5", b'"\\u00b2"'):
+        chapter = b'{"title": "t", "filename": "a.m4a", "content_type": "audio/mp4", '
+        chapter += b'"size_bytes": 10, "number": ' + number + b"}"
+        cases.append(
+            ("POST", f"/api/v1/books/{book['id']}/chapters", chapter, "application/json", auth, 400)
+        )
+    for method, path, body, content_type, headers, status in cases:
+        extra = {"content_type": content_type} if content_type else {}
+        response = Client().generic(method, path, body, **extra, **headers)
+        _assert_json_error(response, status)
+
+
+@pytest.mark.django_db
+def test_an_upload_form_field_over_the_limit_is_a_413(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="policy"\r\n\r\n'.encode()
+        + b"x" * (65 * 1024)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = Client().generic(
+        "POST",
+        "/api/v1/uploads",
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    _assert_json_error(response, 413, "request_too_large")
