@@ -63,7 +63,7 @@ def test_persistent_throttling_is_503(no_backoff, dynamodb_tables, as_editor):
     throttle = Throttle(aws_client("dynamodb"), times=100)
     response = as_editor.get(f"/api/v1/books/{book['id']}")
     assert response.status_code == 503
-    assert response.json()["code"] == "repository_unavailable"
+    assert response.json()["code"] == "repository_busy"
     assert throttle.sent == 5  # adaptive mode, five attempts in all
     listing = as_editor.get("/api/v1/books")
     assert listing.status_code == 503

@@ -190,8 +190,10 @@ def test_book_delete_removes_chapters(repo):
         repo.book_get(book.id)
     for chapter in chapters:
         with pytest.raises(ChapterNotFound):
-            repo.chapter_get(chapter.id)
-    assert repo.chapter_get(kept.id) == kept
+            repo.chapter_get(book.id, chapter.id)
+        with pytest.raises(ChapterNotFound):
+            repo.chapter_find(chapter.id)
+    assert repo.chapter_get(other.id, kept.id) == kept
     with pytest.raises(BookNotFound):
         repo.book_delete(book.id)
 
@@ -222,8 +224,8 @@ def test_chapter_round_trip(repo):
         object_key="media/x",
         revision="abc123",
     )
-    assert repo.chapter_get(chapter.id) == chapter
-    assert repo.chapter_get(chapter.id, consistent=True) == chapter
+    assert repo.chapter_find(chapter.id) == chapter
+    assert repo.chapter_get(book.id, chapter.id) == chapter
 
 
 def test_chapters_in_number_order(repo):
@@ -282,7 +284,7 @@ def test_chapter_update_and_stale_update(repo):
         chapter.replace(status=ChapterStatus.READY, duration_seconds=1.5), previous=chapter
     )
     assert ready.version == 2
-    assert repo.chapter_get(chapter.id, consistent=True) == ready
+    assert repo.chapter_get(book.id, chapter.id) == ready
     with pytest.raises(VersionConflict):
         repo.chapter_update(chapter.replace(title="stale"), previous=chapter)
 
@@ -292,11 +294,11 @@ def test_chapter_renumber(repo):
     chapter = make_chapter(repo, book, 1)
     make_chapter(repo, book, 2)
     moved = repo.chapter_update(chapter.replace(number=5), previous=chapter)
-    assert repo.chapter_get(chapter.id, consistent=True) == moved
+    assert repo.chapter_get(book.id, chapter.id) == moved
     assert [c.number for c in repo.chapter_list(book.id, limit=10).items] == [2, 5]
     with pytest.raises(ChapterNumberTaken):
         repo.chapter_update(moved.replace(number=2), previous=moved)
-    assert repo.chapter_get(chapter.id, consistent=True).number == 5
+    assert repo.chapter_get(book.id, chapter.id).number == 5
 
 
 def test_writes_from_before_a_renumber_are_refused(repo):
@@ -309,7 +311,7 @@ def test_writes_from_before_a_renumber_are_refused(repo):
         repo.chapter_update(chapter.replace(number=3), previous=chapter)
     with pytest.raises(VersionConflict):
         repo.chapter_delete(chapter)
-    assert repo.chapter_get(chapter.id, consistent=True) == moved
+    assert repo.chapter_get(book.id, chapter.id) == moved
     assert [c.number for c in repo.chapter_list(book.id, limit=10).items] == [2]
 
 
@@ -320,13 +322,16 @@ def test_chapter_delete(repo):
         repo.chapter_delete(chapter.replace(version=9))
     repo.chapter_delete(chapter)
     with pytest.raises(ChapterNotFound):
-        repo.chapter_get(chapter.id)
+        repo.chapter_get(book.id, chapter.id)
     assert repo.book_get(book.id).chapter_count == 0
 
 
 def test_unknown_chapter(repo):
+    book = make_book(repo)
     with pytest.raises(ChapterNotFound):
-        repo.chapter_get("00000000-0000-0000-0000-000000000000")
+        repo.chapter_get(book.id, "00000000-0000-0000-0000-000000000000")
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_find("00000000-0000-0000-0000-000000000000")
 
 
 def test_chapters_by_status(repo):
