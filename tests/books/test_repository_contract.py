@@ -347,3 +347,66 @@ def test_chapters_by_status(repo):
 
 def test_ping(repo):
     repo.ping()
+
+
+def test_concurrent_automatic_numbering(repo, editor):
+    from books import services
+
+    book = make_book(repo, owner=editor.pk)
+
+    def add(i: int) -> int:
+        chapter, _ = services.chapter_create(
+            user=editor,
+            book_id=book.id,
+            title=f"Ch {i}",
+            filename="c.m4a",
+            content_type="audio/mp4",
+            size_bytes=10,
+            base_url="http://testserver/",
+        )
+        return chapter.number
+
+    numbers = run_threads(20, add)
+    assert sorted(numbers) == list(range(1, 21)), numbers
+    assert [c.number for c in repo.chapter_list(book.id, limit=50).items] == list(range(1, 21))
+    assert repo.book_get(book.id).chapter_count == 20
+    assert repo.chapter_last_number(book.id) == 20
+
+
+def test_a_renumber_after_the_book_is_gone_leaves_nothing(repo):
+    book = make_book(repo)
+    chapter = make_chapter(repo, book, 1)
+    repo.book_delete(book.id)
+    with pytest.raises((VersionConflict, ChapterNotFound, BookNotFound)):
+        repo.chapter_update(chapter.replace(number=2), previous=chapter)
+    with pytest.raises((VersionConflict, ChapterNotFound, BookNotFound)):
+        repo.chapter_update(chapter.replace(title="late"), previous=chapter)
+    assert repo.chapter_list(book.id, limit=10).items == []
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_find(chapter.id)
+    with pytest.raises(BookNotFound):
+        repo.chapter_create(Chapter(book_id=book.id, number=3, title="late"))
+
+
+def test_a_chapter_belongs_to_its_book(repo):
+    book = make_book(repo)
+    other = make_book(repo, 1)
+    chapter = make_chapter(repo, book, 1)
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_get(other.id, chapter.id)
+
+
+def test_chapter_list_follows_pages_to_the_end(repo):
+    book = make_book(repo)
+    for n in range(1, 8):
+        make_chapter(repo, book, n)
+    for limit in range(1, 9):
+        seen, cursor = [], None
+        while True:
+            page = repo.chapter_list(book.id, limit=limit, cursor=cursor)
+            assert len(page.items) == limit or page.next_cursor is None
+            seen += [c.number for c in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == list(range(1, 8)), limit
