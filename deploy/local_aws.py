@@ -1,11 +1,14 @@
-"""The prod-like local mode: production settings and code paths against moto_server.
+"""The prod-like local mode: production settings and code paths against local AWS stand-ins.
 
     python -m deploy.local_aws run [--port 8000] [--moto-port 5005]
 
-starts moto_server on 127.0.0.1, creates the bucket, the tables (from the definitions the
-repository uses), the secrets and the demo accounts, and serves the app with VOJ_ENV=production,
-VOJ_STORAGE=s3, VOJ_DATA_BACKEND=dynamodb and VOJ_AWS_ENDPOINT_URL at the moto server. moto
-keeps everything in memory: stopping it forgets the data.
+starts moto_server on 127.0.0.1 (S3, SSM, CloudFront) and AWS's DynamoDB Local for the
+catalogue (deploy/dynamodb_local.py: in a private network namespace, relayed to a random port
+on 127.0.0.1), creates the bucket, the secrets, the tables (`manage.py create_tables`, from the
+stack's definition) and the demo accounts, and serves the app with VOJ_ENV=production,
+VOJ_STORAGE=s3, VOJ_DATA_BACKEND=dynamodb, VOJ_AWS_ENDPOINT_URL at the moto server and
+AWS_ENDPOINT_URL_DYNAMODB, which wins for DynamoDB, at DynamoDB Local. Both keep everything in
+memory: stopping them forgets the data.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from books.repository.tables import create_tables
+from deploy.dynamodb_local import DynamoDBLocal
 from voj.aws import build_client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,13 +35,16 @@ CHAPTERS_TABLE = "voj-audio-chapters-local"
 SECRETS_PATH = "/voj/local/"
 
 
-def app_environment(*, endpoint: str, port: int, password: str) -> dict[str, str]:
+def app_environment(
+    *, endpoint: str, dynamodb_endpoint: str, port: int, password: str
+) -> dict[str, str]:
     data_dir = ROOT / "var" / "aws"
     return {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
+        "AWS_SECRET_ACCESS_KEY": "local",  # moto and DynamoDB Local accept any credentials
         "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "VOJ_ENV": "production",
         "VOJ_STORAGE": "s3",
         "VOJ_DATA_BACKEND": "dynamodb",
@@ -101,7 +107,7 @@ def distribution(cloudfront: Any) -> str:
 
 
 def bootstrap(endpoint: str) -> None:
-    """Bucket, tables and secrets, created if missing (idempotent)."""
+    """Bucket and secrets in moto, created if missing (idempotent)."""
     s3 = build_client("s3", region=REGION, endpoint_url=endpoint)
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if BUCKET not in existing:
@@ -112,11 +118,6 @@ def bootstrap(endpoint: str) -> None:
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
             },
         )
-    create_tables(
-        build_client("dynamodb", region=REGION, endpoint_url=endpoint),
-        books=BOOKS_TABLE,
-        chapters=CHAPTERS_TABLE,
-    )
     ssm = build_client("ssm", region=REGION, endpoint_url=endpoint)
     present = {
         p["Name"].removeprefix(SECRETS_PATH)
@@ -149,16 +150,24 @@ def run(port: int, moto_port: int) -> int:
         stdout=(ROOT / "var" / "aws" / "moto.log").open("w"),
         stderr=subprocess.STDOUT,
     )
+    dynamodb = DynamoDBLocal()
     app = None
     try:
+        dynamodb.launch()  # the JVM starts while moto does
         wait_for(endpoint + "/moto-api/")
         os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
         bootstrap(endpoint)
-        env = app_environment(endpoint=endpoint, port=port, password=demo_password())
+        env = app_environment(
+            endpoint=endpoint,
+            dynamodb_endpoint=dynamodb.wait_ready(),
+            port=port,
+            password=demo_password(),
+        )
         env["VOJ_CDN_DISTRIBUTION_ID"] = distribution(
             build_client("cloudfront", region=REGION, endpoint_url=endpoint)
         )
         manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "create_tables"], env=env, check=True)
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
         subprocess.run(
             [*manage, "collectstatic", "--noinput", "-v", "0", "--ignore", "rest_framework"],
@@ -167,7 +176,8 @@ def run(port: int, moto_port: int) -> int:
         )
         subprocess.run([*manage, "ensure_demo_accounts"], env=env, check=True)
         print(
-            f"voj (prod-like, AWS = moto at {endpoint}): http://127.0.0.1:{port}/api/v1/  "
+            f"voj (prod-like: AWS = moto at {endpoint}, catalogue on DynamoDB Local at "
+            f"{env['AWS_ENDPOINT_URL_DYNAMODB']}): http://127.0.0.1:{port}/api/v1/  "
             f"admin http://127.0.0.1:{port}/admin/",
             flush=True,
         )
@@ -182,6 +192,7 @@ def run(port: int, moto_port: int) -> int:
         if app and app.poll() is None:
             app.terminate()
             app.wait(timeout=10)
+        dynamodb.stop()
         moto.terminate()
         moto.wait(timeout=10)
 
@@ -189,7 +200,7 @@ def run(port: int, moto_port: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m deploy.local_aws")
     sub = parser.add_subparsers(dest="command", required=True)
-    run_parser = sub.add_parser("run", help="moto_server + bootstrap + the app")
+    run_parser = sub.add_parser("run", help="moto_server + DynamoDB Local + bootstrap + the app")
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
     run_parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", 5005)))
     args = parser.parse_args()

@@ -1,10 +1,14 @@
-"""Shared fixtures: users and tokens, the API client, both repository backends, moto."""
+"""Shared fixtures: users and tokens, the API client, the repository backends (SQL, DynamoDB on
+moto, DynamoDB on AWS's DynamoDB Local), moto."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -90,16 +94,105 @@ def dynamodb_tables(aws, settings) -> None:
     )
 
 
+# --- DynamoDB Local ---------------------------------------------------------------------------
+# AWS's own emulator, stricter than moto. Each test process (each xdist worker) starts one,
+# in a private network namespace (deploy/dynamodb_local.py), as soon as its collection shows it
+# will run a `dynamodb_local` case, so the JVM starts while other tests run.
+_DYNAMODB_LOCAL = pytest.StashKey["object"]()
+
+
+@cache
+def dynamodb_local_unavailable() -> str | None:
+    from deploy.dynamodb_local import unavailable
+
+    return unavailable()
+
+
+def pytest_report_header(config) -> str:
+    reason = dynamodb_local_unavailable()
+    if reason is None:
+        return "DynamoDB Local: available (in a private network namespace)"
+    verdict = "CI FAILS its cases" if os.environ.get("CI") == "true" else "its cases SKIP"
+    return f"DynamoDB Local: UNAVAILABLE, {verdict}: {reason}"
+
+
+def pytest_collection_finish(session) -> None:
+    wanted = any(item.get_closest_marker("dynamodb_local") for item in session.items)
+    if wanted and dynamodb_local_unavailable() is None:
+        from deploy.dynamodb_local import DynamoDBLocal
+
+        local = DynamoDBLocal()
+        local.launch()
+        session.config.stash[_DYNAMODB_LOCAL] = local
+
+
+def pytest_sessionfinish(session) -> None:
+    local = session.config.stash.get(_DYNAMODB_LOCAL, None)
+    if local is not None:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_server(pytestconfig):
+    """This process's DynamoDB Local (deploy.dynamodb_local.DynamoDBLocal), ready. Skips when
+    it cannot run here, except under CI, which must never skip it."""
+    reason = dynamodb_local_unavailable()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"DynamoDB Local must run in CI: {reason}", pytrace=False)
+        pytest.skip(f"DynamoDB Local unavailable: {reason}; for moto only: -m 'not dynamodb_local'")
+    local = pytestconfig.stash.get(_DYNAMODB_LOCAL, None)
+    if local is None:  # collected without the marker, e.g. a fixture requested directly
+        from deploy.dynamodb_local import DynamoDBLocal
+
+        local = pytestconfig.stash[_DYNAMODB_LOCAL] = DynamoDBLocal()
+        local.launch()
+    local.wait_ready()
+    return local
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local(dynamodb_local_server) -> str:
+    """The endpoint of this process's DynamoDB Local, on 127.0.0.1."""
+    return dynamodb_local_server.endpoint
+
+
+@pytest.fixture
+def dynamodb_local_tables(aws, settings, monkeypatch, dynamodb_local) -> Iterator[None]:
+    """The DynamoDB backend on DynamoDB Local, fresh tables for each test; moto keeps the other
+    services. botocore's AWS_ENDPOINT_URL_DYNAMODB points the DynamoDB client only."""
+    from books.repository.tables import create_tables
+    from voj.aws import aws_client
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)
+    unique = uuid.uuid4().hex[:12]
+    settings.VOJ_DATA_BACKEND = "dynamodb"
+    settings.VOJ_BOOKS_TABLE = f"voj-books-{unique}"
+    settings.VOJ_CHAPTERS_TABLE = f"voj-audio-chapters-{unique}"
+    _reset_singletons()
+    client = aws_client("dynamodb")
+    assert client.meta.endpoint_url == dynamodb_local
+    create_tables(client, books=settings.VOJ_BOOKS_TABLE, chapters=settings.VOJ_CHAPTERS_TABLE)
+    yield
+    for table in (settings.VOJ_BOOKS_TABLE, settings.VOJ_CHAPTERS_TABLE):
+        client.delete_table(TableName=table)
+
+
+# The DynamoDB backends, each with the fixture that gives it fresh tables.
+DYNAMODB_TABLES = {"dynamodb": "dynamodb_tables", "dynamodb-local": "dynamodb_local_tables"}
+
+
 @pytest.fixture(
     params=[
         pytest.param("sql", marks=pytest.mark.django_db),
         pytest.param("dynamodb", marks=pytest.mark.django_db),
+        pytest.param("dynamodb-local", marks=[pytest.mark.django_db, pytest.mark.dynamodb_local]),
     ]
 )
 def backend(request) -> str:
-    """Runs a test once per data backend (DynamoDB through moto)."""
-    if request.param == "dynamodb":
-        request.getfixturevalue("dynamodb_tables")
+    """Runs a test once per data backend: SQL, DynamoDB on moto, DynamoDB on DynamoDB Local."""
+    if request.param in DYNAMODB_TABLES:
+        request.getfixturevalue(DYNAMODB_TABLES[request.param])
     return request.param
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -45,7 +46,18 @@ def aws_session() -> Any:
     return boto3.session.Session()
 
 
+def service_endpoint_variable(service: str) -> str:
+    """botocore's own per-service endpoint variable, e.g. AWS_ENDPOINT_URL_DYNAMODB."""
+    from botocore.utils import CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES as service_ids
+
+    return "AWS_ENDPOINT_URL_" + service_ids.get(service, service).replace("-", "_").upper()
+
+
 def build_client(service: str, *, region: str, endpoint_url: str | None = None) -> Any:
+    # botocore reads AWS_ENDPOINT_URL_<SERVICE> only when no endpoint is passed; it wins over
+    # the project's one-for-all VOJ_AWS_ENDPOINT_URL, so the prod-like local mode can serve
+    # DynamoDB from DynamoDB Local and everything else from moto.
+    endpoint_url = os.environ.get(service_endpoint_variable(service)) or endpoint_url
     return aws_session().client(
         service,
         region_name=region,

@@ -104,11 +104,23 @@ def table_definitions(books: str, chapters: str) -> list[dict[str, Any]]:
     return [_definition(BOOKS_RESOURCE, books), _definition(CHAPTERS_RESOURCE, chapters)]
 
 
-def create_tables(client: Any, *, books: str, chapters: str) -> None:
-    """Create both tables if they do not exist (tests and the prod-like local mode)."""
-    existing = set(client.list_tables().get("TableNames", []))
+def create_tables(client: Any, *, books: str, chapters: str) -> dict[str, bool]:
+    """Create both tables where they do not exist (idempotent). Returns, by table name, whether
+    it was created here."""
+    created: dict[str, bool] = {}
     for definition in table_definitions(books, chapters):
-        if definition["TableName"] in existing:
+        name = definition["TableName"]
+        # One DescribeTable per table: a listing would be paged at 100 names.
+        try:
+            client.describe_table(TableName=name)
+            created[name] = False
             continue
-        client.create_table(**definition)
-        client.get_waiter("table_exists").wait(TableName=definition["TableName"])
+        except client.exceptions.ResourceNotFoundException:
+            pass
+        try:
+            client.create_table(**definition)
+            created[name] = True
+        except client.exceptions.ResourceInUseException:  # created meanwhile by another
+            created[name] = False
+        client.get_waiter("table_exists").wait(TableName=name)
+    return created

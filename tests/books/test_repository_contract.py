@@ -1,4 +1,5 @@
-"""One contract, every case on both backends: SQL (Django ORM) and DynamoDB (moto)."""
+"""One contract, every case on every backend: SQL (Django ORM), DynamoDB on moto and DynamoDB on
+AWS's DynamoDB Local."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from books.errors import (
     InvalidCursor,
     VersionConflict,
 )
+from tests.conftest import DYNAMODB_TABLES
 
 
 # Threads use their own connections, so SQL data must really be committed.
@@ -23,6 +25,7 @@ from books.errors import (
     params=[
         pytest.param("sql", marks=pytest.mark.django_db(transaction=True)),
         pytest.param("dynamodb", marks=pytest.mark.django_db),
+        pytest.param("dynamodb-local", marks=[pytest.mark.django_db, pytest.mark.dynamodb_local]),
     ]
 )
 def repo(request):
@@ -30,7 +33,7 @@ def repo(request):
         from books.repository.sql import SqlRepository
 
         return SqlRepository()
-    request.getfixturevalue("dynamodb_tables")
+    request.getfixturevalue(DYNAMODB_TABLES[request.param])
     from books.repository import get_repository
 
     return get_repository()

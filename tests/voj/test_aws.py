@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from voj.aws import RUNTIME_SERVICES, client_config
+from voj.aws import RUNTIME_SERVICES, build_client, client_config, service_endpoint_variable
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_CALL = re.compile(r"""\b(?:aws_client|build_client)\(\s*["']([a-z0-9-]+)["']""")
@@ -33,3 +33,16 @@ def test_s3_options_apply_to_s3_only():
         config = client_config(service=service, region="ap-northeast-2")
         assert config.signature_version is None and config.s3 is None, service
         assert config.retries == {"mode": "adaptive", "total_max_attempts": 5}
+
+
+def test_a_service_endpoint_wins_over_the_shorthand(monkeypatch):
+    """AWS_ENDPOINT_URL_<SERVICE> (botocore's name) beats VOJ_AWS_ENDPOINT_URL for its service
+    only: the prod-like mode serves DynamoDB from DynamoDB Local and the rest from moto."""
+    assert service_endpoint_variable("dynamodb") == "AWS_ENDPOINT_URL_DYNAMODB"
+    assert service_endpoint_variable("secretsmanager") == "AWS_ENDPOINT_URL_SECRETS_MANAGER"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8001")
+    shorthand = "http://127.0.0.1:5005"
+    dynamodb = build_client("dynamodb", region="ap-northeast-2", endpoint_url=shorthand)
+    ssm = build_client("ssm", region="ap-northeast-2", endpoint_url=shorthand)
+    assert dynamodb.meta.endpoint_url == "http://127.0.0.1:8001"
+    assert ssm.meta.endpoint_url == shorthand
