@@ -73,7 +73,11 @@ class Capacity:
         yield self
 
 
-def _measure(endpoint: str) -> list[tuple[str, str, dict[str, tuple[float, float, int]]]]:
+Figures = dict[str, tuple[float, float, int]]
+
+
+def measure(endpoint: str) -> dict[str, Figures]:
+    """By description: each API call's (write units, read units, requests)."""
     import boto3
 
     from books.repository.dynamodb import DynamoDBRepository
@@ -92,30 +96,28 @@ def _measure(endpoint: str) -> list[tuple[str, str, dict[str, tuple[float, float
     repository = DynamoDBRepository(client=client, books_table=books, chapters_table=chapters)
     capacity = Capacity(client)
     try:
-        return [
-            (label, "", _measure_calls(repository, capacity, description))
+        return {
+            label: _measure_calls(repository, capacity, description)
             for label, description in (("5,000 characters", DESCRIPTION), ("empty", ""))
-        ]
+        }
     finally:
         for table in (books, chapters):
             client.delete_table(TableName=table)
 
 
-def _measure_calls(
-    repository: Any, capacity: Capacity, description: str
-) -> dict[str, tuple[float, float, int]]:
+def _measure_calls(repository: Any, capacity: Capacity, description: str) -> Figures:
     """(write units, read units, requests) of each API call's repository calls."""
     from books.domain import Book, Chapter
 
-    figures: dict[str, tuple[float, float, int]] = {}
+    figures: Figures = {}
 
-    def measure(name: str, call: Callable[[], Any]) -> Any:
+    def measured(name: str, call: Callable[[], Any]) -> Any:
         with capacity.during() as seen:
             result = call()
         figures[name] = (seen.write, seen.read, len(seen.requests))
         return result
 
-    book = measure(
+    book = measured(
         "book create",
         lambda: repository.book_create(
             Book(title="토지", author="박경리", owner=1, description=description)
@@ -129,41 +131,42 @@ def _measure_calls(
         number = repository.chapter_last_number(book.id) + 1
         return repository.chapter_create(Chapter(book_id=book.id, number=number, title="제3장"))
 
-    chapter = measure("chapter create", create)
+    chapter = measured("chapter create", create)
 
     def edit(**changes: Any) -> Chapter:
         repository.book_get(book.id)
         current = repository.chapter_get(book.id, chapter.id)
         return repository.chapter_update(current.replace(**changes), previous=current)
 
-    measure("chapter renumber", lambda: edit(number=9))
-    measure("chapter title edit", lambda: edit(title="새 제목"))
+    measured("chapter renumber", lambda: edit(number=9))
+    measured("chapter title edit", lambda: edit(title="새 제목"))
 
     def delete() -> None:
         repository.book_get(book.id)
         repository.chapter_delete(repository.chapter_get(book.id, chapter.id))
 
-    measure("chapter delete", delete)
-    measure("book get", lambda: repository.book_get(book.id))
-    measure("book delete (2 chapters)", lambda: repository.book_delete(book.id))
+    measured("chapter delete", delete)
+    measured("book get", lambda: repository.book_get(book.id))
+    measured("book delete (2 chapters)", lambda: repository.book_delete(book.id))
     return figures
 
 
-def _table(measured: list[tuple[str, str, dict[str, tuple[float, float, int]]]]) -> str:
-    labels = [label for label, _, _ in measured]
+def _table(measured: dict[str, Figures]) -> str:
+    labels = list(measured)
+    first = measured[labels[0]]
     header = "| API call | " + " | ".join(f"WCU, description {label}" for label in labels)
     header += " | RCU | requests |"
     rows = [header, "|---" * (len(labels) + 3) + "|"]
-    for name in measured[0][2]:
-        writes = " | ".join(f"{figures[name][0]:g}" for _, _, figures in measured)
-        _, read, requests = measured[0][2][name]
+    for name in first:
+        writes = " | ".join(f"{figures[name][0]:g}" for figures in measured.values())
+        _, read, requests = first[name]
         rows.append(f"| {name} | {writes} | {read:g} | {requests} |")
     return "\n".join(rows)
 
 
 def section(endpoint: str) -> str:
-    measured = _measure(endpoint)
-    create = max(figures["chapter create"][0] for _, _, figures in measured)
+    measured = measure(endpoint)
+    create = max(figures["chapter create"][0] for figures in measured.values())
     verdict = "within" if create <= GOAL_CREATE_WCU else "ABOVE"
     return f"""{BEGIN}
 ## DynamoDB write and read units

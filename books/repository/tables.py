@@ -38,7 +38,9 @@ not the key.
 - ``chapters-by-id`` (GSI, ``chapter_id``): the listener's stream-url lookup, which knows only the
   chapter id, and the console's lookup by id. Eventually consistent: a read path only.
 - ``chapters-by-status`` (GSI, ``status`` + ``updated_at``): the console's status list, newest
-  first. Eventually consistent: a read path only.
+  first. Eventually consistent: a read path only. Its partitions are the four statuses; each
+  chapter write puts one small item (about 1 write unit) there, at the pace editors upload, far
+  below a partition's 1,000 a second.
 
 No write path reads a GSI; a test hides every GSI result and the write paths still work
 (tests/books/test_dynamodb_faults.py).
