@@ -95,9 +95,27 @@ def book_update(*, user: Any, book_id: str, version: int | None = None, **change
 
 def book_delete(*, user: Any, book_id: str) -> None:
     _book_for_change(user, book_id)
-    chapters = get_repository().book_delete(book_id)
-    _objects_delete([c.object_key for c in chapters])
+    repository = get_repository()
+    # The audio goes first: a delete that fails part-way keeps the chapters it has not reached
+    # and DELETE again finishes it, but an object whose chapter had gone would stay for ever.
+    listed = _chapters_all(book_id)
+    _objects_delete([c.object_key for c in listed])
+    chapters = repository.book_delete(book_id)
+    known = {c.object_key for c in listed}
+    _objects_delete([c.object_key for c in chapters if c.object_key not in known])
     logger.info("book deleted", extra={"book_id": book_id, "chapters": len(chapters)})
+
+
+def _chapters_all(book_id: str) -> list[Chapter]:
+    repository = get_repository()
+    chapters: list[Chapter] = []
+    cursor = None
+    while True:
+        page = repository.chapter_list(book_id, limit=100, cursor=cursor)
+        chapters += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return chapters
 
 
 # --- chapters --------------------------------------------------------------------------------
@@ -400,17 +418,8 @@ def _chapter_verdict(actor: Any, chapter: Chapter) -> tuple[Chapter, CheckVerdic
 
 
 def book_check(*, actor: Any, book_id: str) -> list[tuple[Chapter, CheckVerdict]]:
-    repository = get_repository()
-    repository.book_get(book_id)
-    results: list[tuple[Chapter, CheckVerdict]] = []
-    cursor = None
-    while True:
-        page = repository.chapter_list(book_id, limit=100, cursor=cursor)
-        for chapter in page.items:
-            results.append(_chapter_verdict(actor, chapter))
-        cursor = page.next_cursor
-        if cursor is None:
-            return results
+    get_repository().book_get(book_id)
+    return [_chapter_verdict(actor, chapter) for chapter in _chapters_all(book_id)]
 
 
 def book_delete_by_operator(*, actor: Any, book_id: str) -> None:

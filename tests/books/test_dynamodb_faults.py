@@ -9,6 +9,7 @@ import json
 import pytest
 from moto.core.botocore_stubber import MockRawResponse
 
+from streaming.storage import get_object_store
 from tests.conftest import DYNAMODB_TABLES, fixture_bytes
 from tests.helpers import book_create, chapter_create, chapter_url
 from voj.aws import aws_client
@@ -277,6 +278,11 @@ def test_a_book_delete_that_fails_half_way_is_finished_by_retrying(
         chapters.append(created["chapter"])
     as_editor.upload(created["upload"], content)
     assert as_editor.post(chapter_url(chapters[-1]) + "/complete").json()["status"] == "ready"
+    from books.repository import get_repository
+
+    audio = get_repository().chapter_get(book["id"], chapters[-1]["id"]).object_key
+    store = get_object_store()
+    assert audio.startswith("media/") and store.head(audio) is not None
     # The first batch of chapters goes; then DynamoDB processes nothing more.
     fault = Fault(
         "BatchWriteItem", lambda body: nothing_processed(body) if fault.sent > 1 else None
@@ -301,6 +307,8 @@ def test_a_book_delete_that_fails_half_way_is_finished_by_retrying(
     pending = console.get("/admin/catalogue/chapters/?status=pending_upload").content.decode()
     assert not any(chapter["id"] in pending for chapter in chapters)
     assert as_editor.delete(f"/api/v1/books/{book['id']}").status_code == 404
+    # No audio is left behind, whichever batch its chapter was in.
+    assert store.head(audio) is None
 
 
 def _during_book_delete(action):
