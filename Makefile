@@ -74,8 +74,9 @@ package: install $(LAMBDA_STAMP)
 	$(BIN)/python -m deploy.package dist/voj-$(STAGE).raw.zip dist/voj-$(STAGE).zip
 	rm -f dist/voj-$(STAGE).raw.zip
 
-## bench: cold start and warm request of the packaged handler against hello worlds
-bench: package
+## bench: cold start and warm request of the packaged handler against hello worlds, and the
+## catalogue's DynamoDB write units on DynamoDB Local (alone: python -m deploy.bench_dynamodb)
+bench: package dynamodb-local
 	$(BIN)/python -m deploy.bench dist/voj-prod.zip
 
 ## test: the whole suite, the catalogue on SQL, moto and DynamoDB Local (without npm, Java or

@@ -70,3 +70,15 @@ class StorageUnavailable(DomainError):
 class RepositoryUnavailable(DomainError):
     code = "repository_unavailable"
     message = "The catalogue store is unavailable; try again shortly."
+
+
+class RepositoryBusy(RepositoryUnavailable):
+    """Throttled, or cancelled by overlapping transactions, after retries with backoff."""
+
+    code = "repository_busy"
+    message = "The catalogue store is busy; try again shortly."
+
+
+class ItemTooLarge(DomainError):
+    code = "item_too_large"
+    message = "The record is too large to store."

@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 
 from books.domain import Book, Chapter, ChapterStatus, Page, utcnow
 from books.errors import (
-    ChapterNotFound,
     ChapterNotReady,
     ChapterNumberTaken,
     PermissionDenied,
@@ -96,9 +95,27 @@ def book_update(*, user: Any, book_id: str, version: int | None = None, **change
 
 def book_delete(*, user: Any, book_id: str) -> None:
     _book_for_change(user, book_id)
-    chapters = get_repository().book_delete(book_id)
-    _objects_delete([c.object_key for c in chapters])
+    repository = get_repository()
+    # The audio goes first: a delete that fails part-way keeps the chapters it has not reached
+    # and DELETE again finishes it, but an object whose chapter had gone would stay for ever.
+    listed = _chapters_all(book_id)
+    _objects_delete([c.object_key for c in listed])
+    chapters = repository.book_delete(book_id)
+    known = {c.object_key for c in listed}
+    _objects_delete([c.object_key for c in chapters if c.object_key not in known])
     logger.info("book deleted", extra={"book_id": book_id, "chapters": len(chapters)})
+
+
+def _chapters_all(book_id: str) -> list[Chapter]:
+    repository = get_repository()
+    chapters: list[Chapter] = []
+    cursor = None
+    while True:
+        page = repository.chapter_list(book_id, limit=100, cursor=cursor)
+        chapters += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return chapters
 
 
 # --- chapters --------------------------------------------------------------------------------
@@ -177,16 +194,14 @@ def chapter_list(*, book_id: str, limit: int, cursor: str | None = None) -> Page
     return page
 
 
-def chapter_get(*, book_id: str, chapter_id: str, consistent: bool = False) -> Chapter:
-    chapter = get_repository().chapter_get(chapter_id, consistent=consistent)
-    if chapter.book_id != book_id:
-        raise ChapterNotFound()
-    return chapter
+def chapter_get(*, book_id: str, chapter_id: str) -> Chapter:
+    return get_repository().chapter_get(book_id, chapter_id)
 
 
 def _chapter_for_change(user: Any, book_id: str, chapter_id: str) -> Chapter:
+    # Both from the table, consistently: a write never starts from an index that may lag.
     _book_for_change(user, book_id)
-    return chapter_get(book_id=book_id, chapter_id=chapter_id, consistent=True)
+    return get_repository().chapter_get(book_id, chapter_id)
 
 
 def chapter_update(
@@ -322,14 +337,15 @@ def _chapter_save_outcome(chapter: Chapter, **changes: Any) -> Chapter:
         )
     except VersionConflict:
         # A concurrent complete finished first: its outcome stands.
-        current = get_repository().chapter_get(chapter.id, consistent=True)
+        current = get_repository().chapter_get(chapter.book_id, chapter.id)
         if current.status != ChapterStatus.PENDING_UPLOAD:
             return current
         raise
 
 
 def chapter_stream(*, chapter_id: str, base_url: str) -> StreamLink:
-    chapter = get_repository().chapter_get(chapter_id)
+    # The listener knows only the chapter id: the one read path served by the by-id index.
+    chapter = get_repository().chapter_find(chapter_id)
     if chapter.status != ChapterStatus.READY:
         raise ChapterNotReady(f"The chapter is {chapter.status}, not ready for streaming.")
     return _stream_link(chapter, base_url)
@@ -370,12 +386,16 @@ def chapters_by_status(
 
 
 def chapter_find(*, chapter_id: str) -> Chapter:
-    return get_repository().chapter_get(chapter_id)
+    return get_repository().chapter_find(chapter_id)
 
 
 def chapter_check(*, actor: Any, chapter_id: str) -> tuple[Chapter, CheckVerdict]:
     """Examine the chapter's stored object (ranges only) against what the chapter says."""
-    return _chapter_verdict(actor, get_repository().chapter_get(chapter_id))
+    repository = get_repository()
+    # The console knows the chapter by id; the check then compares the object with the chapter
+    # as stored now, not as the index last saw it.
+    found = repository.chapter_find(chapter_id)
+    return _chapter_verdict(actor, repository.chapter_get(found.book_id, found.id))
 
 
 def _chapter_verdict(actor: Any, chapter: Chapter) -> tuple[Chapter, CheckVerdict]:
@@ -398,17 +418,8 @@ def _chapter_verdict(actor: Any, chapter: Chapter) -> tuple[Chapter, CheckVerdic
 
 
 def book_check(*, actor: Any, book_id: str) -> list[tuple[Chapter, CheckVerdict]]:
-    repository = get_repository()
-    repository.book_get(book_id)
-    results: list[tuple[Chapter, CheckVerdict]] = []
-    cursor = None
-    while True:
-        page = repository.chapter_list(book_id, limit=100, cursor=cursor)
-        for chapter in page.items:
-            results.append(_chapter_verdict(actor, chapter))
-        cursor = page.next_cursor
-        if cursor is None:
-            return results
+    get_repository().book_get(book_id)
+    return [_chapter_verdict(actor, chapter) for chapter in _chapters_all(book_id)]
 
 
 def book_delete_by_operator(*, actor: Any, book_id: str) -> None:

@@ -4,7 +4,8 @@
 
 Both packages run through Zappa's handler in fresh interpreters that see only the package and
 what the Lambda runtime provides (deploy/lambda_harness.py); AWS is a moto server on 127.0.0.1.
-Writes docs/performance.md.
+Then the catalogue's DynamoDB write and read units, on DynamoDB Local (deploy/bench_dynamodb.py,
+also runnable alone). Writes docs/performance.md.
 """
 
 from __future__ import annotations
@@ -221,6 +222,13 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
 
 
+def dynamodb_section() -> str:
+    """The catalogue's DynamoDB units, measured on DynamoDB Local (deploy/bench_dynamodb.py)."""
+    from deploy.bench_dynamodb import measured_section
+
+    return measured_section()
+
+
 def main(zip_path: Path) -> None:
     server, endpoint = start_moto()
     try:
@@ -248,6 +256,7 @@ def main(zip_path: Path) -> None:
         server.terminate()
         server.wait(timeout=10)
 
+    dynamodb_costs = dynamodb_section()
     cold_ratio = statistics.median(voj_cold) / statistics.median(hello_cold)
     warm_ratio = statistics.median(voj_warm) / statistics.median(hello_warm)
     rows = [
@@ -346,6 +355,8 @@ SecureString parameters as specified, and `VOJ_SECRETS=secretsmanager:NAME` alre
 a deployment that prefers it. Lambda SnapStart or the Parameters and Secrets extension would take
 the secrets read off the cold start, but need AWS to measure. keep_warm (every 4 minutes in prod)
 keeps most requests off the cold path.
+
+{dynamodb_costs}
 """
     out = ROOT / "docs" / "performance.md"
     out.write_text(report)

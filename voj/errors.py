@@ -91,6 +91,8 @@ DOMAIN_STATUS = {
     "invalid_upload": status.HTTP_400_BAD_REQUEST,
     "storage_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
     "repository_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "repository_busy": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "item_too_large": status.HTTP_400_BAD_REQUEST,
 }
 
 

@@ -32,7 +32,10 @@ class Repository(Protocol):
         ...
 
     def book_delete(self, book_id: str) -> list[Chapter]:
-        """Delete the book and all its chapters; return the chapters that were deleted."""
+        """Delete the book and all its chapters; return the chapters that were deleted.
+
+        Never leaves a chapter without its book: if it fails part-way, calling it again
+        finishes the delete."""
         ...
 
     def chapter_create(self, chapter: Chapter) -> Chapter:
@@ -40,7 +43,16 @@ class Repository(Protocol):
         book is gone."""
         ...
 
-    def chapter_get(self, chapter_id: str, *, consistent: bool = False) -> Chapter: ...
+    def chapter_get(self, book_id: str, chapter_id: str) -> Chapter:
+        """The chapter as stored now (a strongly consistent read): what every write path reads
+        before it writes."""
+        ...
+
+    def chapter_find(self, chapter_id: str) -> Chapter:
+        """The chapter by its id alone, for readers that do not know its book (the listener's
+        stream-url, the operator console). On DynamoDB this reads an eventually consistent
+        index, so no write path may start from it."""
+        ...
 
     def chapter_list(self, book_id: str, *, limit: int, cursor: str | None = None) -> Page[Chapter]:
         """In chapter-number order."""

@@ -128,7 +128,13 @@ class SqlRepository:
             raise ChapterNumberTaken() from None
         return chapter
 
-    def chapter_get(self, chapter_id: str, *, consistent: bool = False) -> Chapter:
+    def chapter_get(self, book_id: str, chapter_id: str) -> Chapter:
+        try:
+            return _chapter(ChapterRecord.objects.get(pk=chapter_id, book_id=book_id))
+        except ChapterRecord.DoesNotExist:
+            raise ChapterNotFound() from None
+
+    def chapter_find(self, chapter_id: str) -> Chapter:
         try:
             return _chapter(ChapterRecord.objects.get(pk=chapter_id))
         except ChapterRecord.DoesNotExist:

@@ -193,8 +193,10 @@ def test_book_delete_removes_chapters(repo):
         repo.book_get(book.id)
     for chapter in chapters:
         with pytest.raises(ChapterNotFound):
-            repo.chapter_get(chapter.id)
-    assert repo.chapter_get(kept.id) == kept
+            repo.chapter_get(book.id, chapter.id)
+        with pytest.raises(ChapterNotFound):
+            repo.chapter_find(chapter.id)
+    assert repo.chapter_get(other.id, kept.id) == kept
     with pytest.raises(BookNotFound):
         repo.book_delete(book.id)
 
@@ -225,8 +227,8 @@ def test_chapter_round_trip(repo):
         object_key="media/x",
         revision="abc123",
     )
-    assert repo.chapter_get(chapter.id) == chapter
-    assert repo.chapter_get(chapter.id, consistent=True) == chapter
+    assert repo.chapter_find(chapter.id) == chapter
+    assert repo.chapter_get(book.id, chapter.id) == chapter
 
 
 def test_chapters_in_number_order(repo):
@@ -285,7 +287,7 @@ def test_chapter_update_and_stale_update(repo):
         chapter.replace(status=ChapterStatus.READY, duration_seconds=1.5), previous=chapter
     )
     assert ready.version == 2
-    assert repo.chapter_get(chapter.id, consistent=True) == ready
+    assert repo.chapter_get(book.id, chapter.id) == ready
     with pytest.raises(VersionConflict):
         repo.chapter_update(chapter.replace(title="stale"), previous=chapter)
 
@@ -295,11 +297,11 @@ def test_chapter_renumber(repo):
     chapter = make_chapter(repo, book, 1)
     make_chapter(repo, book, 2)
     moved = repo.chapter_update(chapter.replace(number=5), previous=chapter)
-    assert repo.chapter_get(chapter.id, consistent=True) == moved
+    assert repo.chapter_get(book.id, chapter.id) == moved
     assert [c.number for c in repo.chapter_list(book.id, limit=10).items] == [2, 5]
     with pytest.raises(ChapterNumberTaken):
         repo.chapter_update(moved.replace(number=2), previous=moved)
-    assert repo.chapter_get(chapter.id, consistent=True).number == 5
+    assert repo.chapter_get(book.id, chapter.id).number == 5
 
 
 def test_writes_from_before_a_renumber_are_refused(repo):
@@ -312,7 +314,7 @@ def test_writes_from_before_a_renumber_are_refused(repo):
         repo.chapter_update(chapter.replace(number=3), previous=chapter)
     with pytest.raises(VersionConflict):
         repo.chapter_delete(chapter)
-    assert repo.chapter_get(chapter.id, consistent=True) == moved
+    assert repo.chapter_get(book.id, chapter.id) == moved
     assert [c.number for c in repo.chapter_list(book.id, limit=10).items] == [2]
 
 
@@ -323,13 +325,16 @@ def test_chapter_delete(repo):
         repo.chapter_delete(chapter.replace(version=9))
     repo.chapter_delete(chapter)
     with pytest.raises(ChapterNotFound):
-        repo.chapter_get(chapter.id)
+        repo.chapter_get(book.id, chapter.id)
     assert repo.book_get(book.id).chapter_count == 0
 
 
 def test_unknown_chapter(repo):
+    book = make_book(repo)
     with pytest.raises(ChapterNotFound):
-        repo.chapter_get("00000000-0000-0000-0000-000000000000")
+        repo.chapter_get(book.id, "00000000-0000-0000-0000-000000000000")
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_find("00000000-0000-0000-0000-000000000000")
 
 
 def test_chapters_by_status(repo):
@@ -345,3 +350,66 @@ def test_chapters_by_status(repo):
 
 def test_ping(repo):
     repo.ping()
+
+
+def test_concurrent_automatic_numbering(repo, editor):
+    from books import services
+
+    book = make_book(repo, owner=editor.pk)
+
+    def add(i: int) -> int:
+        chapter, _ = services.chapter_create(
+            user=editor,
+            book_id=book.id,
+            title=f"Ch {i}",
+            filename="c.m4a",
+            content_type="audio/mp4",
+            size_bytes=10,
+            base_url="http://testserver/",
+        )
+        return chapter.number
+
+    numbers = run_threads(20, add)
+    assert sorted(numbers) == list(range(1, 21)), numbers
+    assert [c.number for c in repo.chapter_list(book.id, limit=50).items] == list(range(1, 21))
+    assert repo.book_get(book.id).chapter_count == 20
+    assert repo.chapter_last_number(book.id) == 20
+
+
+def test_a_renumber_after_the_book_is_gone_leaves_nothing(repo):
+    book = make_book(repo)
+    chapter = make_chapter(repo, book, 1)
+    repo.book_delete(book.id)
+    with pytest.raises((VersionConflict, ChapterNotFound, BookNotFound)):
+        repo.chapter_update(chapter.replace(number=2), previous=chapter)
+    with pytest.raises((VersionConflict, ChapterNotFound, BookNotFound)):
+        repo.chapter_update(chapter.replace(title="late"), previous=chapter)
+    assert repo.chapter_list(book.id, limit=10).items == []
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_find(chapter.id)
+    with pytest.raises(BookNotFound):
+        repo.chapter_create(Chapter(book_id=book.id, number=3, title="late"))
+
+
+def test_a_chapter_belongs_to_its_book(repo):
+    book = make_book(repo)
+    other = make_book(repo, 1)
+    chapter = make_chapter(repo, book, 1)
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_get(other.id, chapter.id)
+
+
+def test_chapter_list_follows_pages_to_the_end(repo):
+    book = make_book(repo)
+    for n in range(1, 8):
+        make_chapter(repo, book, n)
+    for limit in range(1, 9):
+        seen, cursor = [], None
+        while True:
+            page = repo.chapter_list(book.id, limit=limit, cursor=cursor)
+            assert len(page.items) == limit or page.next_cursor is None
+            seen += [c.number for c in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == list(range(1, 8)), limit

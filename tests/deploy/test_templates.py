@@ -61,12 +61,15 @@ def test_tables_have_exactly_what_the_repository_queries():
     resources = load("stack.yaml")
     books = resources["BooksTable"]["Properties"]
     chapters = resources["ChaptersTable"]["Properties"]
-    assert _keys(books["KeySchema"]) == [("book_id", "HASH")]
+    assert _keys(books["KeySchema"]) == [("book_id", "HASH"), ("sk", "RANGE")]
     assert {i["IndexName"]: _keys(i["KeySchema"]) for i in books["GlobalSecondaryIndexes"]} == {
         tables.BOOKS_BY_CREATED_INDEX: [("list_pk", "HASH"), ("list_sk", "RANGE")],
     }
-    assert _keys(chapters["KeySchema"]) == [("book_id", "HASH"), ("number", "RANGE")]
+    assert _keys(chapters["KeySchema"]) == [("book_id", "HASH"), ("chapter_id", "RANGE")]
     assert {"AttributeName": "number", "AttributeType": "N"} in chapters["AttributeDefinitions"]
+    assert {i["IndexName"]: _keys(i["KeySchema"]) for i in chapters["LocalSecondaryIndexes"]} == {
+        tables.CHAPTERS_BY_NUMBER_INDEX: [("book_id", "HASH"), ("number", "RANGE")],
+    }
     assert {i["IndexName"]: _keys(i["KeySchema"]) for i in chapters["GlobalSecondaryIndexes"]} == {
         tables.CHAPTERS_BY_ID_INDEX: [("chapter_id", "HASH")],
         tables.CHAPTERS_BY_STATUS_INDEX: [("status", "HASH"), ("updated_at", "RANGE")],
@@ -76,8 +79,9 @@ def test_tables_have_exactly_what_the_repository_queries():
         assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert table["DeletionProtectionEnabled"] == {"!If": ["IsProd", True, False]}
         # Every attribute defined is a key of the table or an index, and vice versa.
+        indexes = table["GlobalSecondaryIndexes"] + table.get("LocalSecondaryIndexes", [])
         keyed = {k["AttributeName"] for k in table["KeySchema"]} | {
-            k["AttributeName"] for i in table["GlobalSecondaryIndexes"] for k in i["KeySchema"]
+            k["AttributeName"] for i in indexes for k in i["KeySchema"]
         }
         assert {a["AttributeName"] for a in table["AttributeDefinitions"]} == keyed
 

@@ -1,0 +1,13 @@
+"""The DynamoDB backend (production), split by concern:
+
+- ``items``: keys and the mapping between items and the domain types;
+- ``calls``: every request to DynamoDB, its retries and the mapping of its errors;
+- ``pages``: paginated reads that follow ``LastEvaluatedKey`` past DynamoDB's 1 MB pages;
+- ``repository``: the repository contract on top of them.
+
+The data model (keys, indexes, what is consistent and why) is described in ``tables``.
+"""
+
+from .repository import DynamoDBRepository
+
+__all__ = ["DynamoDBRepository"]

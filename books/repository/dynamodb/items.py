@@ -1,0 +1,164 @@
+"""Keys and items: the mapping between DynamoDB items and the domain types (see ``tables``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from books.domain import Book, Chapter, ChapterStatus
+from books.repository.tables import BOOK_ITEM, BOOK_LIST_PARTITION, HEAD_ITEM, SLOT_PREFIX
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# Chapter numbers are at most 100,000 (books/serializers.py); ten digits keep slots in order.
+_SLOT_DIGITS = 10
+
+
+def serialize(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+def book_key(book_id: str) -> dict[str, Any]:
+    return {"book_id": {"S": book_id}, "sk": {"S": BOOK_ITEM}}
+
+
+def head_key(book_id: str) -> dict[str, Any]:
+    return {"book_id": {"S": book_id}, "sk": {"S": HEAD_ITEM}}
+
+
+def slot_sort_key(number: int) -> str:
+    return f"{SLOT_PREFIX}{number:0{_SLOT_DIGITS}d}"
+
+
+def slot_key(book_id: str, number: int) -> dict[str, Any]:
+    return {"book_id": {"S": book_id}, "sk": {"S": slot_sort_key(number)}}
+
+
+def slot_number(item: dict[str, Any]) -> int:
+    return int(item["sk"]["S"].removeprefix(SLOT_PREFIX))
+
+
+def chapter_key(book_id: str, chapter_id: str) -> dict[str, Any]:
+    return {"book_id": {"S": book_id}, "chapter_id": {"S": chapter_id}}
+
+
+def book_list_sort_key(book: Book) -> str:
+    # ISO timestamps in UTC sort lexically in time order; the id breaks ties.
+    return f"{book.created_at.isoformat()}#{book.id}"
+
+
+# --- books -----------------------------------------------------------------------------------
+
+
+def search_text(book: Book) -> str:
+    return f"{book.title}\n{book.author}".casefold()
+
+
+def book_to_item(book: Book) -> dict[str, Any]:
+    """The book item; ``chapter_count`` lives in the head (``head_to_item``)."""
+    return serialize(
+        {
+            "book_id": book.id,
+            "sk": BOOK_ITEM,
+            "title": book.title,
+            "author": book.author,
+            "description": book.description,
+            "language": book.language,
+            "owner": book.owner,
+            "created_at": book.created_at.isoformat(),
+            "updated_at": book.updated_at.isoformat(),
+            "version": book.version,
+            "list_pk": BOOK_LIST_PARTITION,
+            "list_sk": book_list_sort_key(book),
+            "search_text": search_text(book),
+        }
+    )
+
+
+def head_to_item(book: Book) -> dict[str, Any]:
+    return serialize({"book_id": book.id, "sk": HEAD_ITEM, "chapter_count": book.chapter_count})
+
+
+def chapter_count(head: dict[str, Any] | None) -> int:
+    return int(head["chapter_count"]["N"]) if head and "chapter_count" in head else 0
+
+
+def item_to_book(item: dict[str, Any], *, head: dict[str, Any] | None) -> Book:
+    v = deserialize(item)
+    return Book(
+        id=v["book_id"],
+        title=v["title"],
+        author=v["author"],
+        description=v.get("description", ""),
+        language=v.get("language", ""),
+        owner=int(v["owner"]),
+        created_at=datetime.fromisoformat(v["created_at"]),
+        updated_at=datetime.fromisoformat(v["updated_at"]),
+        chapter_count=chapter_count(head),
+        version=int(v["version"]),
+    )
+
+
+# --- chapters --------------------------------------------------------------------------------
+
+
+def chapter_to_item(chapter: Chapter) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "book_id": chapter.book_id,
+        "chapter_id": chapter.id,
+        "number": chapter.number,
+        "title": chapter.title,
+        "status": str(chapter.status),
+        "failure_reason": chapter.failure_reason,
+        "object_key": chapter.object_key,
+        "original_filename": chapter.original_filename,
+        "content_type": chapter.content_type,
+        "size_bytes": chapter.size_bytes,
+        "revision": chapter.revision,
+        "created_at": chapter.created_at.isoformat(),
+        "updated_at": chapter.updated_at.isoformat(),
+        "version": chapter.version,
+    }
+    if chapter.duration_seconds is not None:
+        values["duration_seconds"] = Decimal(str(round(chapter.duration_seconds, 3)))
+    if chapter.faststart is not None:
+        values["faststart"] = chapter.faststart
+    return serialize(values)
+
+
+def slot_to_item(chapter: Chapter) -> dict[str, Any]:
+    return {**slot_key(chapter.book_id, chapter.number), "chapter_id": {"S": chapter.id}}
+
+
+def item_to_chapter(item: dict[str, Any]) -> Chapter:
+    v = deserialize(item)
+    duration = v.get("duration_seconds")
+    return Chapter(
+        id=v["chapter_id"],
+        book_id=v["book_id"],
+        number=int(v["number"]),
+        title=v["title"],
+        status=ChapterStatus(v["status"]),
+        failure_reason=v.get("failure_reason", ""),
+        object_key=v.get("object_key", ""),
+        original_filename=v.get("original_filename", ""),
+        content_type=v.get("content_type", ""),
+        size_bytes=int(v.get("size_bytes", 0)),
+        duration_seconds=float(duration) if duration is not None else None,
+        faststart=v.get("faststart"),
+        revision=v.get("revision", ""),
+        created_at=datetime.fromisoformat(v["created_at"]),
+        updated_at=datetime.fromisoformat(v["updated_at"]),
+        version=int(v["version"]),
+    )

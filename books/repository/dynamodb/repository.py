@@ -1,0 +1,444 @@
+"""The repository contract on DynamoDB (keys and indexes: books/repository/tables.py).
+
+Every write is conditional and every failed condition becomes a domain error. Every write path
+starts from a strongly consistent read of the table; only ``chapter_find`` (the listener's
+stream-url, the console's lookup by id) and ``chapters_by_status`` read a GSI. Nothing here
+scans a table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from books.domain import Book, Chapter, ChapterStatus, Page
+from books.errors import (
+    BookNotFound,
+    ChapterNotFound,
+    ChapterNumberTaken,
+    VersionConflict,
+)
+from books.repository.tables import (
+    BOOK_ITEM,
+    BOOK_LIST_PARTITION,
+    BOOKS_BY_CREATED_INDEX,
+    CHAPTERS_BY_ID_INDEX,
+    CHAPTERS_BY_NUMBER_INDEX,
+    CHAPTERS_BY_STATUS_INDEX,
+    HEAD_ITEM,
+    SLOT_PREFIX,
+)
+
+from .calls import Calls, Cancelled, ConditionFailed
+from .items import (
+    book_key,
+    book_to_item,
+    chapter_key,
+    chapter_to_item,
+    head_key,
+    head_to_item,
+    item_to_book,
+    item_to_chapter,
+    search_text,
+    serialize,
+    slot_key,
+    slot_number,
+    slot_to_item,
+)
+from .pages import page_of, query_all, query_page
+
+# Named conditions.
+_IS_NEW = "attribute_not_exists(book_id)"
+_EXISTS = "attribute_exists(book_id)"
+# Chapters may be added to or moved within a book that exists and is not being deleted.
+_BOOK_OPEN = "attribute_exists(book_id) AND attribute_not_exists(deleting)"
+# The chapter is stored at the version the caller read (false when it is gone).
+_AS_READ = "version = :expected"
+# The slot still belongs to this chapter.
+_SLOT_HELD = "chapter_id = :id"
+
+_BOOK_KEYS = ("book_id", "sk", "list_pk", "list_sk")
+_CHAPTER_BY_NUMBER_KEYS = ("book_id", "chapter_id", "number")
+_CHAPTER_BY_STATUS_KEYS = ("book_id", "chapter_id", "status", "updated_at")
+# A search reads the listing index through a filter; it stops after this many requests and
+# lets the console ask for the next page.
+_SEARCH_REQUESTS = 10
+
+
+class DynamoDBRepository:
+    def __init__(self, *, client: Any, books_table: str, chapters_table: str) -> None:
+        self.calls = Calls(client)
+        self.books_table = books_table
+        self.chapters_table = chapters_table
+
+    # books
+
+    def book_create(self, book: Book) -> Book:
+        try:
+            self.calls.transact(
+                [
+                    self._put(self.books_table, book_to_item(book), _IS_NEW),
+                    self._put(self.books_table, head_to_item(book), _IS_NEW),
+                ]
+            )
+        except Cancelled as cancelled:
+            raise VersionConflict("A book with this id already exists.") from cancelled
+        return book
+
+    def book_get(self, book_id: str) -> Book:
+        # The book and its head, the first two items of its collection, in one consistent read.
+        items = self.calls.call(
+            "query",
+            TableName=self.books_table,
+            KeyConditionExpression="book_id = :b AND sk BETWEEN :book AND :head",
+            ExpressionAttributeValues=serialize(
+                {":b": book_id, ":book": BOOK_ITEM, ":head": HEAD_ITEM}
+            ),
+            ConsistentRead=True,
+        ).get("Items", [])
+        by_sort_key = {item["sk"]["S"]: item for item in items}
+        if BOOK_ITEM not in by_sort_key:
+            raise BookNotFound()
+        return item_to_book(by_sort_key[BOOK_ITEM], head=by_sort_key.get(HEAD_ITEM))
+
+    def book_list(self, *, limit: int, cursor: str | None = None) -> Page[Book]:
+        return self._book_query(kind="books", limit=limit, cursor=cursor)
+
+    def book_search(self, *, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
+        # DynamoDB has no case-insensitive contains(); the operator console searches the
+        # listing index with a filter on lower-cased copies of title and author.
+        return self._book_query(
+            kind=f"books?{query.casefold()}", limit=limit, cursor=cursor, search=query.casefold()
+        )
+
+    def _book_query(
+        self, *, kind: str, limit: int, cursor: str | None, search: str | None = None
+    ) -> Page[Book]:
+        params: dict[str, Any] = {
+            "TableName": self.books_table,
+            "IndexName": BOOKS_BY_CREATED_INDEX,
+            "KeyConditionExpression": "list_pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": BOOK_LIST_PARTITION}},
+            "ScanIndexForward": False,
+        }
+        if search:
+            params["FilterExpression"] = "contains(search_text, :q)"
+            params["ExpressionAttributeValues"][":q"] = {"S": search}
+        items, next_cursor = query_page(
+            self.calls,
+            params,
+            kind=kind,
+            names=_BOOK_KEYS,
+            limit=limit,
+            cursor=cursor,
+            max_requests=_SEARCH_REQUESTS if search else None,
+        )
+        # Chapter counts live in the heads, so a chapter write never rewrites a listed book.
+        heads = {
+            head["book_id"]["S"]: head
+            for head in self.calls.batch_get(
+                self.books_table, [head_key(item["book_id"]["S"]) for item in items]
+            )
+        }
+        return page_of(
+            items,
+            next_cursor,
+            lambda item: item_to_book(item, head=heads.get(item["book_id"]["S"])),
+        )
+
+    def book_update(self, book: Book, *, expected_version: int) -> Book:
+        try:
+            response = self.calls.call(
+                "update_item",
+                TableName=self.books_table,
+                Key=book_key(book.id),
+                UpdateExpression=(
+                    "SET title = :title, author = :author, description = :description, "
+                    "#language = :language, updated_at = :updated_at, version = :next, "
+                    "search_text = :search"
+                ),
+                ConditionExpression=f"{_EXISTS} AND version = :expected",
+                ExpressionAttributeNames={"#language": "language"},
+                ExpressionAttributeValues=serialize(
+                    {
+                        ":title": book.title,
+                        ":author": book.author,
+                        ":description": book.description,
+                        ":language": book.language,
+                        ":updated_at": book.updated_at.isoformat(),
+                        ":next": expected_version + 1,
+                        ":expected": expected_version,
+                        ":search": search_text(book),
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as failed:
+            raise (VersionConflict() if failed.item else BookNotFound()) from failed
+        head = self.calls.call(
+            "get_item", TableName=self.books_table, Key=head_key(book.id), ConsistentRead=True
+        ).get("Item")
+        return item_to_book(response["Attributes"], head=head)
+
+    def book_delete(self, book_id: str) -> list[Chapter]:
+        """Mark the book deleting, delete its chapters and slots, then the book and its head.
+
+        From the mark on, no chapter can be added or moved (their transactions check the head),
+        and the consistent reads below see every chapter committed before it. A delete that
+        fails part-way leaves the book, its head marked and the chapters not yet deleted; the
+        next delete starts again from the mark and finishes. Returns the chapters this call
+        deleted.
+        """
+        try:
+            self.calls.call(
+                "update_item",
+                TableName=self.books_table,
+                Key=head_key(book_id),
+                UpdateExpression="SET deleting = :yes",
+                ConditionExpression=_EXISTS,
+                ExpressionAttributeValues={":yes": {"BOOL": True}},
+            )
+        except ConditionFailed as failed:
+            raise BookNotFound() from failed
+        chapters = [
+            item_to_chapter(item)
+            for item in query_all(
+                self.calls,
+                {
+                    "TableName": self.chapters_table,
+                    "KeyConditionExpression": "book_id = :b",
+                    "ExpressionAttributeValues": {":b": {"S": book_id}},
+                    "ConsistentRead": True,
+                },
+            )
+        ]
+        slots = query_all(
+            self.calls,
+            {
+                "TableName": self.books_table,
+                "KeyConditionExpression": "book_id = :b AND begins_with(sk, :slot)",
+                "ExpressionAttributeValues": serialize({":b": book_id, ":slot": SLOT_PREFIX}),
+                "ProjectionExpression": "book_id, sk",
+                "ConsistentRead": True,
+            },
+        )
+        self.calls.batch_write(
+            self.chapters_table,
+            [{"DeleteRequest": {"Key": chapter_key(c.book_id, c.id)}} for c in chapters],
+        )
+        self.calls.batch_write(
+            self.books_table, [{"DeleteRequest": {"Key": slot}} for slot in slots]
+        )
+        # Last, the book and the head that locked it, together.
+        self.calls.transact(
+            [
+                {"Delete": {"TableName": self.books_table, "Key": book_key(book_id)}},
+                {"Delete": {"TableName": self.books_table, "Key": head_key(book_id)}},
+            ]
+        )
+        return chapters
+
+    # chapters
+
+    def chapter_create(self, chapter: Chapter) -> Chapter:
+        try:
+            self.calls.transact(
+                [
+                    self._put(
+                        self.chapters_table,
+                        chapter_to_item(chapter),
+                        "attribute_not_exists(chapter_id)",
+                    ),
+                    self._put(self.books_table, slot_to_item(chapter), "attribute_not_exists(sk)"),
+                    {
+                        "Update": {
+                            "TableName": self.books_table,
+                            "Key": head_key(chapter.book_id),
+                            "UpdateExpression": "ADD chapter_count :one",
+                            "ConditionExpression": _BOOK_OPEN,
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                ]
+            )
+        except Cancelled as cancelled:
+            if cancelled.failed(2):
+                raise BookNotFound() from cancelled
+            if cancelled.failed(1):
+                raise ChapterNumberTaken() from cancelled
+            raise VersionConflict("A chapter with this id already exists.") from cancelled
+        return chapter
+
+    def chapter_get(self, book_id: str, chapter_id: str) -> Chapter:
+        item = self.calls.call(
+            "get_item",
+            TableName=self.chapters_table,
+            Key=chapter_key(book_id, chapter_id),
+            ConsistentRead=True,
+        ).get("Item")
+        if not item:
+            raise ChapterNotFound()
+        return item_to_chapter(item)
+
+    def chapter_find(self, chapter_id: str) -> Chapter:
+        items = self.calls.call(
+            "query",
+            TableName=self.chapters_table,
+            IndexName=CHAPTERS_BY_ID_INDEX,
+            KeyConditionExpression="chapter_id = :id",
+            ExpressionAttributeValues={":id": {"S": chapter_id}},
+            Limit=1,
+        ).get("Items", [])
+        if not items:
+            raise ChapterNotFound()
+        return item_to_chapter(items[0])
+
+    def chapter_list(self, book_id: str, *, limit: int, cursor: str | None = None) -> Page[Chapter]:
+        items, next_cursor = query_page(
+            self.calls,
+            {
+                "TableName": self.chapters_table,
+                "IndexName": CHAPTERS_BY_NUMBER_INDEX,
+                "KeyConditionExpression": "book_id = :b",
+                "ExpressionAttributeValues": {":b": {"S": book_id}},
+                "ConsistentRead": True,
+            },
+            kind=f"chapters:{book_id}",
+            names=_CHAPTER_BY_NUMBER_KEYS,
+            limit=limit,
+            cursor=cursor,
+        )
+        return page_of(items, next_cursor, item_to_chapter)
+
+    def chapter_last_number(self, book_id: str) -> int:
+        items = self.calls.call(
+            "query",
+            TableName=self.books_table,
+            KeyConditionExpression="book_id = :b AND begins_with(sk, :slot)",
+            ExpressionAttributeValues=serialize({":b": book_id, ":slot": SLOT_PREFIX}),
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            Limit=1,
+        ).get("Items", [])
+        return slot_number(items[0]) if items else 0
+
+    def chapter_update(self, chapter: Chapter, *, previous: Chapter) -> Chapter:
+        stored = chapter.replace(version=previous.version + 1)
+        expected = serialize({":expected": previous.version})
+        if previous.number == chapter.number:
+            try:
+                self.calls.call(
+                    "put_item",
+                    TableName=self.chapters_table,
+                    Item=chapter_to_item(stored),
+                    ConditionExpression=_AS_READ,
+                    ExpressionAttributeValues=expected,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ConditionFailed as failed:
+                raise (VersionConflict() if failed.item else ChapterNotFound()) from failed
+            return stored
+        # A new number: the chapter, its old slot and its new one move together, in a book
+        # that still exists.
+        try:
+            self.calls.transact(
+                [
+                    {
+                        "Put": {
+                            "TableName": self.chapters_table,
+                            "Item": chapter_to_item(stored),
+                            "ConditionExpression": _AS_READ,
+                            "ExpressionAttributeValues": expected,
+                        }
+                    },
+                    self._put(self.books_table, slot_to_item(stored), "attribute_not_exists(sk)"),
+                    {
+                        "Delete": {
+                            "TableName": self.books_table,
+                            "Key": slot_key(previous.book_id, previous.number),
+                            "ConditionExpression": _SLOT_HELD,
+                            "ExpressionAttributeValues": {":id": {"S": previous.id}},
+                        }
+                    },
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.books_table,
+                            "Key": head_key(previous.book_id),
+                            "ConditionExpression": _BOOK_OPEN,
+                        }
+                    },
+                ]
+            )
+        except Cancelled as cancelled:
+            if cancelled.failed(0) or cancelled.failed(2):
+                raise VersionConflict() from cancelled
+            if cancelled.failed(3):
+                raise BookNotFound() from cancelled
+            raise ChapterNumberTaken() from cancelled
+        return stored
+
+    def chapter_delete(self, chapter: Chapter) -> None:
+        try:
+            self.calls.transact(
+                [
+                    {
+                        "Delete": {
+                            "TableName": self.chapters_table,
+                            "Key": chapter_key(chapter.book_id, chapter.id),
+                            "ConditionExpression": _AS_READ,
+                            "ExpressionAttributeValues": serialize({":expected": chapter.version}),
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": self.books_table,
+                            "Key": slot_key(chapter.book_id, chapter.number),
+                            "ConditionExpression": _SLOT_HELD,
+                            "ExpressionAttributeValues": {":id": {"S": chapter.id}},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.books_table,
+                            "Key": head_key(chapter.book_id),
+                            "UpdateExpression": "ADD chapter_count :minus_one",
+                            "ConditionExpression": _EXISTS,
+                            "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
+                        }
+                    },
+                ]
+            )
+        except Cancelled as cancelled:
+            if cancelled.failed(2):
+                raise BookNotFound() from cancelled
+            raise VersionConflict() from cancelled
+
+    def chapters_by_status(
+        self, status: ChapterStatus, *, limit: int, cursor: str | None = None
+    ) -> Page[Chapter]:
+        items, next_cursor = query_page(
+            self.calls,
+            {
+                "TableName": self.chapters_table,
+                "IndexName": CHAPTERS_BY_STATUS_INDEX,
+                "KeyConditionExpression": "#s = :s",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":s": {"S": str(status)}},
+                "ScanIndexForward": False,
+            },
+            kind=f"status:{status}",
+            names=_CHAPTER_BY_STATUS_KEYS,
+            limit=limit,
+            cursor=cursor,
+        )
+        return page_of(items, next_cursor, item_to_chapter)
+
+    def ping(self) -> None:
+        self.calls.call("get_item", TableName=self.books_table, Key=head_key("__health__"))
+        self.calls.call(
+            "get_item", TableName=self.chapters_table, Key=chapter_key("__health__", "-")
+        )
+
+    @staticmethod
+    def _put(table: str, item: dict[str, Any], condition: str) -> dict[str, Any]:
+        return {"Put": {"TableName": table, "Item": item, "ConditionExpression": condition}}

@@ -1,0 +1,230 @@
+"""Write and read units of the catalogue's API calls, measured on AWS's DynamoDB Local.
+
+    python -m deploy.bench_dynamodb                  # starts DynamoDB Local (deploy.dynamodb_local)
+    python -m deploy.bench_dynamodb --endpoint URL   # or measures one already running
+
+Every request the repository sends asks for ``ReturnConsumedCapacity=INDEXES``; the figures are
+the sums of what DynamoDB reports, tables and indexes together, for the repository calls each
+API call makes (the sequence in docs/configuration.md). The book has a 5,000-character Korean
+description (15 KB in UTF-8), the API's maximum, and an empty one for comparison.
+Updates the section of docs/performance.md between its markers; ``make bench`` (deploy/bench.py)
+writes the same section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PERFORMANCE = ROOT / "docs" / "performance.md"
+BEGIN = "<!-- dynamodb-costs -->"
+END = "<!-- /dynamodb-costs -->"
+DESCRIPTION = ("가나다라마바사아자차카타파하" * 400)[:5000]
+GOAL_CREATE_WCU = 12
+_READS = {"GetItem", "Query", "BatchGetItem"}
+_DATA_CALLS = _READS | {
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+}
+
+
+class Capacity:
+    """Adds ReturnConsumedCapacity to every DynamoDB call of a client and sums the answers."""
+
+    def __init__(self, client: Any) -> None:
+        self.read = 0.0
+        self.write = 0.0
+        self.requests: list[str] = []
+        for operation in _DATA_CALLS:
+            client.meta.events.register(f"provide-client-params.dynamodb.{operation}", self._ask)
+        client.meta.events.register("after-call.dynamodb.*", self._count)
+
+    @staticmethod
+    def _ask(params: dict, **kwargs: Any) -> None:
+        params.setdefault("ReturnConsumedCapacity", "INDEXES")
+
+    def _count(self, parsed: dict, model: Any, **kwargs: Any) -> None:
+        self.requests.append(model.name)
+        consumed = parsed.get("ConsumedCapacity") or []
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            self.read += entry.get("ReadCapacityUnits", 0.0)
+            self.write += entry.get("WriteCapacityUnits", 0.0)
+            if "ReadCapacityUnits" not in entry and "WriteCapacityUnits" not in entry:
+                # Older answers give only the total; reads and writes never mix in one call.
+                units = entry.get("CapacityUnits", 0.0)
+                if model.name in _READS:
+                    self.read += units
+                else:
+                    self.write += units
+
+    @contextlib.contextmanager
+    def during(self) -> Iterator[Capacity]:
+        self.read = self.write = 0.0
+        self.requests = []
+        yield self
+
+
+Figures = dict[str, tuple[float, float, int]]
+
+
+def measure(endpoint: str) -> dict[str, Figures]:
+    """By description: each API call's (write units, read units, requests)."""
+    import boto3
+
+    from books.repository.dynamodb import DynamoDBRepository
+    from books.repository.tables import create_tables
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="ap-northeast-2",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",  # DynamoDB Local accepts any key
+    )
+    suffix = uuid.uuid4().hex[:8]
+    books, chapters = f"bench-books-{suffix}", f"bench-chapters-{suffix}"
+    create_tables(client, books=books, chapters=chapters)
+    repository = DynamoDBRepository(client=client, books_table=books, chapters_table=chapters)
+    capacity = Capacity(client)
+    try:
+        return {
+            label: _measure_calls(repository, capacity, description)
+            for label, description in (("5,000 characters", DESCRIPTION), ("empty", ""))
+        }
+    finally:
+        for table in (books, chapters):
+            client.delete_table(TableName=table)
+
+
+def _measure_calls(repository: Any, capacity: Capacity, description: str) -> Figures:
+    """(write units, read units, requests) of each API call's repository calls."""
+    from books.domain import Book, Chapter
+
+    figures: Figures = {}
+
+    def measured(name: str, call: Callable[[], Any]) -> Any:
+        with capacity.during() as seen:
+            result = call()
+        figures[name] = (seen.write, seen.read, len(seen.requests))
+        return result
+
+    book = measured(
+        "book create",
+        lambda: repository.book_create(
+            Book(title="토지", author="박경리", owner=1, description=description)
+        ),
+    )
+    for number in (1, 2):
+        repository.chapter_create(Chapter(book_id=book.id, number=number, title="장"))
+
+    def create() -> Chapter:
+        repository.book_get(book.id)
+        number = repository.chapter_last_number(book.id) + 1
+        return repository.chapter_create(Chapter(book_id=book.id, number=number, title="제3장"))
+
+    chapter = measured("chapter create", create)
+
+    def edit(**changes: Any) -> Chapter:
+        repository.book_get(book.id)
+        current = repository.chapter_get(book.id, chapter.id)
+        return repository.chapter_update(current.replace(**changes), previous=current)
+
+    measured("chapter renumber", lambda: edit(number=9))
+    measured("chapter title edit", lambda: edit(title="새 제목"))
+
+    def delete() -> None:
+        repository.book_get(book.id)
+        repository.chapter_delete(repository.chapter_get(book.id, chapter.id))
+
+    measured("chapter delete", delete)
+    measured("book get", lambda: repository.book_get(book.id))
+    measured("book delete (2 chapters)", lambda: repository.book_delete(book.id))
+    return figures
+
+
+def _table(measured: dict[str, Figures]) -> str:
+    labels = list(measured)
+    first = measured[labels[0]]
+    header = "| API call | " + " | ".join(f"WCU, description {label}" for label in labels)
+    header += " | RCU | requests |"
+    rows = [header, "|---" * (len(labels) + 3) + "|"]
+    for name in first:
+        writes = " | ".join(f"{figures[name][0]:g}" for figures in measured.values())
+        _, read, requests = first[name]
+        rows.append(f"| {name} | {writes} | {read:g} | {requests} |")
+    return "\n".join(rows)
+
+
+def section(endpoint: str) -> str:
+    measured = measure(endpoint)
+    create = max(figures["chapter create"][0] for figures in measured.values())
+    verdict = "within" if create <= GOAL_CREATE_WCU else "ABOVE"
+    return f"""{BEGIN}
+## DynamoDB write and read units
+
+Measured on AWS's DynamoDB Local with `ReturnConsumedCapacity=INDEXES` (tables and indexes
+together), for the repository calls each API call makes (`python -m deploy.bench_dynamodb`).
+The RCU and request columns are for the 5,000-character description.
+
+{_table(measured)}
+
+A chapter create costs {create:g} write units whatever the book's description: {verdict} the
+goal of {GOAL_CREATE_WCU}. Its transaction writes three items of under 1 KB: the chapter, its
+number's slot and the book's head (chapter count), each charged twice as a transactional write,
+plus the chapter's copies in its three indexes. The book's 15 KB item is written only when the
+book itself is created, edited or deleted (twice as a transaction when created). Before the
+head and the slots, the count lived on the book item, and a chapter create rewrote the whole
+book and its copy in `books-by-created`: about 82 write units with this description.
+{END}"""
+
+
+def update_performance_doc(text: str) -> None:
+    current = PERFORMANCE.read_text() if PERFORMANCE.exists() else "# Performance\n"
+    if BEGIN in current and END in current:
+        before, rest = current.split(BEGIN, 1)
+        after = rest.split(END, 1)[1]
+        updated = before + text + after
+    else:
+        updated = current.rstrip("\n") + "\n\n" + text + "\n"
+    PERFORMANCE.write_text(updated)
+
+
+@contextlib.contextmanager
+def dynamodb_local() -> Iterator[str]:
+    """The project's DynamoDB Local (deploy/dynamodb_local.py), for as long as it is needed."""
+    from deploy.dynamodb_local import DynamoDBLocal
+
+    with DynamoDBLocal() as local:
+        yield local.endpoint
+
+
+def measured_section(endpoint: str | None = None) -> str:
+    if endpoint:
+        return section(endpoint)
+    with dynamodb_local() as started:
+        return section(started)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint", help="a DynamoDB Local already running")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voj.settings")
+    text = measured_section(args.endpoint)
+    print(text)
+    if not args.no_write:
+        update_performance_doc(text)
+
+
+if __name__ == "__main__":
+    main()
