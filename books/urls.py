@@ -1,25 +1,25 @@
 from django.urls import path
 
-from books import api
+from books import api, converters  # noqa: F401 (registers <id:...>)
 
 urlpatterns = [
     path("books", api.BooksApi.as_view(), name="books"),
-    path("books/<str:book_id>", api.BookDetailApi.as_view(), name="book"),
-    path("books/<str:book_id>/chapters", api.ChaptersApi.as_view(), name="chapters"),
+    path("books/<id:book_id>", api.BookDetailApi.as_view(), name="book"),
+    path("books/<id:book_id>/chapters", api.ChaptersApi.as_view(), name="chapters"),
     path(
-        "books/<str:book_id>/chapters/<str:chapter_id>",
+        "books/<id:book_id>/chapters/<id:chapter_id>",
         api.ChapterDetailApi.as_view(),
         name="chapter",
     ),
     path(
-        "books/<str:book_id>/chapters/<str:chapter_id>/complete",
+        "books/<id:book_id>/chapters/<id:chapter_id>/complete",
         api.ChapterCompleteApi.as_view(),
         name="chapter-complete",
     ),
     path(
-        "books/<str:book_id>/chapters/<str:chapter_id>/upload",
+        "books/<id:book_id>/chapters/<id:chapter_id>/upload",
         api.ChapterUploadApi.as_view(),
         name="chapter-upload",
     ),
-    path("audio/<str:chapter_id>/stream-url", api.StreamUrlApi.as_view(), name="stream-url"),
+    path("audio/<id:chapter_id>/stream-url", api.StreamUrlApi.as_view(), name="stream-url"),
 ]

@@ -169,18 +169,25 @@ def dynamodb_local_tables(aws, settings, monkeypatch, dynamodb_local) -> Iterato
     services. botocore's AWS_ENDPOINT_URL_DYNAMODB points the DynamoDB client only."""
     from books.repository.tables import create_tables
     from voj.aws import aws_client
+    from voj.security.dynamodb import create_security_table
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)
     unique = uuid.uuid4().hex[:12]
     settings.VOJ_DATA_BACKEND = "dynamodb"
     settings.VOJ_BOOKS_TABLE = f"voj-books-{unique}"
     settings.VOJ_CHAPTERS_TABLE = f"voj-audio-chapters-{unique}"
+    settings.VOJ_SECURITY_TABLE = f"voj-security-{unique}"
     _reset_singletons()
     client = aws_client("dynamodb")
     assert client.meta.endpoint_url == dynamodb_local
     create_tables(client, books=settings.VOJ_BOOKS_TABLE, chapters=settings.VOJ_CHAPTERS_TABLE)
+    create_security_table(client, settings.VOJ_SECURITY_TABLE)
     yield
-    for table in (settings.VOJ_BOOKS_TABLE, settings.VOJ_CHAPTERS_TABLE):
+    for table in (
+        settings.VOJ_BOOKS_TABLE,
+        settings.VOJ_CHAPTERS_TABLE,
+        settings.VOJ_SECURITY_TABLE,
+    ):
         client.delete_table(TableName=table)
 
 

@@ -54,6 +54,7 @@ class VojAdminSite(admin.AdminSite):
 
     def get_urls(self) -> list:
         from books import admin_views as catalogue
+        from books import converters  # noqa: F401 (registers <id:...>)
         from streaming import admin_views as cdn
 
         def view(function: Any) -> Any:
@@ -62,26 +63,26 @@ class VojAdminSite(admin.AdminSite):
         return [
             path("catalogue/books/", view(catalogue.book_list), name="catalogue-books"),
             path(
-                "catalogue/books/<str:book_id>/", view(catalogue.book_detail), name="catalogue-book"
+                "catalogue/books/<id:book_id>/", view(catalogue.book_detail), name="catalogue-book"
             ),
             path(
-                "catalogue/books/<str:book_id>/check/",
+                "catalogue/books/<id:book_id>/check/",
                 view(catalogue.book_check),
                 name="catalogue-book-check",
             ),
             path(
-                "catalogue/books/<str:book_id>/delete/",
+                "catalogue/books/<id:book_id>/delete/",
                 view(catalogue.book_delete),
                 name="catalogue-book-delete",
             ),
             path("catalogue/chapters/", view(catalogue.chapter_list), name="catalogue-chapters"),
             path(
-                "catalogue/chapters/<str:chapter_id>/",
+                "catalogue/chapters/<id:chapter_id>/",
                 view(catalogue.chapter_detail),
                 name="catalogue-chapter",
             ),
             path(
-                "catalogue/chapters/<str:chapter_id>/check/",
+                "catalogue/chapters/<id:chapter_id>/check/",
                 view(catalogue.chapter_check),
                 name="catalogue-chapter-check",
             ),

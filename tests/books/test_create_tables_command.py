@@ -21,12 +21,14 @@ def endpoint(request, aws, settings, monkeypatch) -> Iterator[str]:
     unique = uuid.uuid4().hex[:12]
     settings.VOJ_BOOKS_TABLE = f"voj-books-{unique}"
     settings.VOJ_CHAPTERS_TABLE = f"voj-audio-chapters-{unique}"
+    settings.VOJ_SECURITY_TABLE = f"voj-security-{unique}"
     if request.param == "dynamodb-local":
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", request.getfixturevalue("dynamodb_local"))
     client = aws_client("dynamodb")
     yield client.meta.endpoint_url
     existing = set(client.list_tables()["TableNames"])
-    for name in {settings.VOJ_BOOKS_TABLE, settings.VOJ_CHAPTERS_TABLE} & existing:
+    tables = {settings.VOJ_BOOKS_TABLE, settings.VOJ_CHAPTERS_TABLE, settings.VOJ_SECURITY_TABLE}
+    for name in tables & existing:
         client.delete_table(TableName=name)
 
 
@@ -46,6 +48,7 @@ def test_creates_the_stacks_tables_then_leaves_them(endpoint, settings):
         f"DynamoDB at {endpoint}:",
         f"  {books}: created",
         f"  {chapters}: created",
+        f"  {settings.VOJ_SECURITY_TABLE}: created",
     ]
     client = aws_client("dynamodb")
     for definition in table_definitions(books, chapters):
@@ -66,6 +69,7 @@ def test_creates_the_stacks_tables_then_leaves_them(endpoint, settings):
         f"DynamoDB at {endpoint}:",
         f"  {books}: already exists",
         f"  {chapters}: already exists",
+        f"  {settings.VOJ_SECURITY_TABLE}: already exists",
     ]
     assert client.scan(TableName=books)["Count"] == 1, "an existing table was recreated"
 
@@ -77,4 +81,5 @@ def test_creates_only_what_is_missing(endpoint, settings):
     assert create_tables()[1:] == [
         f"  {books['TableName']}: already exists",
         f"  {chapters['TableName']}: created",
+        f"  {settings.VOJ_SECURITY_TABLE}: created",
     ]

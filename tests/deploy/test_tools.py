@@ -184,6 +184,7 @@ def test_configure_takes_the_key_id_of_the_signing_slot(tmp_path, monkeypatch):
             "BooksTableName": "voj-books-prod",
             "ChaptersTableName": "voj-audio-chapters-prod",
             "SecretsPath": "/voj/prod/",
+            "SecurityTableName": "voj-security-prod",
             "ZappaBucketName": "voj-zappa-packages-prod",
         },
         "edge": {

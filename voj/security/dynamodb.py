@@ -150,3 +150,4 @@ def create_security_table(client: Any, name: str) -> bool:
         TableName=name,
         TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": ttl["Enabled"]},
     )
+    return True
