@@ -9,8 +9,10 @@ the book. Prints each step with its time and stops non-zero at the first failure
 The media stay private: the stream URL without its signature is refused, and so is a direct
 unsigned GET of the object in the bucket (403). The bucket's URL is the stream URL's own when
 that is an S3 presigned URL; behind CloudFront pass --bucket-url to check that only the CDN
-reaches the bucket (OAC). A store that checks no signatures at all (moto) cannot show privacy:
-the command sees that it accepts a forged signature and reports the step as not checkable.
+reaches the bucket (OAC). A store that serves an unsigned request and also accepts a forged
+signature checks no authorisation at all, so it cannot show privacy: the step is reported as
+not checkable there. (moto 5 refuses an anonymous GET of an object that is not public-read, as
+S3 does, while it verifies no signature: under `make run-aws` both steps are real refusals.)
 """
 
 from __future__ import annotations
@@ -231,7 +233,7 @@ class Command(BaseCommand):
             if not checks_signatures(state["stream"]["url"]):
                 raise NotCheckable(
                     f"{status} without the signature, but this store also accepts a forged "
-                    "signature: it checks no authorisation at all (moto does not)"
+                    "signature: it checks no authorisation at all"
                 )
             raise SmokeFailure(f"the stream URL without its signature answered {status}")
 
@@ -250,7 +252,7 @@ class Command(BaseCommand):
                 return f"{status} from {urlsplit(target).netloc}"
             if is_s3_url(stream) and not checks_signatures(stream):
                 raise NotCheckable(
-                    f"{status}, but this store accepts a forged signature too (moto checks none)"
+                    f"{status}, but this store accepts a forged signature too: it checks none"
                 )
             raise SmokeFailure(f"a direct unsigned GET of {target} answered {status}")
 
