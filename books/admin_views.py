@@ -112,6 +112,8 @@ def book_check(request: HttpRequest, book_id: str) -> HttpResponse:
     )
     if failed:
         messages.error(request, f"{failed} of {len(checked)} chapters failed the check.{aside}")
+    elif not checked:
+        messages.info(request, f"No chapter has published audio to check.{aside}")
     else:
         messages.success(request, f"All {len(checked)} chapters passed the check.{aside}")
     return _book_page(request, book_id, verdicts={c.id: v for c, v in results})

@@ -173,6 +173,14 @@ def test_check_every_chapter_counts_a_real_failure(console, catalogue):
     assert "1 of 1 chapters failed the check. 2 not checked" in page.content.decode()
 
 
+def test_check_every_chapter_with_nothing_published(console, backend, as_editor):
+    book = book_create(as_editor, "Unpublished")
+    chapter_create(as_editor, book, size=10, title="Pending one")
+    page = console.post(f"/admin/catalogue/books/{book['id']}/check/").content.decode()
+    assert "No chapter has published audio to check. 1 not checked" in page
+    assert "passed the check" not in page and "failed the check" not in page
+
+
 def test_status_list_names_the_book_and_reads_well(console, catalogue, as_editor):
     page = console.get("/admin/catalogue/chapters/?status=pending_upload").content.decode()
     book_link = f'<a href="/admin/catalogue/books/{catalogue["book_id"]}/">Book</a>'
