@@ -62,7 +62,7 @@ package: install $(LAMBDA_STAMP)
 
 ## bench: cold start and warm request of the packaged handler against hello worlds
 bench: package
-	$(BIN)/python -m deploy.bench dist/voj-prod.zip
+	$(BIN)/python -m deploy.bench dist/voj-prod.zip $(BENCH_FLAGS)
 
 ## test: the whole suite
 test: install
