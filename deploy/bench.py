@@ -353,17 +353,19 @@ Machine: {machine()}; {load}.
   settings (for voj: secrets read from SSM, once), Django set-up and the first request.
   {COLD_RUNS} runs each, alternating voj and hello world; the medians are compared. On this
   2-core machine medians move by a few tens of milliseconds from one `make bench` to the next:
-  compare several runs, not one figure.
+  compare several runs, not one figure. The machine line gives the load average: when it is
+  several times the number of cores (other work sharing the machine), every absolute time is
+  several times what it would be alone, and only the alternated comparisons mean much.
 - **First stream-url cold start** is what the first listener of a new Lambda container waits
   for: process start to the answer of an authenticated `GET /api/v1/audio/{{id}}/stream-url`,
-  so besides the `/health` path it downloads the operator database from the bucket, checks the
-  JWT and looks its user up there, builds the DynamoDB and S3 clients, reads the chapter with
-  one DynamoDB request and signs the URL (an S3 presigned GET here: the bench configures no
-  CloudFront key). Compared with the same hello world.
+  so besides the `/health` path it verifies the JWT (signature and expiry; stream-url looks no
+  user up, so the operator database is not downloaded), builds the DynamoDB and S3 clients,
+  reads the chapter with one DynamoDB request and signs the URL (an S3 presigned GET here: the
+  bench configures no CloudFront key). Compared with the same hello world.
 - **Warm** is the time of one handler call in a process that has already answered one:
   {WARM_REQUESTS} calls each. voj's is a real `GET /api/v1/audio/{{id}}/stream-url` with a JWT:
-  authentication (one user lookup in the operator database), one DynamoDB request for the
-  chapter, and URL signing; the hello world returns a constant.
+  the token's check, one DynamoDB request for the chapter, and URL signing; the hello world
+  returns a constant.
 - **Warm at zero latency** is voj's own time per request, with AWS's time taken out by
   replaying rather than by subtracting: in the handler's process botocore's
   `Endpoint._send` (the one place a request meets the wire) answers each request with the
@@ -383,33 +385,35 @@ Machine: {machine()}; {load}.
 
 ## Where the first stream-url goes beyond /health
 
-Profiled with cProfile on the unpacked package (the handler, a fresh process, AWS on moto). On
-top of a `/health` cold start the first stream-url pays, in order of size:
+Profiled with cProfile on the unpacked package (the handler in a fresh process, AWS on moto).
 
-- **the operator database**: the JWT's user is looked up in the operator database, so the first
-  authenticated request builds the S3 client (botocore loads S3's service model, the largest
-  voj keeps) and downloads the SQLite file from the bucket before it can answer;
-- **simplejwt**: its token backend imports PyJWT, which imports `cryptography` for the
-  asymmetric algorithms even though voj signs with HS256;
-- **the DynamoDB client** (its service model) and the chapter's one GetItem;
-- **URL signing**: django-storages builds its S3 resource and botocore's presigner.
+stream-url authenticates the JWT without looking its user up (simplejwt's stateless user,
+books/api.py): the listener's hot path needs a valid token, not the user's row. Before, the
+first stream-url of a container built the S3 client and downloaded the operator database
+from the bucket only to read that row, and every warm request opened a SQLite connection
+for one query; the first stream-url cold start was about 1.5x the hello world's. The price is
+stated where it is made and tested (tests/streaming/test_stream.py): a deactivated account's
+access token keeps getting stream URLs until it expires (15 minutes); every other endpoint
+looks the user up and refuses it.
+
+What the first stream-url still pays on top of `/health`, in order of size:
+
+- **the DynamoDB and S3 clients**: botocore loads each service's model (S3's is the largest
+  voj keeps) on the session the secrets read already warmed;
+- **simplejwt's token backend**: it imports PyJWT, which imports `cryptography` for the
+  asymmetric algorithms although voj signs with HS256 (in production with CloudFront the
+  URL signer needs `cryptography` anyway);
+- **django-storages' S3 storage and the presigner**, then the chapter's one GetItem.
 
 ## voj's own time per warm stream-url
 
-With AWS answering at zero latency, a warm stream-url still does, per request: one DynamoDB
-request through botocore (serialise, SigV4-sign, build the user agent, the adaptive retry
-limiter, parse) — about a third of the time; the JWT's user lookup in the operator database
-(a new SQLite connection and one query per request, because Django closes connections at the
-end of each) — about a fifth; the S3 presigned URL (a second SigV4 signature) and two JSON log
-lines on stdout — about a tenth each; the rest is Django, DRF, Zappa's WSGI translation and the
-middleware.
-
-What would take the two goals the rest of the way, not done here because each changes a rule
-of the design: stream-url authenticating the JWT without a user lookup (simplejwt's stateless
-user; a deactivated listener would then stream until the access token expires, 15 minutes)
-removes both the operator database download from the first stream-url and the per-request
-SQLite query; and keeping the operator database's connection open between requests (it is
-reopened to notice a newer file in the bucket).
+With AWS answering at zero latency, a warm stream-url does, per request: one DynamoDB request
+through botocore (serialise, SigV4-sign, build the user agent, the adaptive retry limiter,
+parse), which is the largest part; the presigned URL (a second SigV4 signature); the token
+check; two JSON log lines on stdout; the rest is Django, DRF, Zappa's WSGI translation and the
+middleware. On this shared 2-core machine the wall-clock median is dominated by waiting for a
+core (see the load average above and the spread between min and median); the CPU time of the
+process per request is the steadier figure of voj's own cost.
 
 ## Where voj's cold start goes beyond the hello world
 
