@@ -75,9 +75,10 @@ package: install $(LAMBDA_STAMP)
 	rm -f dist/voj-$(STAGE).raw.zip
 
 ## bench: cold start and warm request of the packaged handler against hello worlds, and the
-## catalogue's DynamoDB write units on DynamoDB Local (alone: python -m deploy.bench_dynamodb)
+## catalogue's DynamoDB write units on DynamoDB Local (alone: python -m deploy.bench_dynamodb);
+## prints the figures, rewrites docs/performance.md only with BENCH_FLAGS=--write
 bench: package dynamodb-local
-	$(BIN)/python -m deploy.bench dist/voj-prod.zip
+	$(BIN)/python -m deploy.bench dist/voj-prod.zip $(BENCH_FLAGS)
 
 ## test: the whole suite, the catalogue on SQL, moto and DynamoDB Local (without npm, Java or
 ## user namespaces its DynamoDB Local cases skip and say why; under CI=true they fail)

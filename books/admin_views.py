@@ -103,11 +103,19 @@ def book_detail(request: HttpRequest, book_id: str) -> HttpResponse:
 def book_check(request: HttpRequest, book_id: str) -> HttpResponse:
     _book_or_404(book_id)
     results = services.book_check(actor=request.user, book_id=book_id)
-    failed = sum(not verdict.ok for _, verdict in results)
+    checked = [verdict for _, verdict in results if verdict.checked]
+    failed = sum(not verdict.ok for verdict in checked)
+    # Pending and rejected chapters have no object to examine: counted apart, never as failures.
+    unchecked = len(results) - len(checked)
+    aside = (
+        f" {unchecked} not checked (not uploaded yet, processing or rejected)." if unchecked else ""
+    )
     if failed:
-        messages.error(request, f"{failed} of {len(results)} chapters failed the check.")
+        messages.error(request, f"{failed} of {len(checked)} chapters failed the check.{aside}")
+    elif not checked:
+        messages.info(request, f"No chapter has published audio to check.{aside}")
     else:
-        messages.success(request, f"All {len(results)} chapters passed the check.")
+        messages.success(request, f"All {len(checked)} chapters passed the check.{aside}")
     return _book_page(request, book_id, verdicts={c.id: v for c, v in results})
 
 
@@ -136,11 +144,17 @@ def chapter_list(request: HttpRequest) -> HttpResponse:
         page = services.chapters_by_status(status=status, limit=PAGE_SIZE, cursor=_cursor(request))
     except InvalidCursor:
         return redirect(reverse("admin:catalogue-chapters") + f"?status={status}")
+    titles = {}
+    for book_id in dict.fromkeys(c.book_id for c in page.items):
+        try:
+            titles[book_id] = services.book_get(book_id=book_id).title
+        except BookNotFound:
+            titles[book_id] = None
     return _render(
         request,
         "admin/catalogue/chapter_list.html",
-        f"Chapters: {status.value}",
-        chapters=page.items,
+        f"Chapters: {status.label}",
+        rows=[{"chapter": c, "book_title": titles[c.book_id]} for c in page.items],
         status=status,
         statuses=list(ChapterStatus),
         next_cursor=page.next_cursor,

@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from books import services
 from books.domain import Page
@@ -159,6 +160,12 @@ class ChapterUploadApi(APIView):
 
 
 class StreamUrlApi(APIView):
+    # The listener's hot path needs only a valid token, not the user's row: no operator
+    # database download on a cold start, no SQLite query per request (docs/performance.md).
+    # The price: a deactivated account keeps streaming until its access token expires
+    # (VOJ_ACCESS_TOKEN_MINUTES, 15 by default); every other endpoint looks the user up.
+    authentication_classes = [JWTStatelessUserAuthentication]
+
     @extend_schema(responses=StreamLinkOut)
     def get(self, request: Request, chapter_id: str) -> Response:
         link = services.chapter_stream(chapter_id=chapter_id, base_url=_base_url(request))

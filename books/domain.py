@@ -23,6 +23,11 @@ class ChapterStatus(StrEnum):
     READY = "ready"
     FAILED = "failed"
 
+    @property
+    def label(self) -> str:
+        """How people read the status (the console); the value is what the API returns."""
+        return self.value.replace("_", " ").capitalize()
+
 
 @dataclass(frozen=True, slots=True)
 class Book:

@@ -398,20 +398,39 @@ def chapter_check(*, actor: Any, chapter_id: str) -> tuple[Chapter, CheckVerdict
     return _chapter_verdict(actor, repository.chapter_get(found.book_id, found.id))
 
 
-def _chapter_verdict(actor: Any, chapter: Chapter) -> tuple[Chapter, CheckVerdict]:
-    from streaming.checks import object_check
+def _unchecked_reason(chapter: Chapter) -> str | None:
+    """Why a chapter has no object to examine, or None when it should have one."""
+    if chapter.status == ChapterStatus.PENDING_UPLOAD:
+        return "not uploaded yet"
+    if chapter.status == ChapterStatus.PROCESSING:
+        return "still being processed"
+    if chapter.status == ChapterStatus.FAILED:
+        return f"the upload was rejected: {chapter.failure_reason or 'no reason recorded'}"
+    return None
 
-    verdict = object_check(
-        get_object_store(),
-        chapter.object_key,
-        expected_size=chapter.size_bytes,
-        expected_content_type=chapter.content_type,
-    )
+
+def _chapter_verdict(actor: Any, chapter: Chapter) -> tuple[Chapter, CheckVerdict]:
+    from streaming.checks import CheckVerdict, object_check
+
+    unchecked = _unchecked_reason(chapter)
+    if unchecked is not None:
+        verdict = CheckVerdict(ok=False, reason=unchecked, exists=False, checked=False)
+    else:
+        verdict = object_check(
+            get_object_store(),
+            chapter.object_key,
+            expected_size=chapter.size_bytes,
+            expected_content_type=chapter.content_type,
+        )
+    if not verdict.checked:
+        result = f"not checked: {verdict.reason}"
+    else:
+        result = "ok" if verdict.ok else f"failed: {verdict.reason}"
     audit(
         actor,
         "chapter.check",
         target=f"chapter:{chapter.id}",
-        result="ok" if verdict.ok else f"failed: {verdict.reason}",
+        result=result,
         book_id=chapter.book_id,
     )
     return chapter, verdict

@@ -34,12 +34,14 @@ BOOKS_TABLE = "voj-books-local"
 CHAPTERS_TABLE = "voj-audio-chapters-local"
 SECURITY_TABLE = "voj-security-local"
 SECRETS_PATH = "/voj/local/"
+# VOJ_DATA_DIR moves the mode's files (a test runs it beside a developer's own run).
+DATA_DIR = Path(os.environ.get("VOJ_DATA_DIR") or ROOT / "var")
 
 
 def app_environment(
     *, endpoint: str, dynamodb_endpoint: str, port: int, password: str
 ) -> dict[str, str]:
-    data_dir = ROOT / "var" / "aws"
+    data_dir = DATA_DIR / "aws"
     return {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "local",
@@ -136,7 +138,7 @@ def demo_password() -> str:
     from_env = os.environ.get("VOJ_DEMO_PASSWORD")
     if from_env:
         return from_env
-    path = ROOT / "var" / "demo-password"
+    path = DATA_DIR / "demo-password"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(12))
@@ -146,10 +148,10 @@ def demo_password() -> str:
 
 def run(port: int, moto_port: int) -> int:
     endpoint = f"http://127.0.0.1:{moto_port}"
-    (ROOT / "var" / "aws").mkdir(parents=True, exist_ok=True)
+    (DATA_DIR / "aws").mkdir(parents=True, exist_ok=True)
     moto = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
-        stdout=(ROOT / "var" / "aws" / "moto.log").open("w"),
+        stdout=(DATA_DIR / "aws" / "moto.log").open("w"),
         stderr=subprocess.STDOUT,
     )
     dynamodb = DynamoDBLocal()
@@ -183,8 +185,10 @@ def run(port: int, moto_port: int) -> int:
             f"admin http://127.0.0.1:{port}/admin/",
             flush=True,
         )
+        # As on Lambda, WhiteNoise serves the collected files (hashed names from the manifest);
+        # runserver's own static view would look for unhashed names and answer 404.
         app = subprocess.Popen(
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"], env=env
+            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nostatic"], env=env
         )
         signal.signal(signal.SIGTERM, lambda *_: app.terminate())
         return app.wait()

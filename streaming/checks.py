@@ -52,6 +52,9 @@ class CheckVerdict:
     ok: bool
     reason: str
     exists: bool
+    # False when the chapter has nothing to examine yet (pending, processing) or its upload was
+    # rejected (a rejected upload is deleted by design): the reason is the chapter's own state.
+    checked: bool = True
     size: int | None = None
     content_type: str | None = None
     duration_seconds: float | None = None

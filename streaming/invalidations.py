@@ -38,6 +38,14 @@ class Invalidation:
     paths: tuple[str, ...] = ()
     caller_reference: str = ""
 
+    @property
+    def requested_by(self) -> str:
+        """The operator named in a CallerReference this console made ("voj:NAME:TIME:NONCE");
+        empty for one made elsewhere (the AWS console, the CLI)."""
+        prefix, _, rest = self.caller_reference.partition(":")
+        name, _, stamp = rest.partition(":")
+        return name if prefix == "voj" and name and stamp else ""
+
 
 def cdn_configured() -> bool:
     return bool(settings.VOJ_CDN_DISTRIBUTION_ID)
@@ -129,10 +137,9 @@ def invalidation_list(*, limit: int = 25) -> list[Invalidation]:
         MaxItems=str(limit),
     )
     items = response.get("InvalidationList", {}).get("Items", []) or []
-    return [
-        Invalidation(id=i["Id"], status=_status(i["Status"]), created_at=i.get("CreateTime"))
-        for i in items
-    ]
+    # The list gives ids and states only; the paths and the CallerReference (who asked) come
+    # from one GetInvalidation each, which the console's page of 25 can afford.
+    return [invalidation_get(i["Id"]) for i in items]
 
 
 def invalidation_get(invalidation_id: str) -> Invalidation:

@@ -37,7 +37,7 @@ class RequestLogMiddleware:
             "request",
             extra={
                 "request_id": request.request_id,
-                "user": who.get_username() if getattr(who, "is_authenticated", False) else None,
+                "user": _who(who),
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
@@ -46,6 +46,14 @@ class RequestLogMiddleware:
         )
         response["X-Request-ID"] = request.request_id
         return response
+
+
+def _who(user: object) -> str | None:
+    """The signed-in user's name; a token checked without its user row (stream-url) carries
+    only the user's id."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return user.get_username() or f"id:{user.pk}"  # type: ignore[attr-defined]
 
 
 security_logger = logging.getLogger("voj.security")

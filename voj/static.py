@@ -31,7 +31,9 @@ class LazyWhiteNoiseMiddleware(WhiteNoiseMiddleware):
         if not self._scanned and request.path_info.startswith(self.static_prefix):
             with self._scan_lock:
                 if not self._scanned:
-                    self._scanned = True
                     for root, prefix in self._pending:
                         super().add_files(root, prefix)
+                    # Only now: a concurrent request (runserver is threaded) that saw the flag
+                    # set while the scan ran would find no file and answer 404.
+                    self._scanned = True
         return super().__call__(request)

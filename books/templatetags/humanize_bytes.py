@@ -23,3 +23,14 @@ def duration(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """A chapter status as people read it: "pending_upload" → "Pending upload"."""
+    from books.domain import ChapterStatus
+
+    try:
+        return ChapterStatus(value).label
+    except ValueError:
+        return str(value)

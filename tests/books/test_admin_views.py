@@ -129,8 +129,28 @@ def test_check_finds_a_missing_or_altered_object(console, catalogue):
     store.delete(key)
     verdict = console.post(f"/admin/catalogue/chapters/{good['id']}/check/").context["verdict"]
     assert not verdict.ok and not verdict.exists and "no object" in verdict.reason
+    assert verdict.checked
+
+
+def test_check_reports_the_state_of_a_pending_or_rejected_chapter(console, catalogue, caplog):
+    """Nothing to examine: a pending chapter has no object yet, a rejected upload is deleted by
+    design. The check says so instead of "object missing"."""
     page = console.post(f"/admin/catalogue/chapters/{catalogue['pending']['id']}/check/")
-    assert not page.context["verdict"].ok
+    verdict = page.context["verdict"]
+    assert not verdict.checked and verdict.reason == "not uploaded yet"
+    html = page.content.decode()
+    assert "Not checked:</strong> not uploaded yet" in html
+    assert "missing" not in html and "Check failed" not in html
+
+    with caplog.at_level(logging.INFO, logger="voj.audit"):
+        page = console.post(f"/admin/catalogue/chapters/{catalogue['failed']['id']}/check/")
+    verdict = page.context["verdict"]
+    assert not verdict.checked
+    assert verdict.reason.startswith("the upload was rejected: ")
+    assert catalogue["failed"]["failure_reason"] in verdict.reason
+    assert "missing" not in page.content.decode()
+    record = [r for r in caplog.records if r.name == "voj.audit"][-1]
+    assert record.result.startswith("not checked: the upload was rejected")
 
 
 def test_check_every_chapter_of_a_book(console, catalogue):
@@ -138,8 +158,68 @@ def test_check_every_chapter_of_a_book(console, catalogue):
     assert page.status_code == 200
     verdicts = {r["chapter"].title: r["verdict"] for r in page.context["rows"]}
     assert verdicts["Good one"].ok
-    assert not verdicts["Bad one"].ok and not verdicts["Pending one"].ok
-    assert "2 of 3 chapters failed the check" in page.content.decode()
+    assert not verdicts["Bad one"].checked and not verdicts["Pending one"].checked
+    html = page.content.decode()
+    # Pending and rejected chapters are counted apart, never as failures.
+    assert "All 1 chapters passed the check. 2 not checked" in html
+    assert "not checked: not uploaded yet" in html
+    assert "not checked: the upload was rejected" in html
+
+
+def test_check_every_chapter_counts_a_real_failure(console, catalogue):
+    page = console.get(f"/admin/catalogue/chapters/{catalogue['good']['id']}/")
+    get_object_store().delete(page.context["chapter"].object_key)
+    page = console.post(f"/admin/catalogue/books/{catalogue['book_id']}/check/")
+    assert "1 of 1 chapters failed the check. 2 not checked" in page.content.decode()
+
+
+def test_check_every_chapter_with_nothing_published(console, backend, as_editor):
+    book = book_create(as_editor, "Unpublished")
+    chapter_create(as_editor, book, size=10, title="Pending one")
+    page = console.post(f"/admin/catalogue/books/{book['id']}/check/").content.decode()
+    assert "No chapter has published audio to check. 1 not checked" in page
+    assert "passed the check" not in page and "failed the check" not in page
+
+
+def test_status_list_names_the_book_and_reads_well(console, catalogue, as_editor):
+    page = console.get("/admin/catalogue/chapters/?status=pending_upload").content.decode()
+    book_link = f'<a href="/admin/catalogue/books/{catalogue["book_id"]}/">Book</a>'
+    assert book_link in page  # the book's title, not a generic "book"
+    assert ">Pending upload</span>" in page and ">pending_upload<" not in page
+    assert "<strong>Pending upload</strong>" in page and ">Failed</a>" in page
+    assert "<title>Chapters: Pending upload | voj</title>" in page
+    empty = console.get("/admin/catalogue/chapters/?status=processing").content.decode()
+    assert "No chapters are processing." in empty
+
+
+def test_delete_book_is_a_danger_button(console, catalogue):
+    html = console.get(f"/admin/catalogue/books/{catalogue['book_id']}/").content.decode()
+    # Django admin's own red delete button: a deletelink inside the submit row.
+    row = html.split('<div class="submit-row voj-actions">', 1)[1].split("</div>", 1)[0]
+    assert 'class="deletelink"' in row and "Delete book" in row
+    assert 'class="button deletelink"' not in html
+
+
+BREADCRUMBS = {
+    "/admin/catalogue/books/": "Home / Catalogue / Books",
+    "/admin/catalogue/books/{book}/": "Home / Catalogue / Books / Book",
+    "/admin/catalogue/books/{book}/delete/": "Home / Catalogue / Books / Book / Delete",
+    "/admin/catalogue/chapters/{good}/": "Home / Catalogue / Books / Book / Chapter 1",
+    "/admin/catalogue/chapters/?status=ready": "Home / Catalogue / Chapters by status / Ready",
+}
+
+
+def test_breadcrumbs_agree_between_pages(console, catalogue):
+    import re
+    from html import unescape
+
+    for url, trail in BREADCRUMBS.items():
+        url = url.format(book=catalogue["book_id"], good=catalogue["good"]["id"])
+        html = console.get(url).content.decode()
+        crumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', html, re.S).group(1)
+        text = " ".join(unescape(re.sub(r"<[^>]+>", "", crumbs)).split())
+        assert text.replace("\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}", "/") == trail, url
+        assert 'href="/admin/catalogue/books/">Catalogue</a>' in crumbs
 
 
 def test_csrf_is_enforced(operator, catalogue):

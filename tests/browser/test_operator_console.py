@@ -1,5 +1,6 @@
 """The operator console in a real browser: Playwright driving Debian's chromium against a live
-server, with CloudFront in moto. Screenshots go to tests/artifacts/ (git-ignored)."""
+server (test settings, CloudFront in moto) and against the production-settings server that
+`make run-aws` starts. Screenshots go to tests/artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import published_chapter
+from tests.helpers import chapter_create, published_chapter
+from tests.servers import serving
 from tests.streaming.test_admin_cdn import distribution  # noqa: F401 (a fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,17 +56,78 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(page, base: str) -> None:
+def sign_in(page, base: str, password: str = "pw-operator-1") -> None:
     page.goto(f"{base}/admin/login/?next=/admin/")
     page.fill("#id_username", "operator")
-    page.fill("#id_password", "pw-operator-1")
+    page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}/admin/")
 
 
+# Every button-like label on the page, and the lines its text takes: a label wrapped mid-way
+# has text boxes at two heights.
+_BROKEN_LABELS = """() => {
+  const labels = document.querySelectorAll(
+    '#content a.button, #content a.deletelink, #content input[type=submit], #content button');
+  const broken = [];
+  for (const element of labels) {
+    if (!element.offsetParent) continue;
+    if (element.tagName === 'INPUT') {
+      if (getComputedStyle(element).whiteSpace !== 'nowrap' &&
+          element.scrollWidth > element.clientWidth + 1) broken.push(element.value);
+      continue;
+    }
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+    if (tops.size > 1) broken.push(element.textContent.trim());
+  }
+  return broken;
+}"""
+
+
+def assert_tidy(page, where: str) -> None:
+    """Nothing wider than the screen (tables scroll inside their box) and no label broken."""
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{where}: the page scrolls sideways ({widths})"
+    assert page.evaluate(_BROKEN_LABELS) == [], f"{where}: a button label wraps"
+
+
+def assert_styled(page, where: str) -> None:
+    """The admin's stylesheets loaded (an unstyled console has a transparent header)."""
+    sheets = page.evaluate(
+        "[...document.querySelectorAll('link[rel=stylesheet]')]"
+        ".map(l => [l.href, l.sheet ? l.sheet.cssRules.length : 0])"
+    )
+    assert sheets and all(rules > 0 for _, rules in sheets), f"{where}: {sheets}"
+    header = page.evaluate("getComputedStyle(document.getElementById('header')).backgroundColor")
+    assert header == "rgb(65, 118, 144)", f"{where}: header is {header}"
+
+
+def contrast(page, selector: str) -> float:
+    """WCAG contrast ratio of an element's text against its own background."""
+    return page.evaluate(
+        """(selector) => {
+      const style = getComputedStyle(document.querySelector(selector));
+      const lum = (c) => {
+        const [r, g, b] = c.match(/\\d+/g).slice(0, 3).map(v => {
+          v = v / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+      return (a + 0.05) / (b + 0.05);
+    }""",
+        selector,
+    )
+
+
 @pytest.fixture
 def console_data(operator, as_editor, distribution):  # noqa: F811
-    return published_chapter(as_editor, title="Prologue")
+    chapter = published_chapter(as_editor, title="Prologue")
+    chapter_create(as_editor, {"id": chapter["book_id"]}, size=10, title="Not uploaded yet")
+    return chapter
 
 
 def test_operator_checks_listens_and_purges(browser, live_server, console_data):
@@ -78,6 +141,10 @@ def test_operator_checks_listens_and_purges(browser, live_server, console_data):
     page.get_by_role("link", name="Books", exact=True).click()
     page.get_by_role("link", name="Book", exact=True).click()  # the book's title
     page.wait_for_url(f"{base}/admin/catalogue/books/{chapter['book_id']}/")
+    assert_styled(page, "book")
+    assert_tidy(page, "book")
+    # Django admin's own danger button: white on red, readable (WCAG AA: 4.5).
+    assert contrast(page, "a.deletelink") >= 4.5
     shot(page, "1-book")
     page.get_by_role("link", name="Prologue").click()
     page.wait_for_url(f"{base}/admin/catalogue/chapters/{chapter['id']}/")
@@ -98,7 +165,8 @@ def test_operator_checks_listens_and_purges(browser, live_server, console_data):
     sign_in(page, base)
     page.goto(f"{base}/admin/catalogue/books/{chapter['book_id']}/")
     page.click("input[value='Check every chapter']")
-    assert "All 1 chapters passed the check." in page.content()
+    assert "All 1 chapters passed the check. 1 not checked" in page.content()
+    assert "not checked: not uploaded yet" in page.inner_text("#result_list")
     page.click("text=Invalidate this book in the CDN")
     page.click("input[value='Review']")
     assert f"/media/books/{chapter['book_id']}/*" in page.inner_text("#confirm-paths")
@@ -108,9 +176,28 @@ def test_operator_checks_listens_and_purges(browser, live_server, console_data):
     assert status in {"In progress", "Completed"}
     invalidation_id = page.url.rstrip("/").rsplit("/", 1)[1]
     page.goto(f"{base}/admin/cdn/")
-    assert invalidation_id in page.inner_text("#result_list")
+    history = page.inner_text("#result_list")
+    assert invalidation_id in history
+    assert f"/media/books/{chapter['book_id']}/*" in history and "operator" in history
+    assert_tidy(page, "invalidation history")
     shot(page, "4-invalidation-history")
+    page.goto(f"{base}/admin/catalogue/chapters/?status=pending_upload")
+    listed = page.inner_text("#result_list")
+    assert "Pending upload" in listed and "pending_upload" not in listed
+    assert page.get_by_role("link", name="Book", exact=True).count() == 1  # the book's title
     context.close()
+
+
+PHONE_PAGES = [
+    "/admin/",
+    "/admin/catalogue/books/",
+    "/admin/catalogue/books/{book}/",
+    "/admin/catalogue/chapters/?status=ready",
+    "/admin/catalogue/chapters/?status=pending_upload",
+    "/admin/catalogue/chapters/{chapter}/",
+    "/admin/cdn/",
+    "/admin/cdn/new/?book={book}",
+]
 
 
 def test_console_at_phone_width(browser, live_server, console_data):
@@ -121,8 +208,43 @@ def test_console_at_phone_width(browser, live_server, console_data):
     page.get_by_role("link", name="1. Prologue").click()
     page.wait_for_url(f"{live_server.url}/admin/catalogue/chapters/{console_data['id']}/")
     page.wait_for_load_state("load")
-    # Nothing wider than the screen but the scrollable tables.
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1
     shot(page, "5-phone-chapter")
+    page.click("input[value='Check chapter']")
+    for path in PHONE_PAGES:
+        url = path.format(book=console_data["book_id"], chapter=console_data["id"])
+        page.goto(live_server.url + url)
+        page.wait_for_load_state("load")
+        assert_tidy(page, f"{url} at 375 px")
+    page.goto(f"{live_server.url}/admin/catalogue/books/{console_data['book_id']}/")
+    page.click("input[value='Check every chapter']")
+    assert_tidy(page, "book check at 375 px")
+    shot(page, "6-phone-book-checked")
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def run_aws(tmp_path_factory):
+    """`make run-aws`: production settings, static files as WhiteNoise serves them on Lambda."""
+    password = "pw-run-aws-browser-1"
+    with serving(
+        "run-aws", tmp_path_factory.mktemp("run-aws"), VOJ_DEMO_PASSWORD=password
+    ) as server:
+        yield server, password
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_console_is_styled_under_make_run_aws(browser, run_aws, width):
+    server, password = run_aws
+    context = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=width < 500)
+    page = context.new_page()
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    sign_in(page, server.url, password)
+    for path in ("/admin/", "/admin/catalogue/books/", "/admin/catalogue/chapters/", "/admin/cdn/"):
+        page.goto(server.url + path)
+        page.wait_for_load_state("load")
+        assert_styled(page, f"{path} under run-aws")
+        assert_tidy(page, f"{path} under run-aws at {width} px")
+    assert failed == []  # every stylesheet, script and image answered
+    shot(page, f"7-run-aws-{width}")
     context.close()

@@ -102,6 +102,21 @@ def test_handler_answers_api_gateway(package, prod_env, tmp_path):
     assert loaded["gc"]["frozen"] > 100_000
 
 
+def test_harness_can_answer_aws_at_zero_latency(package, prod_env, tmp_path):
+    """The bench's zero-latency mode (make bench): from the given event on, botocore's requests
+    are answered with moto's earlier answers, and none reaches the wire."""
+    task = unpack(package, tmp_path / "task")
+    runtime = runtime_dir(tmp_path / "runtime")
+    events = [api_gateway_event("/api/v1/health/detailed")] * 4
+    *replayed, _ = invoke(task, runtime, events, {**prod_env, "HARNESS_REPLAY_FROM": "1"})
+    assert [r["status"] for r in replayed] == [200] * 4
+    assert replayed[0]["aws_requests_sent"] > 0
+    assert [r["aws_requests_sent"] for r in replayed[1:]] == [0, 0, 0]
+    checks = [json.loads(r["body"])["checks"] for r in replayed]
+    assert all(c["repository"] == {"status": "ok"} for c in checks)
+    assert all(c["storage"] == {"status": "ok"} for c in checks)
+
+
 def test_operator_console_is_styled_in_production(package, prod_env, tmp_path):
     """No web server in front of Lambda: WhiteNoise serves the admin's collected assets."""
     task = unpack(package, tmp_path / "task")

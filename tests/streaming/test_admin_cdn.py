@@ -132,3 +132,41 @@ def test_the_permission_can_be_granted_by_group(distribution, db):
     client.force_login(user)
     done = client.post("/admin/cdn/new/", {"kind": "paths", "value": "/a", "confirm": "yes"})
     assert done.status_code == 302
+
+
+def test_history_shows_paths_and_who_asked(console, distribution, db):
+    done = console.post(
+        "/admin/cdn/new/",
+        {"kind": "paths", "value": "/media/a.m4a\n/media/b/*", "confirm": "yes"},
+    )
+    assert done.status_code == 302
+    # One made elsewhere (the AWS console, the CLI): no requester to name.
+    aws_client("cloudfront").create_invalidation(
+        DistributionId=distribution,
+        InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": ["/elsewhere"]},
+            "CallerReference": "cli-2026-11-25",
+        },
+    )
+    page = console.get("/admin/cdn/")
+    by_path = {item.paths: item for item in page.context["invalidations"]}
+    assert by_path[("/media/a.m4a", "/media/b/*")].requested_by == "operator"
+    assert by_path[("/elsewhere",)].requested_by == ""
+    html = page.content.decode()
+    assert "<code>/media/a.m4a</code><br><code>/media/b/*</code>" in html
+    assert "<td>operator</td>" in html
+    assert "CDN</a> &rsaquo; CloudFront invalidations</div>" in html
+    detail = console.get(done["Location"]).content.decode()
+    assert '<th scope="row">Requested by</th><td>operator</td>' in detail
+
+
+def test_requester_comes_only_from_this_consoles_references():
+    from streaming.invalidations import Invalidation
+
+    def who(reference: str) -> Invalidation:
+        return Invalidation(id="I", status="Completed", created_at=None, caller_reference=reference)
+
+    assert who("voj:ops.lee@example.com:20261125T1200Z:ab12").requested_by == "ops.lee@example.com"
+    assert who("voj:").requested_by == ""
+    assert who("voj:name").requested_by == ""
+    assert who("terraform:name:x").requested_by == ""

@@ -45,3 +45,62 @@ def test_smoke_needs_credentials(monkeypatch):
     monkeypatch.delenv("VOJ_SMOKE_USERNAME", raising=False)
     with pytest.raises(CommandError, match="VOJ_SMOKE_USERNAME"):
         call_command("smoke", "--base-url", "http://127.0.0.1:9")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smoke_shows_the_media_stay_private(live_server, smoke_env, capsys):
+    call_command("smoke", "--base-url", live_server.url)
+    out = capsys.readouterr().out
+    assert "ok   unsigned url" in out and "403 without the signature" in out
+    assert "skip bucket direct" in out and "local object store has no bucket URL" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smoke_fails_when_an_unsigned_url_plays(live_server, smoke_env, monkeypatch, capsys):
+    """A store that checks signatures when given one but lets an unsigned request through."""
+    from streaming import views
+
+    checked = views.local_stream_signature_valid
+    monkeypatch.setattr(
+        views,
+        "local_stream_signature_valid",
+        lambda key, expires, signature: signature is None or checked(key, expires, signature),
+    )
+    with pytest.raises(CommandError, match="without its signature answered 206"):
+        call_command("smoke", "--base-url", live_server.url)
+    out = capsys.readouterr().out
+    assert "FAIL unsigned url" in out
+    assert "delete book" not in out  # the book is removed by the clean-up, not the step
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smoke_says_when_a_store_checks_nothing(live_server, smoke_env, monkeypatch, capsys):
+    """Like moto: every request is served, forged signature or none."""
+    from books.models import BookRecord
+    from streaming import views
+
+    monkeypatch.setattr(views, "local_stream_signature_valid", lambda *args: True)
+    call_command("smoke", "--base-url", live_server.url)
+    out = capsys.readouterr().out
+    assert "skip unsigned url" in out and "accepts a forged signature" in out
+    assert "smoke passed" in out
+    assert not BookRecord.objects.exists()
+
+
+def test_unsigned_and_forged_urls():
+    from voj.management.commands.smoke import forged, is_s3_url, unsigned
+
+    s3 = (
+        "https://b.s3.ap-northeast-2.amazonaws.com/media/x.m4a?response-content-type=audio%2Fmp4"
+        "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=c&X-Amz-Date=d&X-Amz-Expires=900"
+        "&X-Amz-SignedHeaders=host&X-Amz-Signature=abc"
+    )
+    assert is_s3_url(s3)
+    assert unsigned(s3) == (
+        "https://b.s3.ap-northeast-2.amazonaws.com/media/x.m4a?response-content-type=audio%2Fmp4"
+    )
+    assert "X-Amz-Signature=0bc" in forged(s3)
+    cloudfront = "https://cdn.example/media/x.m4a?Expires=1&Signature=0a~&Key-Pair-Id=K1"
+    assert not is_s3_url(cloudfront)
+    assert unsigned(cloudfront) == "https://cdn.example/media/x.m4a"
+    assert "Signature=1a" in forged(cloudfront)

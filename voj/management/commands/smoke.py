@@ -3,8 +3,16 @@
     VOJ_SMOKE_USERNAME=editor VOJ_SMOKE_PASSWORD=... python manage.py smoke --base-url URL
 
 login → me → create book → create chapter → upload a real .m4a through the grant →
-complete → ready → stream-url → GET Range bytes=0-127 → 206 → delete the book.
-Prints each step with its time and stops non-zero at the first failure.
+complete → ready → stream-url → GET Range bytes=0-127 → 206 → the media stay private → delete
+the book. Prints each step with its time and stops non-zero at the first failure.
+
+The media stay private: the stream URL without its signature is refused, and so is a direct
+unsigned GET of the object in the bucket (403). The bucket's URL is the stream URL's own when
+that is an S3 presigned URL; behind CloudFront pass --bucket-url to check that only the CDN
+reaches the bucket (OAC). A store that serves an unsigned request and also accepts a forged
+signature checks no authorisation at all, so it cannot show privacy: the step is reported as
+not checkable there. (moto 5 refuses an anonymous GET of an object that is not public-read, as
+S3 does, while it verifies no signature: under `make run-aws` both steps are real refusals.)
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import urllib3
 from django.core.management.base import BaseCommand, CommandError
@@ -24,6 +33,51 @@ AUDIO = Path(__file__).resolve().parents[3] / "deploy" / "smoke" / "chapter.m4a"
 
 class SmokeFailure(CommandError):
     pass
+
+
+class NotCheckable(Exception):
+    """A step that this deployment cannot answer; reported, not failed."""
+
+
+# The query parameters that carry a stream URL's authority: CloudFront, S3 SigV4, the local URL.
+SIGNATURE_PARAMS = {
+    "Signature",
+    "Policy",
+    "Key-Pair-Id",
+    "Expires",
+    "X-Amz-Signature",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Algorithm",
+    "X-Amz-Security-Token",
+    "signature",
+    "expires",
+}
+REFUSED = {401, 403}
+
+
+def unsigned(url: str) -> str:
+    """The URL without the parameters that sign it."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in SIGNATURE_PARAMS]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def forged(url: str) -> str:
+    """The URL with its signature changed: refused by any store that checks signatures."""
+    parts = urlsplit(url)
+    query = []
+    for key, value in parse_qsl(parts.query):
+        if key in {"Signature", "X-Amz-Signature", "signature"}:
+            value = ("0" if value[:1] != "0" else "1") + value[1:]
+        query.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def is_s3_url(url: str) -> bool:
+    return "X-Amz-Signature" in dict(parse_qsl(urlsplit(url).query))
 
 
 class Client:
@@ -56,8 +110,21 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", required=True, help="e.g. https://api.example.com")
         parser.add_argument("--file", type=Path, default=AUDIO, help="an .m4a to upload")
         parser.add_argument("--timeout", type=float, default=30)
+        parser.add_argument(
+            "--bucket-url",
+            help="the media bucket's S3 URL (https://BUCKET.s3.REGION.amazonaws.com), to check "
+            "that a direct unsigned GET is refused when stream URLs go through CloudFront",
+        )
 
-    def handle(self, *args: Any, base_url: str, file: Path, timeout: float, **options: Any):
+    def handle(
+        self,
+        *args: Any,
+        base_url: str,
+        file: Path,
+        timeout: float,
+        bucket_url: str | None = None,
+        **options: Any,
+    ):
         username = os.environ.get("VOJ_SMOKE_USERNAME")
         password = os.environ.get("VOJ_SMOKE_PASSWORD")
         if not username or not password:
@@ -74,6 +141,9 @@ class Command(BaseCommand):
             except SmokeFailure as failure:
                 self.stdout.write(f"FAIL {name} ({_ms(began)}): {failure}")
                 raise
+            except NotCheckable as reason:
+                self.stdout.write(f"skip {name:<14} {_ms(began):>8}  not checkable: {reason}")
+                return
             except (urllib3.exceptions.HTTPError, OSError, ValueError, KeyError) as error:
                 self.stdout.write(f"FAIL {name} ({_ms(began)}): {error!r}")
                 raise SmokeFailure(f"{name}: {error!r}") from error
@@ -149,6 +219,43 @@ class Command(BaseCommand):
                 raise SmokeFailure(f"wrong range: {content_range}")
             return content_range
 
+        def refused(url: str) -> int:
+            return client.http.request("GET", url, headers={"Range": "bytes=0-127"}).status
+
+        def checks_signatures(url: str) -> bool:
+            return refused(forged(url)) in REFUSED
+
+        def unsigned_refused() -> str:
+            url = unsigned(state["stream"]["url"])
+            status = refused(url)
+            if status in REFUSED:
+                return f"{status} without the signature"
+            if not checks_signatures(state["stream"]["url"]):
+                raise NotCheckable(
+                    f"{status} without the signature, but this store also accepts a forged "
+                    "signature: it checks no authorisation at all"
+                )
+            raise SmokeFailure(f"the stream URL without its signature answered {status}")
+
+        def bucket_refused() -> str:
+            stream = state["stream"]["url"]
+            if is_s3_url(stream):
+                target = unsigned(stream)
+            elif bucket_url:
+                target = bucket_url.rstrip("/") + urlsplit(stream).path
+            elif urlsplit(stream).netloc == urlsplit(client.base).netloc:
+                raise NotCheckable("the local object store has no bucket URL")
+            else:
+                raise NotCheckable("pass --bucket-url to check that only the CDN reads the bucket")
+            status = refused(target)
+            if status in REFUSED:
+                return f"{status} from {urlsplit(target).netloc}"
+            if is_s3_url(stream) and not checks_signatures(stream):
+                raise NotCheckable(
+                    f"{status}, but this store accepts a forged signature too: it checks none"
+                )
+            raise SmokeFailure(f"a direct unsigned GET of {target} answered {status}")
+
         def delete_book() -> str:
             client.call("DELETE", f"/api/v1/books/{state.pop('book')}", expect=204)
             return "deleted"
@@ -163,6 +270,8 @@ class Command(BaseCommand):
                 ("complete", complete),
                 ("stream-url", stream_url),
                 ("range 0-127", ranged_get),
+                ("unsigned url", unsigned_refused),
+                ("bucket direct", bucket_refused),
                 ("delete book", delete_book),
             ]:
                 step(name, action)
