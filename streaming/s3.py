@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from books.errors import StorageUnavailable
-from voj.aws import aws_client, aws_session, client_config
+from voj.aws import aws_client, aws_session, client_options
 
 from .storage import ObjectInfo
 
@@ -147,8 +147,8 @@ class S3ObjectStore:
 
 def media_storage() -> Any:
     """django-storages' S3 storage for the media bucket: private objects (no ACLs), SSE-S3,
-    and, with the CDN configured, CloudFront URL signing. Its client is configured by
-    client_config and built on the process's one boto3 session."""
+    and, with the CDN configured, CloudFront URL signing. Its client is built with
+    client_options, on the process's one boto3 session."""
     from storages.backends.s3 import S3Storage
 
     class MediaStorage(S3Storage):
@@ -158,17 +158,16 @@ def media_storage() -> Any:
             return aws_session()
 
     cdn = bool(settings.VOJ_CDN_DOMAIN)
+    # The same endpoint, addressing style and signer as every other S3 client here (the
+    # storage's own addressing_style and signature_version apply only without a config).
+    options = client_options(
+        "s3", region=settings.VOJ_AWS_REGION, shorthand=settings.VOJ_AWS_ENDPOINT_URL
+    )
     return MediaStorage(
         bucket_name=settings.VOJ_MEDIA_BUCKET,
-        region_name=settings.VOJ_AWS_REGION,
-        endpoint_url=settings.VOJ_AWS_ENDPOINT_URL,
-        # Addressing style and signer come from client_config (the storage's own
-        # addressing_style and signature_version apply only without one).
-        client_config=client_config(
-            service="s3",
-            region=settings.VOJ_AWS_REGION,
-            path_style=bool(settings.VOJ_AWS_ENDPOINT_URL),
-        ),
+        region_name=options["region_name"],
+        endpoint_url=options["endpoint_url"],
+        client_config=options["config"],
         default_acl=None,
         object_parameters={"ServerSideEncryption": "AES256"},
         file_overwrite=True,
