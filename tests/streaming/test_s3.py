@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from streaming.storage import get_object_store
+from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
 from tests.helpers import book_create, chapter_create, chapter_url
 from tests.streaming.cloudfront import cloudfront_url_valid, key_pair
