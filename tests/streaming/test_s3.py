@@ -28,6 +28,14 @@ def s3(aws, settings):
     aws_client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
     )
+    # As the stack configures it: objects are encrypted by the bucket's default, the
+    # application asks for no encryption itself.
+    aws_client("s3").put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
     return aws_client("s3")
 
 
@@ -99,7 +107,9 @@ def test_upload_complete_and_stream(production_path, as_editor, as_listener):
     assert len(keys) == 1 and keys[0].startswith(media) and keys[0].endswith(".m4a")
     head = production_path.head_object(Bucket=BUCKET, Key=keys[0])
     assert head["ContentType"] == "audio/mp4"
-    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ServerSideEncryption"] == "AES256"  # the bucket's default
+    # ... with no encryption header of the application's own (see streaming/s3.py).
+    assert not any("x-amz-server-side-encryption" in h for _, h in calls.calls)
     # Completion read ranges only, never the whole object.
     gets = calls.named("GetObject")
     assert gets and all(h.get("Range", "").startswith("bytes=") for h in gets)
@@ -293,3 +303,94 @@ def test_s3_on_its_own_named_endpoint(
     assert link["url"].startswith(f"{named}/{bucket}/media/books/")
     ranged = requests.get(link["url"], headers={"Range": "bytes=0-127"}, timeout=10)
     assert (ranged.status_code, ranged.content) == (206, M4A[:128])
+
+
+class Swap:
+    """Re-uploads other bytes through the chapter's still-valid grant at one S3 call of the
+    application's (botocore's before-call event): the race of a second upload during
+    completion, made certain."""
+
+    def __init__(self, grant: dict, content: bytes, *, operation: str, at_call: int = 1) -> None:
+        self.grant, self.content, self.at_call, self.seen = grant, content, at_call, 0
+        aws_client("s3").meta.events.register(f"before-call.s3.{operation}", self)
+
+    def __call__(self, **kwargs) -> None:
+        self.seen += 1
+        if self.seen == self.at_call:
+            assert post_form(self.grant, self.content).status_code == 204
+
+
+SWAPPED_IN = fixture_bytes("tone-moov-at-end.m4a")  # other audio, valid and of another size
+JUNK = b"\0" * len(M4A)  # not audio, and of the declared size
+
+
+@pytest.mark.parametrize(
+    ("original", "operation", "at_call", "content"),
+    [
+        (M4A, "CopyObject", 1, SWAPPED_IN),
+        (M4A, "CopyObject", 1, JUNK),
+        (M4A, "GetObject", 1, JUNK),
+        (M4A, "GetObject", 1, SWAPPED_IN),
+    ],
+    ids=["before-copy-audio", "before-copy-junk", "before-read-junk", "before-read-audio"],
+)
+def test_an_upload_replaced_during_completion_is_never_published(
+    production_path, as_editor, as_listener, original, operation, at_call, content
+):
+    body = created_chapter(as_editor, size=len(original))
+    assert post_form(body["upload"], original).status_code == 204
+    swap = Swap(body["upload"], content, operation=operation, at_call=at_call)
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert swap.seen >= at_call
+    assert done["status"] == "failed", done
+    assert done["failure_reason"] == (
+        "the upload changed while it was being checked; upload it again"
+    )
+    # Nothing was published, and the swapped upload is gone.
+    assert production_path.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+    stream = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url")
+    assert stream.status_code == 409
+    # The editor uploads again with a fresh grant.
+    renewed = as_editor.post(
+        chapter_url(body["chapter"]) + "/upload",
+        {"filename": "chapter.m4a", "content_type": "audio/mp4", "size_bytes": len(M4A)},
+    )
+    assert renewed.status_code == 200, renewed.content
+    assert post_form(renewed.json()["upload"], M4A).status_code == 204
+    again = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert again["status"] == "ready"
+
+
+def test_the_published_object_is_the_checked_one(production_path, as_editor):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    uploaded = production_path.head_object(Bucket=BUCKET, Key=body["upload"]["fields"]["key"])
+    calls = S3Calls(aws_client("s3"))
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert done["status"] == "ready"
+    # Every range and the copy are conditional on the ETag the HEAD saw.
+    gets = calls.named("GetObject")
+    assert gets and all(h.get("If-Match") == uploaded["ETag"] for h in gets)
+    (copy,) = calls.named("CopyObject")
+    assert copy["x-amz-copy-source-if-match"] == uploaded["ETag"]
+    from books.repository import get_repository
+
+    chapter = get_repository().chapter_get(done["id"])
+    published = production_path.head_object(Bucket=BUCKET, Key=chapter.object_key)
+    assert chapter.object_etag == published["ETag"] == uploaded["ETag"]
+
+
+def test_a_late_upload_through_the_grant_changes_nothing(
+    production_path, as_editor, as_listener, console
+):
+    """After completion the grant's key is dead: the chapter points at media/, which no grant
+    can write, and never reads its upload key again."""
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert post_form(body["upload"], JUNK).status_code == 204  # the grant is still valid
+    assert as_editor.post(chapter_url(body["chapter"]) + "/complete").json() == done
+    link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
+    assert requests.get(link["url"], timeout=10).content == M4A
+    verdict = console.post(f"/admin/catalogue/chapters/{done['id']}/check/").context["verdict"]
+    assert verdict.ok

@@ -86,7 +86,8 @@ class OperatorDatabaseSync:
                         Key=self.key,
                         Body=body,
                         ContentType="application/vnd.sqlite3",
-                        ServerSideEncryption="AES256",
+                        # Encrypted by the bucket's default (SSE-S3 in the stack), like
+                        # every object of the application.
                         **condition,
                     )
             except ClientError as error:
