@@ -9,17 +9,26 @@ download the whole object. Playback is a CloudFront signed URL when the CDN is c
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.conf import settings
 
 from voj.aws import aws_client, aws_session, client_options
-from voj.exceptions import StorageUnavailable
+from voj.exceptions import (
+    NO_CREDENTIALS,
+    NO_SUCH_BUCKET,
+    StorageMisconfigured,
+    StorageUnavailable,
+    s3_configuration_cause,
+)
 
 from .storage import ObjectChanged, ObjectInfo
+
+logger = logging.getLogger("voj.streaming")
 
 READ_AHEAD = 64 * 1024
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -45,14 +54,22 @@ def _pinned[T](key: str, call: Callable[[], T]) -> T:
 
 
 def _guarded[T](call: Callable[[], T]) -> T:
-    """Transport failures and S3's own 5xx become StorageUnavailable (a 503, never a 500)."""
+    """Transport failures and S3's own 5xx become StorageUnavailable, configuration mistakes
+    StorageMisconfigured naming the cause: both a 503 with a JSON body, never a 500."""
     try:
         return call()
     except ClientError as error:
+        cause = s3_configuration_cause(_error_code(error))
+        if cause:
+            logger.error("media store misconfigured: %s", cause)
+            raise StorageMisconfigured(cause) from error
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if status >= 500 or error.response.get("Error", {}).get("Code") == "SlowDown":
+        if status >= 500 or _error_code(error) == "SlowDown":
             raise StorageUnavailable() from error
         raise
+    except NoCredentialsError as error:
+        logger.error("media store misconfigured: %s", NO_CREDENTIALS)
+        raise StorageMisconfigured(NO_CREDENTIALS) from error
     except BotoCoreError as error:
         raise StorageUnavailable() from error
 
@@ -180,7 +197,13 @@ class S3ObjectStore:
         _guarded(lambda: self.client.delete_object(Bucket=self.bucket, Key=key))
 
     def ping(self) -> None:
-        _guarded(lambda: self.client.head_bucket(Bucket=self.bucket))
+        try:
+            _guarded(lambda: self.client.head_bucket(Bucket=self.bucket))
+        except ClientError as error:
+            # HeadBucket has no body: a missing bucket is a bare 404.
+            if _error_code(error) in _MISSING:
+                raise StorageMisconfigured(NO_SUCH_BUCKET) from error
+            raise
 
     def presigned_post(self, *, key: str, content_type: str, expires_at: datetime) -> dict:
         """An S3 presigned POST for one key: ``{"url", "fields"}``. S3 itself enforces the

@@ -394,3 +394,76 @@ def test_a_late_upload_through_the_grant_changes_nothing(
     assert requests.get(link["url"], timeout=10).content == M4A
     verdict = console.post(f"/admin/catalogue/chapters/{done['id']}/check/").context["verdict"]
     assert verdict.ok
+
+
+def refuse(operation: str, status: int, code: str | None = None):
+    """S3 answering ``operation`` with an error, injected at botocore's before-call event (moto
+    checks no permissions). A HEAD's error has no body: only its status, as on S3."""
+    from botocore.awsrequest import AWSResponse
+
+    error = {"Code": code or str(status), "Message": "refused"}
+
+    def answer(**kwargs):
+        return AWSResponse("https://s3.test/", status, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+
+    aws_client("s3").meta.events.register(f"before-call.s3.{operation}", answer)
+
+
+def test_access_denied_is_a_503_that_names_the_cause(production_path, as_editor, anonymous):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    refuse("HeadObject", 403)
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_misconfigured"
+    assert "access denied" in response.json()["detail"]
+    assert "bucket policy" in response.json()["detail"]
+    # Nothing changed: the chapter still waits for its completion.
+    assert as_editor.get(chapter_url(body["chapter"])).json()["status"] == "pending_upload"
+    refuse("HeadBucket", 403)
+    health = anonymous.get("/api/v1/health/detailed")
+    assert health.status_code == 503
+    assert health.json()["checks"]["storage"]["error"] == "StorageMisconfigured"
+    assert "access denied" in health.json()["checks"]["storage"]["cause"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "status", "code", "named"),
+    [
+        ("GetObject", 403, "SignatureDoesNotMatch", "secret key"),
+        ("GetObject", 404, "NoSuchBucket", "VOJ_MEDIA_BUCKET"),
+        ("CopyObject", 403, "InvalidAccessKeyId", "access key"),
+        ("CopyObject", 501, "NotImplemented", "S3-compatible store must support"),
+    ],
+)
+def test_store_configuration_errors_are_named(
+    production_path, as_editor, operation, status, code, named
+):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    refuse(operation, status, code)
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_misconfigured"
+    assert named in response.json()["detail"] and code in response.json()["detail"]
+
+
+def test_a_missing_bucket_is_named_by_the_health_check(production_path, settings, anonymous):
+    settings.VOJ_MEDIA_BUCKET = "voj-no-such-bucket"
+    health = anonymous.get("/api/v1/health/detailed")
+    assert health.status_code == 503
+    storage = health.json()["checks"]["storage"]
+    assert storage["error"] == "StorageMisconfigured"
+    assert "bucket does not exist" in storage["cause"]
+
+
+def test_a_passing_fault_is_still_unavailable_not_misconfigured(production_path, as_editor):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    refuse("GetObject", 500, "InternalError")
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_unavailable"
