@@ -467,3 +467,15 @@ def test_a_passing_fault_is_still_unavailable_not_misconfigured(production_path,
     response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
     assert response.status_code == 503
     assert response.json()["code"] == "storage_unavailable"
+
+
+def test_the_console_check_names_a_misconfigured_store(production_path, as_editor, console):
+    done = published(as_editor)
+    refuse("HeadObject", 403)
+    for url in (
+        f"/admin/catalogue/chapters/{done['id']}/check/",
+        f"/admin/catalogue/books/{done['book_id']}/check/",
+    ):
+        page = console.post(url)
+        assert page.status_code == 503
+        assert "The media store is misconfigured: access denied" in page.content.decode()
