@@ -15,7 +15,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from books import services
 from books.domain import ChapterStatus
-from books.errors import BookNotFound, ChapterNotFound, DomainError, InvalidCursor
+from books.errors import (
+    BookNotFound,
+    ChapterNotFound,
+    DomainError,
+    InvalidCursor,
+    StorageUnavailable,
+)
 from streaming.invalidations import cdn_configured
 
 PAGE_SIZE = 25
@@ -102,7 +108,14 @@ def book_detail(request: HttpRequest, book_id: str) -> HttpResponse:
 @require_POST
 def book_check(request: HttpRequest, book_id: str) -> HttpResponse:
     _book_or_404(book_id)
-    results = services.book_check(actor=request.user, book_id=book_id)
+    try:
+        results = services.book_check(actor=request.user, book_id=book_id)
+    except StorageUnavailable as error:
+        # The store, not the chapters, failed: say so (a misconfiguration names its cause).
+        messages.error(request, error.message)
+        response = _book_page(request, book_id)
+        response.status_code = 503
+        return response
     checked = [verdict for _, verdict in results if verdict.checked]
     failed = sum(not verdict.ok for verdict in checked)
     # Pending and rejected chapters have no object to examine: counted apart, never as failures.
@@ -193,4 +206,9 @@ def chapter_check(request: HttpRequest, chapter_id: str) -> HttpResponse:
         _, verdict = services.chapter_check(actor=request.user, chapter_id=chapter_id)
     except ChapterNotFound:
         raise Http404("No such chapter") from None
+    except StorageUnavailable as error:
+        messages.error(request, error.message)
+        response = _chapter_page(request, chapter_id)
+        response.status_code = 503
+        return response
     return _chapter_page(request, chapter_id, verdict=verdict)

@@ -1,7 +1,8 @@
-"""The object store: local files in the embedded default, S3 in production.
+"""The object store's interface and its local implementation (the embedded default).
 
 The rest of the code needs only a handful of operations on keys, and in S3 every one of them
-must be cheap (HEAD, ranged GET, server-side copy), so that is the whole interface.
+must be cheap (HEAD, ranged GET, server-side copy), so that is the whole interface. The S3
+implementation is streaming/s3.py; streaming/stores.py chooses one.
 """
 
 from __future__ import annotations
@@ -9,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from django.conf import settings
 from django.core.files.move import file_move_safe
 from django.core.files.storage import FileSystemStorage
 
@@ -33,15 +33,28 @@ class ObjectInfo:
     metadata: dict[str, str]
 
 
+class ObjectChanged(Exception):
+    """The object under a key is no longer the one pinned by its ETag: it was replaced (a new
+    upload through a still-valid grant) or removed between two operations."""
+
+
+class ObjectExists(Exception):
+    """The destination of a copy already holds an object: copies never overwrite."""
+
+
 class ObjectStore(Protocol):
     def head(self, key: str) -> ObjectInfo | None: ...
 
-    def open(self, key: str, *, size: int) -> BinaryIO:
-        """A seekable reader of an object of ``size`` bytes (from ``head``); remote stores read
-        ranges on demand, never the whole object."""
+    def open(self, key: str, *, size: int, etag: str) -> BinaryIO:
+        """A seekable reader of the object ``head`` described (``size`` bytes, ``etag``);
+        remote stores read ranges on demand, never the whole object. Every read is of that
+        object or raises ObjectChanged."""
         ...
 
-    def copy(self, source: str, destination: str) -> None: ...
+    def copy(self, source: str, destination: str, *, etag: str) -> str:
+        """Copy the source object if it still has ``etag``, else raise ObjectChanged, and only
+        to a free destination, else raise ObjectExists; return the ETag of the copy."""
+        ...
 
     def delete(self, key: str) -> None: ...
 
@@ -76,14 +89,26 @@ class LocalObjectStore:
         return ObjectInfo(
             key=key,
             size=stat.st_size,
-            etag=f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"',
+            etag=_etag(stat),
             last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
             content_type=meta.get("content_type", "application/octet-stream"),
             metadata=meta.get("metadata", {}),
         )
 
-    def open(self, key: str, *, size: int) -> BinaryIO:
-        return self.path(key).open("rb")
+    def open(self, key: str, *, size: int, etag: str) -> BinaryIO:
+        # A new upload replaces the file by a rename, so the open descriptor keeps reading the
+        # pinned file whatever happens to the key afterwards.
+        return self._open_pinned(key, etag)
+
+    def _open_pinned(self, key: str, etag: str) -> BinaryIO:
+        try:
+            handle = self.path(key).open("rb")
+        except FileNotFoundError:
+            raise ObjectChanged(key) from None
+        if _etag(os.fstat(handle.fileno())) != etag:
+            handle.close()
+            raise ObjectChanged(key)
+        return handle
 
     def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
         with self.path(key).open("rb") as handle:
@@ -102,16 +127,24 @@ class LocalObjectStore:
         self._write_meta(key, content_type, metadata)
         file_move_safe(path, str(target), allow_overwrite=True)
 
-    def copy(self, source: str, destination: str) -> None:
+    def copy(self, source: str, destination: str, *, etag: str) -> str:
         target = self.path(destination)
         target.parent.mkdir(parents=True, exist_ok=True)
         head = self.head(source)
         if head is None:
-            raise FileNotFoundError(source)
-        tmp = target.with_name(target.name + ".partial")
-        shutil.copyfile(self.path(source), tmp)
-        os.replace(tmp, target)
+            raise ObjectChanged(source)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".copy-")
+        try:
+            with self._open_pinned(source, etag) as pinned, os.fdopen(fd, "wb") as copy:
+                shutil.copyfileobj(pinned, copy, CHUNK_SIZE)
+            try:
+                os.link(tmp, target)  # never over an existing object (If-None-Match: *)
+            except FileExistsError:
+                raise ObjectExists(destination) from None
+        finally:
+            os.unlink(tmp)
         self._write_meta(destination, head.content_type, head.metadata)
+        return _etag(target.stat())
 
     def delete(self, key: str) -> None:
         for path in (self.path(key), self._meta_path(key)):
@@ -130,15 +163,7 @@ class LocalObjectStore:
         )
 
 
-def local_object_store() -> LocalObjectStore:
-    """The embedded default's store, for its own upload and Range endpoints."""
-    return LocalObjectStore(settings.VOJ_MEDIA_ROOT)
-
-
-@cache
-def get_object_store() -> ObjectStore:
-    if settings.VOJ_STORAGE == "s3":
-        from .s3 import S3ObjectStore
-
-        return S3ObjectStore.from_settings()
-    return local_object_store()
+def _etag(stat: os.stat_result) -> str:
+    # The inode too: a new upload is a new file renamed over the key, even if it has the same
+    # size and lands in the same nanosecond.
+    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}-{stat.st_ino:x}"'

@@ -54,8 +54,8 @@ class VojAdminSite(admin.AdminSite):
 
     def get_urls(self) -> list:
         from books import admin_views as catalogue
+        from books import cdn_admin_views as cdn
         from books import converters  # noqa: F401 (registers <id:...>)
-        from streaming import admin_views as cdn
 
         def view(function: Any) -> Any:
             return self.admin_view(function)

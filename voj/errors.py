@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from books.errors import DomainError
+from voj.exceptions import DomainError
 
 
 def _first_message(data: Any) -> str:
@@ -90,6 +90,7 @@ DOMAIN_STATUS = {
     "invalid_cursor": status.HTTP_400_BAD_REQUEST,
     "invalid_upload": status.HTTP_400_BAD_REQUEST,
     "storage_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "storage_misconfigured": status.HTTP_503_SERVICE_UNAVAILABLE,
     "repository_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
     "repository_busy": status.HTTP_503_SERVICE_UNAVAILABLE,
     "item_too_large": status.HTTP_400_BAD_REQUEST,

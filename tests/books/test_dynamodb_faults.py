@@ -9,7 +9,7 @@ import json
 import pytest
 from moto.core.botocore_stubber import MockRawResponse
 
-from streaming.storage import get_object_store
+from streaming.stores import get_object_store
 from tests.conftest import DYNAMODB_TABLES, fixture_bytes
 from tests.helpers import book_create, chapter_create, chapter_url
 from voj.aws import aws_client

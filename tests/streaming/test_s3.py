@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from streaming.storage import get_object_store
+from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
 from tests.helpers import book_create, chapter_create, chapter_url
 from tests.streaming.cloudfront import cloudfront_url_valid, key_pair
@@ -26,6 +27,14 @@ def s3(aws, settings):
     settings.VOJ_MEDIA_BUCKET = BUCKET
     aws_client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
+    )
+    # As the stack configures it: objects are encrypted by the bucket's default, the
+    # application asks for no encryption itself.
+    aws_client("s3").put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
     )
     return aws_client("s3")
 
@@ -98,7 +107,9 @@ def test_upload_complete_and_stream(production_path, as_editor, as_listener):
     assert len(keys) == 1 and keys[0].startswith(media) and keys[0].endswith(".m4a")
     head = production_path.head_object(Bucket=BUCKET, Key=keys[0])
     assert head["ContentType"] == "audio/mp4"
-    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ServerSideEncryption"] == "AES256"  # the bucket's default
+    # ... with no encryption header of the application's own (see streaming/s3.py).
+    assert not any("x-amz-server-side-encryption" in h for _, h in calls.calls)
     # Completion read ranges only, never the whole object.
     gets = calls.named("GetObject")
     assert gets and all(h.get("Range", "").startswith("bytes=") for h in gets)
@@ -263,3 +274,208 @@ def test_local_endpoints_are_closed_in_s3_mode(production_path, as_editor):
     )
     stream = APIClient().get(urlsplit(url).path, dict(parse_qs(urlsplit(url).query)))
     assert stream.status_code == 404
+
+
+def test_s3_on_its_own_named_endpoint(
+    db, settings, monkeypatch, moto_server, as_editor, as_listener
+):
+    """S3 apart from every other service, through botocore's per-service variable and a host
+    name (not an IP): grants, completion, django-storages' presigned GET and the Range read all
+    go to that server, path-style."""
+    from tests.conftest import AWS_TEST_ENV
+
+    for name, value in AWS_TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    named = moto_server.replace("127.0.0.1", "localhost")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", named)
+    settings.VOJ_STORAGE = "s3"
+    settings.VOJ_MEDIA_BUCKET = bucket = f"voj-named-{uuid.uuid4().hex[:12]}"
+    settings.VOJ_AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # the rest: nothing listens there
+    aws_client("s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
+    )
+    body = created_chapter(as_editor)
+    assert body["upload"]["url"] == f"{named}/{bucket}"
+    assert post_form(body["upload"], M4A).status_code == 204
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert done["status"] == "ready", done
+    link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
+    assert link["url"].startswith(f"{named}/{bucket}/media/books/")
+    ranged = requests.get(link["url"], headers={"Range": "bytes=0-127"}, timeout=10)
+    assert (ranged.status_code, ranged.content) == (206, M4A[:128])
+
+
+class Swap:
+    """Re-uploads other bytes through the chapter's still-valid grant at one S3 call of the
+    application's (botocore's before-call event): the race of a second upload during
+    completion, made certain."""
+
+    def __init__(self, grant: dict, content: bytes, *, operation: str, at_call: int = 1) -> None:
+        self.grant, self.content, self.at_call, self.seen = grant, content, at_call, 0
+        aws_client("s3").meta.events.register(f"before-call.s3.{operation}", self)
+
+    def __call__(self, **kwargs) -> None:
+        self.seen += 1
+        if self.seen == self.at_call:
+            assert post_form(self.grant, self.content).status_code == 204
+
+
+SWAPPED_IN = fixture_bytes("tone-moov-at-end.m4a")  # other audio, valid and of another size
+JUNK = b"\0" * len(M4A)  # not audio, and of the declared size
+
+
+@pytest.mark.parametrize(
+    ("original", "operation", "at_call", "content"),
+    [
+        (M4A, "CopyObject", 1, SWAPPED_IN),
+        (M4A, "CopyObject", 1, JUNK),
+        (M4A, "GetObject", 1, JUNK),
+        (M4A, "GetObject", 1, SWAPPED_IN),
+    ],
+    ids=["before-copy-audio", "before-copy-junk", "before-read-junk", "before-read-audio"],
+)
+def test_an_upload_replaced_during_completion_is_never_published(
+    production_path, as_editor, as_listener, original, operation, at_call, content
+):
+    body = created_chapter(as_editor, size=len(original))
+    assert post_form(body["upload"], original).status_code == 204
+    swap = Swap(body["upload"], content, operation=operation, at_call=at_call)
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert swap.seen >= at_call
+    assert done["status"] == "failed", done
+    assert done["failure_reason"] == (
+        "the upload changed while it was being checked; upload it again"
+    )
+    # Nothing was published, and the swapped upload is gone.
+    assert production_path.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+    stream = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url")
+    assert stream.status_code == 409
+    # The editor uploads again with a fresh grant.
+    renewed = as_editor.post(
+        chapter_url(body["chapter"]) + "/upload",
+        {"filename": "chapter.m4a", "content_type": "audio/mp4", "size_bytes": len(M4A)},
+    )
+    assert renewed.status_code == 200, renewed.content
+    assert post_form(renewed.json()["upload"], M4A).status_code == 204
+    again = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert again["status"] == "ready"
+
+
+def test_the_published_object_is_the_checked_one(production_path, as_editor):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    uploaded = production_path.head_object(Bucket=BUCKET, Key=body["upload"]["fields"]["key"])
+    calls = S3Calls(aws_client("s3"))
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert done["status"] == "ready"
+    # Every range and the copy are conditional on the ETag the HEAD saw.
+    gets = calls.named("GetObject")
+    assert gets and all(h.get("If-Match") == uploaded["ETag"] for h in gets)
+    (copy,) = calls.named("CopyObject")
+    assert copy["x-amz-copy-source-if-match"] == uploaded["ETag"]
+    from books.repository import get_repository
+
+    chapter = get_repository().chapter_get(done["id"])
+    published = production_path.head_object(Bucket=BUCKET, Key=chapter.object_key)
+    assert chapter.object_etag == published["ETag"] == uploaded["ETag"]
+
+
+def test_a_late_upload_through_the_grant_changes_nothing(
+    production_path, as_editor, as_listener, console
+):
+    """After completion the grant's key is dead: the chapter points at media/, which no grant
+    can write, and never reads its upload key again."""
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert post_form(body["upload"], JUNK).status_code == 204  # the grant is still valid
+    assert as_editor.post(chapter_url(body["chapter"]) + "/complete").json() == done
+    link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
+    assert requests.get(link["url"], timeout=10).content == M4A
+    verdict = console.post(f"/admin/catalogue/chapters/{done['id']}/check/").context["verdict"]
+    assert verdict.ok
+
+
+def refuse(operation: str, status: int, code: str | None = None):
+    """S3 answering ``operation`` with an error, injected at botocore's before-call event (moto
+    checks no permissions). A HEAD's error has no body: only its status, as on S3."""
+    from botocore.awsrequest import AWSResponse
+
+    error = {"Code": code or str(status), "Message": "refused"}
+
+    def answer(**kwargs):
+        return AWSResponse("https://s3.test/", status, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+
+    aws_client("s3").meta.events.register(f"before-call.s3.{operation}", answer)
+
+
+def test_access_denied_is_a_503_that_names_the_cause(production_path, as_editor, anonymous):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    refuse("HeadObject", 403)
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_misconfigured"
+    assert "access denied" in response.json()["detail"]
+    assert "bucket policy" in response.json()["detail"]
+    # Nothing changed: the chapter still waits for its completion.
+    assert as_editor.get(chapter_url(body["chapter"])).json()["status"] == "pending_upload"
+    refuse("HeadBucket", 403)
+    health = anonymous.get("/api/v1/health/detailed")
+    assert health.status_code == 503
+    assert health.json()["checks"]["storage"]["error"] == "StorageMisconfigured"
+    assert "access denied" in health.json()["checks"]["storage"]["cause"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "status", "code", "named"),
+    [
+        ("GetObject", 403, "SignatureDoesNotMatch", "secret key"),
+        ("GetObject", 404, "NoSuchBucket", "VOJ_MEDIA_BUCKET"),
+        ("CopyObject", 403, "InvalidAccessKeyId", "access key"),
+        ("CopyObject", 501, "NotImplemented", "S3-compatible store must support"),
+    ],
+)
+def test_store_configuration_errors_are_named(
+    production_path, as_editor, operation, status, code, named
+):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    refuse(operation, status, code)
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_misconfigured"
+    assert named in response.json()["detail"] and code in response.json()["detail"]
+
+
+def test_a_missing_bucket_is_named_by_the_health_check(production_path, settings, anonymous):
+    settings.VOJ_MEDIA_BUCKET = "voj-no-such-bucket"
+    health = anonymous.get("/api/v1/health/detailed")
+    assert health.status_code == 503
+    storage = health.json()["checks"]["storage"]
+    assert storage["error"] == "StorageMisconfigured"
+    assert "bucket does not exist" in storage["cause"]
+
+
+def test_a_passing_fault_is_still_unavailable_not_misconfigured(production_path, as_editor):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    refuse("GetObject", 500, "InternalError")
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_unavailable"
+
+
+def test_the_console_check_names_a_misconfigured_store(production_path, as_editor, console):
+    done = published(as_editor)
+    refuse("HeadObject", 403)
+    for url in (
+        f"/admin/catalogue/chapters/{done['id']}/check/",
+        f"/admin/catalogue/books/{done['book_id']}/check/",
+    ):
+        page = console.post(url)
+        assert page.status_code == 503
+        assert "The media store is misconfigured: access denied" in page.content.decode()

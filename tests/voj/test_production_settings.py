@@ -166,3 +166,18 @@ def test_cdn_signs_with_the_named_key_slot(prod_env, moto_server):
     result = run_django({**cdn, "VOJ_CDN_PRIVATE_KEY_NAME": "JWT_SIGNING_KEY"}, script)
     assert result.returncode != 0
     assert "VOJ_CDN_PRIVATE_KEY_NAME must be" in result.stderr
+
+
+def test_migrate_names_an_unusable_bucket(prod_env, tmp_path):
+    """The operator database lives in the bucket: migrate ends with one clear line that names
+    the cause, not a traceback or a retry error."""
+    env = {
+        **prod_env,
+        "VOJ_MEDIA_BUCKET": f"voj-missing-{random.token_hex(4)}",
+        "VOJ_OPSDB_PATH": str(tmp_path / "ops.sqlite3"),
+    }
+    result = manage(env, "migrate", "--noinput", "-v", "0")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "retries" not in result.stderr
+    assert "CommandError: cannot publish the operator database s3://voj-missing-" in result.stderr
+    assert "the bucket does not exist (NoSuchBucket)" in result.stderr
