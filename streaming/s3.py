@@ -174,6 +174,8 @@ def media_storage() -> Any:
         file_overwrite=True,
         querystring_auth=True,
         custom_domain=settings.VOJ_CDN_DOMAIN if cdn else None,
+        # https on CloudFront; http only for the prod-like mode's local edge on 127.0.0.1.
+        url_protocol=f"{settings.VOJ_CDN_URL_PROTOCOL}:",
         cloudfront_key_id=settings.VOJ_CDN_KEY_ID if cdn else None,
         cloudfront_key=settings.VOJ_CDN_PRIVATE_KEY.encode() if cdn else None,
     )
