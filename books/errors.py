@@ -1,14 +1,26 @@
-"""Domain errors. The API maps each ``code`` to an HTTP status (voj/errors.py)."""
+"""The catalogue's domain errors. The API maps each ``code`` to an HTTP status (voj/errors.py).
 
+DomainError and the errors other apps raise too (StorageUnavailable) live in voj/exceptions.py;
+they are imported here so the catalogue's code finds every error it handles in one place.
+"""
 
-class DomainError(Exception):
-    code = "invalid"
-    message = "Invalid request."
+from voj.exceptions import DomainError, StorageUnavailable
 
-    def __init__(self, message: str | None = None) -> None:
-        if message is not None:
-            self.message = message
-        super().__init__(self.message)
+__all__ = [
+    "BookNotFound",
+    "ChapterNotFound",
+    "ChapterNotReady",
+    "ChapterNumberTaken",
+    "DomainError",
+    "InvalidCursor",
+    "InvalidUpload",
+    "PermissionDenied",
+    "RepositoryUnavailable",
+    "StorageUnavailable",
+    "UploadMissing",
+    "UploadNotExpected",
+    "VersionConflict",
+]
 
 
 class BookNotFound(DomainError):
@@ -60,11 +72,6 @@ class PermissionDenied(DomainError):
 
 class InvalidUpload(DomainError):
     code = "invalid_upload"
-
-
-class StorageUnavailable(DomainError):
-    code = "storage_unavailable"
-    message = "The media store is unavailable; try again shortly."
 
 
 class RepositoryUnavailable(DomainError):

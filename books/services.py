@@ -36,7 +36,7 @@ from streaming.keys import (
     upload_key,
 )
 from streaming.signing import stream_expiry, stream_url_create
-from streaming.storage import get_object_store
+from streaming.stores import get_object_store
 from streaming.uploads import UploadGrant, upload_grant_create
 from voj.audit import audit
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.conf import settings
 
-from books.errors import DomainError, StorageUnavailable
 from voj.aws import aws_client
+from voj.exceptions import DomainError, StorageUnavailable
 
 # CloudFront: a path starts with '/', '*' may only end it, at most 3,000 paths in progress and
 # 15 of them with wildcards. One request here stays far inside those.

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 
 from .policy import SIGNATURE_FIELD, PolicyError, policy_check_fields, policy_decode
-from .storage import local_object_store
+from .stores import local_object_store
 
 # Room for the form fields and multipart framing around a file at the limit.
 _ENVELOPE_BYTES = 64 * 1024

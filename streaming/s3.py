@@ -16,8 +16,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from books.errors import StorageUnavailable
-from voj.aws import aws_client, aws_session, client_config
+from voj.aws import aws_client, aws_session, client_options
+from voj.exceptions import StorageUnavailable
 
 from .storage import ObjectInfo
 
@@ -144,11 +144,34 @@ class S3ObjectStore:
     def ping(self) -> None:
         _guarded(lambda: self.client.head_bucket(Bucket=self.bucket))
 
+    def presigned_post(self, *, key: str, content_type: str, expires_at: datetime) -> dict:
+        """An S3 presigned POST for one key: ``{"url", "fields"}``. S3 itself enforces the
+        policy: this key, this content type, at most VOJ_MAX_UPLOAD_BYTES, until expiry."""
+        expires_in = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
+        return _guarded(
+            lambda: self.client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=key,
+                Fields={"Content-Type": content_type},
+                Conditions=[
+                    {"Content-Type": content_type},
+                    ["content-length-range", 1, settings.VOJ_MAX_UPLOAD_BYTES],
+                ],
+                ExpiresIn=expires_in,
+            )
+        )
+
+    def stream_url(self, *, key: str, expires_at: datetime) -> str:
+        """A CloudFront signed URL when the storage has a CDN domain and signer, else an S3
+        presigned GET; both through django-storages."""
+        expire = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
+        return self.storage.url(key, expire=expire)
+
 
 def media_storage() -> Any:
     """django-storages' S3 storage for the media bucket: private objects (no ACLs), SSE-S3,
-    and, with the CDN configured, CloudFront URL signing. Its client is configured by
-    client_config and built on the process's one boto3 session."""
+    and, with the CDN configured, CloudFront URL signing. Its client is built with
+    client_options, on the process's one boto3 session."""
     from storages.backends.s3 import S3Storage
 
     class MediaStorage(S3Storage):
@@ -158,17 +181,16 @@ def media_storage() -> Any:
             return aws_session()
 
     cdn = bool(settings.VOJ_CDN_DOMAIN)
+    # The same endpoint, addressing style and signer as every other S3 client here (the
+    # storage's own addressing_style and signature_version apply only without a config).
+    options = client_options(
+        "s3", region=settings.VOJ_AWS_REGION, shorthand=settings.VOJ_AWS_ENDPOINT_URL
+    )
     return MediaStorage(
         bucket_name=settings.VOJ_MEDIA_BUCKET,
-        region_name=settings.VOJ_AWS_REGION,
-        endpoint_url=settings.VOJ_AWS_ENDPOINT_URL,
-        # Addressing style and signer come from client_config (the storage's own
-        # addressing_style and signature_version apply only without one).
-        client_config=client_config(
-            service="s3",
-            region=settings.VOJ_AWS_REGION,
-            path_style=bool(settings.VOJ_AWS_ENDPOINT_URL),
-        ),
+        region_name=options["region_name"],
+        endpoint_url=options["endpoint_url"],
+        client_config=options["config"],
         default_acl=None,
         object_parameters={"ServerSideEncryption": "AES256"},
         file_overwrite=True,
@@ -179,31 +201,3 @@ def media_storage() -> Any:
         cloudfront_key_id=settings.VOJ_CDN_KEY_ID if cdn else None,
         cloudfront_key=settings.VOJ_CDN_PRIVATE_KEY.encode() if cdn else None,
     )
-
-
-def presigned_post_create(*, key: str, content_type: str, expires_at: datetime) -> Any:
-    from .uploads import UploadGrant
-
-    expires_in = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
-    post = _guarded(
-        lambda: aws_client("s3").generate_presigned_post(
-            Bucket=settings.VOJ_MEDIA_BUCKET,
-            Key=key,
-            Fields={"Content-Type": content_type},
-            Conditions=[
-                {"Content-Type": content_type},
-                ["content-length-range", 1, settings.VOJ_MAX_UPLOAD_BYTES],
-            ],
-            ExpiresIn=expires_in,
-        )
-    )
-    return UploadGrant(method="POST", url=post["url"], fields=post["fields"], expires_at=expires_at)
-
-
-def s3_stream_url(*, key: str, expires_at: datetime) -> str:
-    """A CloudFront signed URL when the storage has a CDN domain and signer, else an S3
-    presigned GET; both through django-storages."""
-    from .storage import get_object_store
-
-    expire = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
-    return get_object_store().storage.url(key, expire=expire)

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.signing import Signer
 from django.utils.crypto import constant_time_compare
 
+from .stores import get_object_store
+
 LOCAL_STREAM_PREFIX = "/stream/"
 _signer = Signer(salt="voj.streaming.stream-url")
 
@@ -50,7 +52,5 @@ def local_stream_signature_valid(
 
 def stream_url_create(*, key: str, expires_at: datetime, base_url: str) -> str:
     if settings.VOJ_STORAGE == "s3":
-        from .s3 import s3_stream_url
-
-        return s3_stream_url(key=key, expires_at=expires_at)
+        return get_object_store().stream_url(key=key, expires_at=expires_at)
     return local_stream_url(key=key, expires_at=expires_at, base_url=base_url)

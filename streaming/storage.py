@@ -1,7 +1,8 @@
-"""The object store: local files in the embedded default, S3 in production.
+"""The object store's interface and its local implementation (the embedded default).
 
 The rest of the code needs only a handful of operations on keys, and in S3 every one of them
-must be cheap (HEAD, ranged GET, server-side copy), so that is the whole interface.
+must be cheap (HEAD, ranged GET, server-side copy), so that is the whole interface. The S3
+implementation is streaming/s3.py; streaming/stores.py chooses one.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from django.conf import settings
 from django.core.files.move import file_move_safe
 from django.core.files.storage import FileSystemStorage
 
@@ -128,17 +127,3 @@ class LocalObjectStore:
         meta_path.write_text(
             json.dumps({"content_type": content_type, "metadata": metadata}, ensure_ascii=False)
         )
-
-
-def local_object_store() -> LocalObjectStore:
-    """The embedded default's store, for its own upload and Range endpoints."""
-    return LocalObjectStore(settings.VOJ_MEDIA_ROOT)
-
-
-@cache
-def get_object_store() -> ObjectStore:
-    if settings.VOJ_STORAGE == "s3":
-        from .s3 import S3ObjectStore
-
-        return S3ObjectStore.from_settings()
-    return local_object_store()

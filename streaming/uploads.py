@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from .policy import SIGNATURE_FIELD, policy_encode
+from .stores import get_object_store
 
 LOCAL_UPLOAD_PATH = "/api/v1/uploads"
 
@@ -39,9 +40,12 @@ def upload_grant_create(*, key: str, content_type: str, base_url: str) -> Upload
         seconds=settings.VOJ_UPLOAD_GRANT_SECONDS
     )
     if settings.VOJ_STORAGE == "s3":
-        from .s3 import presigned_post_create
-
-        return presigned_post_create(key=key, content_type=content_type, expires_at=expires_at)
+        post = get_object_store().presigned_post(
+            key=key, content_type=content_type, expires_at=expires_at
+        )
+        return UploadGrant(
+            method="POST", url=post["url"], fields=post["fields"], expires_at=expires_at
+        )
     policy, signature = policy_encode(
         expires_at=expires_at, conditions=upload_conditions(key, content_type)
     )

@@ -17,7 +17,7 @@ from voj.errors import api_not_found, json_error
 
 from .keys import MEDIA_KEY
 from .signing import local_stream_signature_valid
-from .storage import local_object_store
+from .stores import local_object_store
 
 
 @csrf_exempt  # authorised by the signed policy, like S3's POST; no cookie is involved

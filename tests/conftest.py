@@ -24,7 +24,7 @@ def fixture_bytes(name: str) -> bytes:
 
 def _reset_singletons() -> None:
     from books.repository import get_repository
-    from streaming.storage import get_object_store
+    from streaming.stores import get_object_store
     from voj.aws import reset_clients
 
     get_repository.cache_clear()

@@ -21,7 +21,7 @@ class VojAdminSite(admin.AdminSite):
 
     def get_urls(self) -> list:
         from books import admin_views as catalogue
-        from streaming import admin_views as cdn
+        from books import cdn_admin_views as cdn
 
         def view(function: Any) -> Any:
             return self.admin_view(function)

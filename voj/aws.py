@@ -1,14 +1,66 @@
-"""The one place AWS clients are built: region, endpoint, retries and timeouts."""
+"""The one place AWS clients are built: region, endpoint, addressing, retries and timeouts."""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 # Every AWS service the application calls while it runs. The Lambda package ships botocore with
 # these service models only (deploy/package.py), so a client for any other service fails there:
 # add the service here first (tests/voj/test_aws.py checks the code against this list).
 RUNTIME_SERVICES = ("cloudfront", "dynamodb", "s3", "secretsmanager", "ssm")
+
+# Host names of AWS's own endpoints (commercial, China, the dual-stack api.aws). Any other S3
+# endpoint is an S3-compatible server or an emulator: it has no per-bucket host names.
+_AWS_HOST_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+
+
+def service_endpoint_variable(service: str) -> str:
+    """botocore's own per-service variable, ``AWS_ENDPOINT_URL_<SERVICE ID>`` (e.g.
+    ``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL_SECRETS_MANAGER``), named as botocore names it."""
+    from botocore.utils import CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES, SERVICE_NAME_ALIASES
+
+    name = SERVICE_NAME_ALIASES.get(service, service)
+    service_id = CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES.get(name, name)
+    return "AWS_ENDPOINT_URL_" + service_id.replace("-", "_").upper()
+
+
+def endpoint_url(service: str, shorthand: str | None = None) -> str | None:
+    """Where a client for ``service`` sends its requests; None for AWS's regional endpoint.
+
+    In order: botocore's per-service variable (``AWS_ENDPOINT_URL_S3``, ...), so that one
+    service can live apart (S3 on SeaweedFS, DynamoDB on DynamoDB Local); then
+    ``VOJ_AWS_ENDPOINT_URL`` (``shorthand``), the project's one setting for every service; then
+    what botocore itself would configure (``AWS_ENDPOINT_URL``, the shared config file's
+    ``services`` section). ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` turns botocore's sources off
+    as it does in botocore.
+    """
+    session = _botocore_session()
+    ignore = session.get_config_variable("ignore_configured_endpoint_urls")
+    specific = "" if ignore else os.environ.get(service_endpoint_variable(service), "").strip()
+    if specific:
+        return specific
+    if shorthand:
+        return shorthand
+    if ignore:
+        return None
+    from botocore.configprovider import ConfiguredEndpointProvider
+
+    return ConfiguredEndpointProvider(
+        full_config=session.full_config,
+        scoped_config=session.get_scoped_config(),
+        client_name=service,
+    ).provide()
+
+
+def is_aws_endpoint(url: str | None) -> bool:
+    """No endpoint (botocore resolves AWS's) or one on AWS's own domains."""
+    if not url:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return host.endswith(_AWS_HOST_SUFFIXES)
 
 
 def client_config(*, service: str, region: str, path_style: bool = False) -> Any:
@@ -17,9 +69,11 @@ def client_config(*, service: str, region: str, path_style: bool = False) -> Any
     s3_options: dict[str, Any] = {}
     if service == "s3":
         s3_options = {
-            # Virtual-hosted, regional S3 URLs: the global endpoint answers a new bucket outside
-            # us-east-1 with a 307 that a browser's CORS form POST cannot follow. A local
-            # endpoint (the moto server of the prod-like mode) has no per-bucket host names.
+            # Virtual-hosted, regional S3 URLs on AWS: the global endpoint answers a new bucket
+            # outside us-east-1 with a 307 that a browser's CORS form POST cannot follow. Any
+            # other endpoint (SeaweedFS, moto, MinIO) has no per-bucket host names: botocore
+            # would otherwise put the bucket in front of a host name (bucket.localhost) and
+            # uses path style by itself only for IP addresses.
             "s3": {"addressing_style": "path" if path_style else "virtual"},
             # Presigned POSTs and GETs signed with SigV4, the only version newer regions take.
             # Other services keep the signer their model names.
@@ -36,21 +90,40 @@ def client_config(*, service: str, region: str, path_style: bool = False) -> Any
 
 
 @cache
+def _botocore_session() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@cache
 def aws_session() -> Any:
     """One session per process: a new one reloads botocore's endpoint and model data (about
     75 ms here), while another client on a warm session costs a few. django-storages' S3
     storage uses it too (streaming/s3.py)."""
     import boto3
 
-    return boto3.session.Session()
+    return boto3.session.Session(botocore_session=_botocore_session())
+
+
+def client_options(service: str, *, region: str, shorthand: str | None = None) -> dict[str, Any]:
+    """The keyword arguments every client of ``service`` is built with (boto3's ``client()``
+    and django-storages' S3 storage alike): the resolved endpoint and its config."""
+    url = endpoint_url(service, shorthand)
+    return {
+        "region_name": region,
+        "endpoint_url": url,
+        "config": client_config(
+            service=service, region=region, path_style=not is_aws_endpoint(url)
+        ),
+    }
 
 
 def build_client(service: str, *, region: str, endpoint_url: str | None = None) -> Any:
+    """A client for ``service``; ``endpoint_url`` is the shorthand for every service, which a
+    per-service ``AWS_ENDPOINT_URL_<SERVICE>`` overrides."""
     return aws_session().client(
-        service,
-        region_name=region,
-        endpoint_url=endpoint_url,
-        config=client_config(service=service, region=region, path_style=bool(endpoint_url)),
+        service, **client_options(service, region=region, shorthand=endpoint_url)
     )
 
 
@@ -67,3 +140,4 @@ def reset_clients() -> None:
     """Forget built clients (tests switch endpoints and mocks)."""
     aws_client.cache_clear()
     aws_session.cache_clear()
+    _botocore_session.cache_clear()

@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from books.errors import DomainError
+from voj.exceptions import DomainError
 
 
 def _first_message(data: Any) -> str:

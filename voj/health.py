@@ -29,7 +29,7 @@ def _repository() -> None:
 
 
 def _storage() -> None:
-    from streaming.storage import get_object_store
+    from streaming.stores import get_object_store
 
     get_object_store().ping()
 

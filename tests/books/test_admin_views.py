@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.test import Client
 
-from streaming.storage import get_object_store
+from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
 from tests.helpers import book_create, chapter_create, chapter_url, published_chapter
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from streaming.storage import get_object_store
+from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
 from tests.helpers import book_create, chapter_create, chapter_url, published_chapter
 

@@ -12,7 +12,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from rest_framework.test import APIClient
 
 from streaming.policy import policy_encode
-from streaming.storage import get_object_store
+from streaming.stores import get_object_store
 from streaming.uploads import upload_conditions
 from streaming.views import upload_receive
 from tests.conftest import fixture_bytes

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from streaming.storage import get_object_store
+from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
 from tests.helpers import book_create, chapter_create, chapter_url
 from tests.streaming.cloudfront import cloudfront_url_valid, key_pair
@@ -263,3 +264,32 @@ def test_local_endpoints_are_closed_in_s3_mode(production_path, as_editor):
     )
     stream = APIClient().get(urlsplit(url).path, dict(parse_qs(urlsplit(url).query)))
     assert stream.status_code == 404
+
+
+def test_s3_on_its_own_named_endpoint(
+    db, settings, monkeypatch, moto_server, as_editor, as_listener
+):
+    """S3 apart from every other service, through botocore's per-service variable and a host
+    name (not an IP): grants, completion, django-storages' presigned GET and the Range read all
+    go to that server, path-style."""
+    from tests.conftest import AWS_TEST_ENV
+
+    for name, value in AWS_TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    named = moto_server.replace("127.0.0.1", "localhost")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", named)
+    settings.VOJ_STORAGE = "s3"
+    settings.VOJ_MEDIA_BUCKET = bucket = f"voj-named-{uuid.uuid4().hex[:12]}"
+    settings.VOJ_AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # the rest: nothing listens there
+    aws_client("s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
+    )
+    body = created_chapter(as_editor)
+    assert body["upload"]["url"] == f"{named}/{bucket}"
+    assert post_form(body["upload"], M4A).status_code == 204
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert done["status"] == "ready", done
+    link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
+    assert link["url"].startswith(f"{named}/{bucket}/media/books/")
+    ranged = requests.get(link["url"], headers={"Range": "bytes=0-127"}, timeout=10)
+    assert (ranged.status_code, ranged.content) == (206, M4A[:128])

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from streaming.keys import media_key
 from streaming.signing import local_stream_url
-from streaming.storage import get_object_store
+from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
 from tests.helpers import published_chapter
 

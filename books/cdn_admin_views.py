@@ -1,4 +1,9 @@
-"""Operator console pages for CloudFront invalidations."""
+"""Operator console pages for CloudFront invalidations.
+
+They live with the catalogue, not in streaming/, because a purge is named by a book or a
+chapter: the pages read the catalogue and call streaming's invalidations, so imports run one
+way (books -> streaming -> voj). Their templates are streaming's (admin/cdn/).
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from books import services
 from books.errors import BookNotFound, ChapterNotFound, DomainError
-from voj.audit import audit
-
-from .invalidations import (
+from streaming.invalidations import (
     InvalidPaths,
     book_paths,
     cdn_configured,
@@ -24,6 +27,7 @@ from .invalidations import (
     invalidation_list,
     invalidation_paths_validate,
 )
+from voj.audit import audit
 
 PERMISSION = "streaming.invalidate_cdn"
 
