@@ -3,7 +3,8 @@
     VOJ_SMOKE_USERNAME=editor VOJ_SMOKE_PASSWORD=... python manage.py smoke --base-url URL
 
 login → me → create book → create chapter → upload a real .m4a through the grant →
-complete → ready → stream-url → GET Range bytes=0-127 → 206 → delete the book.
+complete → ready → stream-url → GET Range bytes=0-127 → 206 → the same URL for another
+object → 403 → delete the book.
 Prints each step with its time and stops non-zero at the first failure.
 """
 
@@ -149,6 +150,18 @@ class Command(BaseCommand):
                 raise SmokeFailure(f"wrong range: {content_range}")
             return content_range
 
+        def tampered_get() -> str:
+            # The stream URL with its chapter id changed: the signature no longer covers it,
+            # so the CDN, S3 or the local endpoint must refuse it (never 404, never the bytes).
+            url, chapter = state["stream"]["url"], state["chapter"]
+            other = chapter[:-1] + ("0" if chapter[-1] != "0" else "1")
+            response = client.http.request(
+                "GET", url.replace(chapter, other), headers={"Range": "bytes=0-127"}
+            )
+            if response.status != 403:
+                raise SmokeFailure(f"a tampered stream URL got {response.status}, not 403")
+            return "403"
+
         def delete_book() -> str:
             client.call("DELETE", f"/api/v1/books/{state.pop('book')}", expect=204)
             return "deleted"
@@ -163,6 +176,7 @@ class Command(BaseCommand):
                 ("complete", complete),
                 ("stream-url", stream_url),
                 ("range 0-127", ranged_get),
+                ("tampered url", tampered_get),
                 ("delete book", delete_book),
             ]:
                 step(name, action)
