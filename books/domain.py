@@ -57,6 +57,9 @@ class Chapter:
     # Each upload attempt gets a new revision, so every object key is used once and the CDN
     # never serves stale audio.
     revision: str = ""
+    # The ETag of the published object, as completion checked and copied it: the console's
+    # check compares the object under object_key with it. Empty until published.
+    object_etag: str = ""
     id: str = field(default_factory=new_id)
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)

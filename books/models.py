@@ -38,6 +38,7 @@ class ChapterRecord(models.Model):
     duration_seconds = models.FloatField(null=True, blank=True)
     faststart = models.BooleanField(null=True, blank=True)
     revision = models.CharField(max_length=40, blank=True, default="")
+    object_etag = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     version = models.PositiveIntegerField(default=1)

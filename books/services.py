@@ -242,6 +242,7 @@ def chapter_upload_renew(
         failure_reason="",
         revision=revision,
         object_key=upload_key(book_id, chapter.id, revision),
+        object_etag="",
         duration_seconds=None,
         faststart=None,
         updated_at=utcnow(),
@@ -257,11 +258,17 @@ def chapter_upload_renew(
 def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
     """Check the uploaded object and publish it: ready, or failed with the reason.
 
+    The object is pinned by the ETag of its first HEAD: every range is read with If-Match on
+    it and the copy to media/ carries x-amz-copy-source-if-match, so the bytes published are
+    the bytes checked. An upload replaced meanwhile (the grant is still valid) is never
+    published: the chapter fails and the editor uploads again with a fresh grant.
+
     Idempotent: a chapter that is already past its upload is returned as it is.
     """
     # The media checks load only where bytes are examined, not on every cold start.
-    from streaming.checks import ObjectMissing, object_verify
+    from streaming.checks import CHANGED_DURING_CHECK, ObjectMissing, object_verify
     from streaming.media import MediaRejected
+    from streaming.storage import ObjectChanged
 
     chapter = _chapter_for_change(user, book_id, chapter_id)
     if chapter.status != ChapterStatus.PENDING_UPLOAD:
@@ -271,7 +278,7 @@ def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
     target = media_key(book_id, chapter.id, chapter.revision)
     try:
         try:
-            _, report = object_verify(
+            info, report = object_verify(
                 store,
                 source,
                 expected_size=chapter.size_bytes,
@@ -279,9 +286,9 @@ def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
             )
         except ObjectMissing:
             # A retry after the copy succeeded but before the chapter was saved finds the
-            # published object instead.
+            # published object instead (only completion writes under media/).
             try:
-                _, report = object_verify(
+                info, report = object_verify(
                     store,
                     target,
                     expected_size=chapter.size_bytes,
@@ -289,29 +296,28 @@ def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
                 )
             except ObjectMissing:
                 raise UploadMissing() from None
-            source = None
-    except MediaRejected as rejected:
-        failed = _chapter_save_outcome(
-            chapter, status=ChapterStatus.FAILED, failure_reason=rejected.reason
-        )
+            published_etag = info.etag
+        else:
+            published_etag = store.copy(source, target, etag=info.etag)
+    except (MediaRejected, ObjectChanged) as rejected:
+        reason = rejected.reason if isinstance(rejected, MediaRejected) else CHANGED_DURING_CHECK
+        failed = _chapter_save_outcome(chapter, status=ChapterStatus.FAILED, failure_reason=reason)
         _objects_delete([chapter.object_key])
-        logger.info(
-            "chapter upload rejected",
-            extra={"chapter_id": chapter.id, "reason": rejected.reason},
-        )
+        logger.info("chapter upload rejected", extra={"chapter_id": chapter.id, "reason": reason})
         return failed
-    if source is not None:
-        store.copy(source, target)
     status = ChapterStatus.PROCESSING if settings.ENCODING_ENABLED else ChapterStatus.READY
     done = _chapter_save_outcome(
         chapter,
         status=status,
         object_key=target,
+        object_etag=published_etag,
         duration_seconds=report.duration_seconds,
         faststart=report.faststart,
     )
-    if source is not None:
-        _objects_delete([source])
+    # The upload's key is dead from here on: the chapter left pending_upload and points at
+    # media/, which no grant can write. A late upload through the still-valid grant lands
+    # under uploads/, which nothing reads and the bucket's lifecycle sweeps.
+    _objects_delete([source])
     return done
 
 
@@ -386,6 +392,7 @@ def _chapter_verdict(actor: Any, chapter: Chapter) -> tuple[Chapter, CheckVerdic
         chapter.object_key,
         expected_size=chapter.size_bytes,
         expected_content_type=chapter.content_type,
+        expected_etag=chapter.object_etag,
     )
     audit(
         actor,

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from .keys import ALLOWED_CONTENT_TYPES
 from .media import MediaRejected, MediaReport, inspect_media
-from .storage import ObjectInfo, ObjectStore
+from .storage import ObjectChanged, ObjectInfo, ObjectStore
+
+CHANGED_DURING_CHECK = "the upload changed while it was being checked; upload it again"
 
 
 class ObjectMissing(Exception):
@@ -18,8 +20,10 @@ def object_verify(
 ) -> tuple[ObjectInfo, MediaReport]:
     """Size and type from the object's metadata, then the bytes themselves.
 
-    Raises ObjectMissing when there is no object, MediaRejected with the reason when it is not
-    what the chapter declared or not playable audio.
+    Every read is pinned to the ETag of the first HEAD (the returned ObjectInfo): publish that
+    ETag and nothing else. Raises ObjectMissing when there is no object, MediaRejected with the
+    reason when it is not what the chapter declared or not playable audio, ObjectChanged when it
+    was replaced while it was being read.
     """
     info = store.head(key)
     if info is None:
@@ -41,7 +45,7 @@ def _verify(
             f"content type mismatch: the upload is {info.content_type!r}, "
             f"{expected_content_type!r} was declared"
         )
-    with store.open(info.key, size=info.size) as reader:
+    with store.open(info.key, size=info.size, etag=info.etag) as reader:
         return inspect_media(reader, info.size)
 
 
@@ -61,23 +65,39 @@ class CheckVerdict:
 
 
 def object_check(
-    store: ObjectStore, key: str, *, expected_size: int, expected_content_type: str
+    store: ObjectStore,
+    key: str,
+    *,
+    expected_size: int,
+    expected_content_type: str,
+    expected_etag: str = "",
 ) -> CheckVerdict:
-    """object_verify as a verdict: never raises for a missing or bad object."""
+    """object_verify as a verdict: never raises for a missing, bad or changed object.
+
+    ``expected_etag`` is the ETag the chapter was published with: an object under the key with
+    another one is not the object that was checked at completion, whatever it contains.
+    """
     if not key:
         return CheckVerdict(ok=False, reason="the chapter has no object", exists=False)
     info = store.head(key)
     if info is None:
         return CheckVerdict(ok=False, reason=f"no object at {key}", exists=False)
+    found = {"exists": True, "size": info.size, "content_type": info.content_type}
+    if expected_etag and info.etag != expected_etag:
+        return CheckVerdict(
+            ok=False,
+            reason=(
+                f"the object is not the one published: ETag {info.etag}, published {expected_etag}"
+            ),
+            **found,
+        )
     try:
         report = _verify(store, info, expected_size, expected_content_type)
     except MediaRejected as rejected:
+        return CheckVerdict(ok=False, reason=rejected.reason, **found)
+    except ObjectChanged:
         return CheckVerdict(
-            ok=False,
-            reason=rejected.reason,
-            exists=True,
-            size=info.size,
-            content_type=info.content_type,
+            ok=False, reason="the object changed while it was being checked", **found
         )
     verdict_reason = "" if report.faststart else "playable, but not faststart (moov after mdat)"
     return CheckVerdict(

@@ -9,31 +9,67 @@ download the whole object. Playback is a CloudFront signed URL when the CDN is c
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.conf import settings
 
 from voj.aws import aws_client, aws_session, client_options
-from voj.exceptions import StorageUnavailable
+from voj.exceptions import (
+    NO_CREDENTIALS,
+    NO_SUCH_BUCKET,
+    StorageMisconfigured,
+    StorageUnavailable,
+    s3_configuration_cause,
+)
 
-from .storage import ObjectInfo
+from .storage import ObjectChanged, ObjectInfo
+
+logger = logging.getLogger("voj.streaming")
 
 READ_AHEAD = 64 * 1024
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# What S3 answers a read or copy whose If-Match / x-amz-copy-source-if-match no longer holds
+# (412), or whose object is gone by then.
+_CHANGED = {"PreconditionFailed", "412", *_MISSING}
+# Encryption under which an ETag is not the MD5 of the bytes (so a copy's differs).
+_OPAQUE_ETAG_ENCRYPTION = {"aws:kms", "aws:kms:dsse"}
+
+
+def _error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def _pinned[T](key: str, call: Callable[[], T]) -> T:
+    """A conditional call on the object pinned by its ETag: a failed condition is ObjectChanged."""
+    try:
+        return _guarded(call)
+    except ClientError as error:
+        if _error_code(error) in _CHANGED:
+            raise ObjectChanged(key) from error
+        raise
 
 
 def _guarded[T](call: Callable[[], T]) -> T:
-    """Transport failures and S3's own 5xx become StorageUnavailable (a 503, never a 500)."""
+    """Transport failures and S3's own 5xx become StorageUnavailable, configuration mistakes
+    StorageMisconfigured naming the cause: both a 503 with a JSON body, never a 500."""
     try:
         return call()
     except ClientError as error:
+        cause = s3_configuration_cause(_error_code(error))
+        if cause:
+            logger.error("media store misconfigured: %s", cause)
+            raise StorageMisconfigured(cause) from error
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if status >= 500 or error.response.get("Error", {}).get("Code") == "SlowDown":
+        if status >= 500 or _error_code(error) == "SlowDown":
             raise StorageUnavailable() from error
         raise
+    except NoCredentialsError as error:
+        logger.error("media store misconfigured: %s", NO_CREDENTIALS)
+        raise StorageMisconfigured(NO_CREDENTIALS) from error
     except BotoCoreError as error:
         raise StorageUnavailable() from error
 
@@ -41,9 +77,10 @@ def _guarded[T](call: Callable[[], T]) -> T:
 class S3RangeReader(io.RawIOBase):
     """A seekable reader over one object that fetches what is read with ranged GETs."""
 
-    def __init__(self, client: Any, bucket: str, key: str, size: int) -> None:
+    def __init__(self, client: Any, bucket: str, key: str, size: int, etag: str) -> None:
         super().__init__()
         self._client, self._bucket, self._key, self._size = client, bucket, key, size
+        self._etag = etag
         self._pos = 0
         self._block_start = 0
         self._block = b""
@@ -84,10 +121,12 @@ class S3RangeReader(io.RawIOBase):
 
     def _fetch(self, start: int, length: int) -> None:
         end = min(start + length, self._size) - 1
-        response = _guarded(
+        # If-Match: every range comes from the object that was measured, or S3 answers 412.
+        response = _pinned(
+            self._key,
             lambda: self._client.get_object(
-                Bucket=self._bucket, Key=self._key, Range=f"bytes={start}-{end}"
-            )
+                Bucket=self._bucket, Key=self._key, Range=f"bytes={start}-{end}", IfMatch=self._etag
+            ),
         )
         self.requests += 1
         self._block_start = start
@@ -110,7 +149,7 @@ class S3ObjectStore:
         try:
             response = _guarded(lambda: self.client.head_object(Bucket=self.bucket, Key=key))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING:
+            if _error_code(error) in _MISSING:
                 return None
             raise
         return ObjectInfo(
@@ -122,27 +161,50 @@ class S3ObjectStore:
             metadata=response.get("Metadata", {}),
         )
 
-    def open(self, key: str, *, size: int) -> S3RangeReader:
-        return S3RangeReader(self.client, self.bucket, key, size)
+    def open(self, key: str, *, size: int, etag: str) -> S3RangeReader:
+        return S3RangeReader(self.client, self.bucket, key, size, etag)
 
-    def copy(self, source: str, destination: str) -> None:
+    def copy(self, source: str, destination: str, *, etag: str) -> str:
         # Server-side: the bytes never leave S3. Objects here are at most 100 MB, well under
-        # CopyObject's 5 GB limit.
-        _guarded(
+        # CopyObject's 5 GB limit. x-amz-copy-source-if-match: S3 copies the object that was
+        # checked or nothing (412).
+        response = _pinned(
+            source,
             lambda: self.client.copy_object(
                 Bucket=self.bucket,
                 Key=destination,
                 CopySource={"Bucket": self.bucket, "Key": source},
+                CopySourceIfMatch=etag,
                 MetadataDirective="COPY",
-                ServerSideEncryption="AES256",
-            )
+            ),
         )
+        copied = response["CopyObjectResult"]["ETag"]
+        # A store that ignores the copy condition (moto does; AWS and SeaweedFS honour it) is
+        # caught here: without KMS an ETag is the MD5 of the bytes, so another ETag is other
+        # bytes (a multipart source's ETag is not an MD5; POST uploads never are multipart).
+        # The copy is removed before any chapter points at it.
+        opaque = (
+            "-" in etag
+            or response.get("ServerSideEncryption") in _OPAQUE_ETAG_ENCRYPTION
+            or response.get("SSECustomerAlgorithm")
+        )
+        if not opaque and copied.strip('"') != etag.strip('"'):
+            self.delete(destination)
+            raise ObjectChanged(source)
+        # Quoted, as HEAD gives it: SeaweedFS (4.48) leaves CopyObjectResult's ETag unquoted.
+        return '"' + copied.strip('"') + '"'
 
     def delete(self, key: str) -> None:
         _guarded(lambda: self.client.delete_object(Bucket=self.bucket, Key=key))
 
     def ping(self) -> None:
-        _guarded(lambda: self.client.head_bucket(Bucket=self.bucket))
+        try:
+            _guarded(lambda: self.client.head_bucket(Bucket=self.bucket))
+        except ClientError as error:
+            # HeadBucket has no body: a missing bucket is a bare 404.
+            if _error_code(error) in _MISSING:
+                raise StorageMisconfigured(NO_SUCH_BUCKET) from error
+            raise
 
     def presigned_post(self, *, key: str, content_type: str, expires_at: datetime) -> dict:
         """An S3 presigned POST for one key: ``{"url", "fields"}``. S3 itself enforces the
@@ -169,9 +231,9 @@ class S3ObjectStore:
 
 
 def media_storage() -> Any:
-    """django-storages' S3 storage for the media bucket: private objects (no ACLs), SSE-S3,
-    and, with the CDN configured, CloudFront URL signing. Its client is built with
-    client_options, on the process's one boto3 session."""
+    """django-storages' S3 storage for the media bucket: private objects (no ACLs), the
+    bucket's default encryption, and, with the CDN configured, CloudFront URL signing. Its
+    client is built with client_options, on the process's one boto3 session."""
     from storages.backends.s3 import S3Storage
 
     class MediaStorage(S3Storage):
@@ -192,7 +254,11 @@ def media_storage() -> Any:
         endpoint_url=options["endpoint_url"],
         client_config=options["config"],
         default_acl=None,
-        object_parameters={"ServerSideEncryption": "AES256"},
+        # No ServerSideEncryption here or on the copy: objects take the bucket's default
+        # encryption (SSE-S3 in deploy/stack.yaml), as browser uploads through the presigned
+        # POST already do. An explicit AES256 would override a KMS default an operator chose
+        # and fails on an S3-compatible store without SSE configured (SeaweedFS answers 500).
+        object_parameters={},
         file_overwrite=True,
         querystring_auth=True,
         custom_domain=settings.VOJ_CDN_DOMAIN if cdn else None,

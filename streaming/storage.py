@@ -32,15 +32,24 @@ class ObjectInfo:
     metadata: dict[str, str]
 
 
+class ObjectChanged(Exception):
+    """The object under a key is no longer the one pinned by its ETag: it was replaced (a new
+    upload through a still-valid grant) or removed between two operations."""
+
+
 class ObjectStore(Protocol):
     def head(self, key: str) -> ObjectInfo | None: ...
 
-    def open(self, key: str, *, size: int) -> BinaryIO:
-        """A seekable reader of an object of ``size`` bytes (from ``head``); remote stores read
-        ranges on demand, never the whole object."""
+    def open(self, key: str, *, size: int, etag: str) -> BinaryIO:
+        """A seekable reader of the object ``head`` described (``size`` bytes, ``etag``);
+        remote stores read ranges on demand, never the whole object. Every read is of that
+        object or raises ObjectChanged."""
         ...
 
-    def copy(self, source: str, destination: str) -> None: ...
+    def copy(self, source: str, destination: str, *, etag: str) -> str:
+        """Copy the source object if it still has ``etag``, else raise ObjectChanged; return
+        the ETag of the copy."""
+        ...
 
     def delete(self, key: str) -> None: ...
 
@@ -75,14 +84,26 @@ class LocalObjectStore:
         return ObjectInfo(
             key=key,
             size=stat.st_size,
-            etag=f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"',
+            etag=_etag(stat),
             last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
             content_type=meta.get("content_type", "application/octet-stream"),
             metadata=meta.get("metadata", {}),
         )
 
-    def open(self, key: str, *, size: int) -> BinaryIO:
-        return self.path(key).open("rb")
+    def open(self, key: str, *, size: int, etag: str) -> BinaryIO:
+        # A new upload replaces the file by a rename, so the open descriptor keeps reading the
+        # pinned file whatever happens to the key afterwards.
+        return self._open_pinned(key, etag)
+
+    def _open_pinned(self, key: str, etag: str) -> BinaryIO:
+        try:
+            handle = self.path(key).open("rb")
+        except FileNotFoundError:
+            raise ObjectChanged(key) from None
+        if _etag(os.fstat(handle.fileno())) != etag:
+            handle.close()
+            raise ObjectChanged(key)
+        return handle
 
     def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
         with self.path(key).open("rb") as handle:
@@ -101,16 +122,18 @@ class LocalObjectStore:
         self._write_meta(key, content_type, metadata)
         file_move_safe(path, str(target), allow_overwrite=True)
 
-    def copy(self, source: str, destination: str) -> None:
+    def copy(self, source: str, destination: str, *, etag: str) -> str:
         target = self.path(destination)
         target.parent.mkdir(parents=True, exist_ok=True)
         head = self.head(source)
         if head is None:
-            raise FileNotFoundError(source)
+            raise ObjectChanged(source)
         tmp = target.with_name(target.name + ".partial")
-        shutil.copyfile(self.path(source), tmp)
+        with self._open_pinned(source, etag) as pinned, tmp.open("wb") as copy:
+            shutil.copyfileobj(pinned, copy, CHUNK_SIZE)
         os.replace(tmp, target)
         self._write_meta(destination, head.content_type, head.metadata)
+        return _etag(target.stat())
 
     def delete(self, key: str) -> None:
         for path in (self.path(key), self._meta_path(key)):
@@ -127,3 +150,9 @@ class LocalObjectStore:
         meta_path.write_text(
             json.dumps({"content_type": content_type, "metadata": metadata}, ensure_ascii=False)
         )
+
+
+def _etag(stat: os.stat_result) -> str:
+    # The inode too: a new upload is a new file renamed over the key, even if it has the same
+    # size and lands in the same nanosecond.
+    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}-{stat.st_ino:x}"'

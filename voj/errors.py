@@ -84,6 +84,7 @@ DOMAIN_STATUS = {
     "invalid_cursor": status.HTTP_400_BAD_REQUEST,
     "invalid_upload": status.HTTP_400_BAD_REQUEST,
     "storage_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "storage_misconfigured": status.HTTP_503_SERVICE_UNAVAILABLE,
     "repository_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 

@@ -19,3 +19,52 @@ class StorageUnavailable(DomainError):
 
     code = "storage_unavailable"
     message = "The media store is unavailable; try again shortly."
+
+
+class StorageMisconfigured(StorageUnavailable):
+    """The media store answered, and the answer is a configuration mistake (no such bucket,
+    access denied, wrong key): retrying will not help, an operator must fix it. The message
+    names the cause (never the server's own text, which can carry ARNs or hosts)."""
+
+    code = "storage_misconfigured"
+    message = "The media store is misconfigured; an operator must fix it."
+
+    def __init__(self, cause: str) -> None:
+        self.cause = cause
+        super().__init__(f"The media store is misconfigured: {cause}.")
+
+
+# S3 error codes that name a configuration mistake, and what to check. A HEAD has no body, so
+# its 403 arrives as the bare status.
+_S3_CONFIGURATION_CAUSES = {
+    "AccessDenied": "access denied (AccessDenied): check the credentials' permissions and the "
+    "bucket policy",
+    "403": "access denied (403): check the credentials' permissions and the bucket policy",
+    "AllAccessDisabled": "access to the bucket is disabled (AllAccessDisabled)",
+    "InvalidAccessKeyId": "the access key is unknown to the store (InvalidAccessKeyId): check "
+    "the credentials",
+    "SignatureDoesNotMatch": "the request signature is refused (SignatureDoesNotMatch): check "
+    "the secret key, the region and the endpoint",
+    "ExpiredToken": "the credentials have expired (ExpiredToken)",
+    "InvalidToken": "the session token is invalid (InvalidToken)",
+    "NoSuchBucket": "the bucket does not exist (NoSuchBucket): check VOJ_MEDIA_BUCKET and the "
+    "S3 endpoint",
+    "PermanentRedirect": "the bucket is in another region (PermanentRedirect): check "
+    "VOJ_AWS_REGION",
+    "AuthorizationHeaderMalformed": "the bucket is in another region "
+    "(AuthorizationHeaderMalformed): check VOJ_AWS_REGION",
+    "InvalidBucketName": "the bucket name is invalid (InvalidBucketName): check VOJ_MEDIA_BUCKET",
+    "NotImplemented": "the store does not implement a request the application needs "
+    "(NotImplemented): see docs/configuration.md for what an S3-compatible store must support",
+    "KMS.DisabledException": "the bucket's KMS key is disabled (KMS.DisabledException)",
+    "KMS.NotFoundException": "the bucket's KMS key does not exist (KMS.NotFoundException)",
+}
+
+
+def s3_configuration_cause(code: str) -> str | None:
+    """What to fix, if an S3 error code is a configuration mistake rather than a passing fault."""
+    return _S3_CONFIGURATION_CAUSES.get(code)
+
+
+NO_SUCH_BUCKET = _S3_CONFIGURATION_CAUSES["NoSuchBucket"]
+NO_CREDENTIALS = "no AWS credentials were found (NoCredentialsError)"

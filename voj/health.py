@@ -14,6 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from voj.exceptions import DomainError
+
 logger = logging.getLogger("voj.health")
 
 
@@ -72,8 +74,12 @@ class DetailedHealthApi(APIView):
                 check()
             except Exception as error:  # any failure is a failed component, not a 500
                 logger.warning("health check %s failed", name, exc_info=True)
-                # The error class only: messages can carry hosts, ARNs or paths.
+                # The error class, and the cause only where the application worded it (a
+                # misconfigured store): other messages can carry hosts, ARNs or paths.
                 checks[name] = {"status": "error", "error": type(error).__name__}
+                cause = getattr(error, "cause", None)
+                if isinstance(error, DomainError) and cause:
+                    checks[name]["cause"] = cause
             else:
                 checks[name] = {"status": "ok"}
         healthy = all(c["status"] == "ok" for c in checks.values())

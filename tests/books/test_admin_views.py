@@ -159,3 +159,18 @@ def test_delete_book_with_confirmation(console, catalogue, caplog):
     assert console.get(f"/admin/catalogue/books/{catalogue['book_id']}/").status_code == 404
     record = next(r for r in caplog.records if r.name == "voj.audit")
     assert (record.action, record.result) == ("book.delete", "ok")
+
+
+def test_check_compares_the_object_with_the_one_published(console, catalogue, tmp_path):
+    """Playable audio put under the published key afterwards is still not what was checked."""
+    good = catalogue["good"]
+    chapter = console.get(f"/admin/catalogue/chapters/{good['id']}/").context["chapter"]
+    assert chapter.object_etag
+    other = tmp_path / "other.m4a"
+    other.write_bytes(fixture_bytes("tone-faststart.m4a"))  # the same bytes, another object
+    get_object_store().put_file(
+        chapter.object_key, str(other), content_type="audio/mp4", metadata={}
+    )
+    verdict = console.post(f"/admin/catalogue/chapters/{good['id']}/check/").context["verdict"]
+    assert not verdict.ok and verdict.exists
+    assert "not the one published" in verdict.reason and chapter.object_etag in verdict.reason

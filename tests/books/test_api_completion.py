@@ -129,3 +129,31 @@ def test_deleting_a_book_removes_its_audio(backend, as_editor):
     assert any(p.name.endswith(".m4a") for p in (store.root / key).iterdir())
     assert as_editor.delete(f"/api/v1/books/{chapter['book_id']}").status_code == 204
     assert not any(p.name.endswith(".m4a") for p in (store.root / key).iterdir())
+
+
+@pytest.mark.parametrize("swapped_in", [b"\0" * len(M4A), fixture_bytes("tone-moov-at-end.m4a")])
+def test_an_upload_replaced_during_completion_is_never_published(
+    backend, as_editor, monkeypatch, swapped_in
+):
+    """A second upload through the still-valid grant lands after the checks and before the
+    copy: the checked bytes are not there any more, so nothing is published."""
+    import streaming.checks
+
+    created = chapter_create(as_editor, book_create(as_editor), size=len(M4A))
+    assert as_editor.upload(created["upload"], M4A).status_code == 204
+    inspect = streaming.checks.inspect_media
+
+    def inspect_then_swap(reader, size):
+        report = inspect(reader, size)
+        assert as_editor.upload(created["upload"], swapped_in).status_code == 204
+        return report
+
+    monkeypatch.setattr(streaming.checks, "inspect_media", inspect_then_swap)
+    chapter = as_editor.post(chapter_url(created["chapter"]) + "/complete").json()
+    assert chapter["status"] == "failed"
+    assert chapter["failure_reason"] == (
+        "the upload changed while it was being checked; upload it again"
+    )
+    store = get_object_store()
+    assert store.head(created["upload"]["fields"]["key"]) is None
+    assert not list((store.root / "media").rglob("*.m4a"))

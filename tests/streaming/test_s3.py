@@ -8,6 +8,7 @@ import base64
 import http.client
 import json
 import os
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,14 @@ def s3(s3_substrate, settings):
     settings.VOJ_MEDIA_BUCKET = BUCKET
     aws_client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
+    )
+    # As the stack configures it: objects are encrypted by the bucket's default, the
+    # application asks for no encryption itself.
+    aws_client("s3").put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
     )
     return aws_client("s3")
 
@@ -113,7 +122,9 @@ def test_upload_complete_and_stream(production_path, as_editor, as_listener, s3_
     assert len(keys) == 1 and keys[0].startswith(media) and keys[0].endswith(".m4a")
     head = production_path.head_object(Bucket=BUCKET, Key=keys[0])
     assert head["ContentType"] == "audio/mp4"
-    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ServerSideEncryption"] == "AES256"  # the bucket's default
+    # ... with no encryption header of the application's own (see streaming/s3.py).
+    assert not any("x-amz-server-side-encryption" in h for _, h in calls.calls)
     # Completion read ranges only, never the whole object.
     gets = calls.named("GetObject")
     assert gets and all(h.get("Range", "").startswith("bytes=") for h in gets)
@@ -540,3 +551,217 @@ def test_published_objects_are_encrypted_at_rest(production_path, as_editor):
     [key] = [o["Key"] for o in production_path.list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert key.startswith(f"media/books/{chapter['book_id']}/")
     assert production_path.head_object(Bucket=BUCKET, Key=key)["ServerSideEncryption"] == "AES256"
+
+
+class Swap:
+    """Re-uploads other bytes through the chapter's still-valid grant at one S3 call of the
+    application's (botocore's before-call event): the race of a second upload during
+    completion, made certain."""
+
+    def __init__(self, grant: dict, content: bytes, *, operation: str, at_call: int = 1) -> None:
+        self.grant, self.content, self.at_call, self.seen = grant, content, at_call, 0
+        aws_client("s3").meta.events.register(f"before-call.s3.{operation}", self)
+
+    def __call__(self, **kwargs) -> None:
+        self.seen += 1
+        if self.seen == self.at_call:
+            assert post_form(self.grant, self.content).status_code == 204
+
+
+SWAPPED_IN = fixture_bytes("tone-moov-at-end.m4a")  # other audio, valid and of another size
+JUNK = b"\0" * len(M4A)  # not audio, and of the declared size
+
+
+@pytest.mark.parametrize(
+    ("original", "operation", "at_call", "content"),
+    [
+        (M4A, "CopyObject", 1, SWAPPED_IN),
+        (M4A, "CopyObject", 1, JUNK),
+        (M4A, "GetObject", 1, JUNK),
+        (M4A, "GetObject", 1, SWAPPED_IN),
+    ],
+    ids=["before-copy-audio", "before-copy-junk", "before-read-junk", "before-read-audio"],
+)
+def test_an_upload_replaced_during_completion_is_never_published(
+    production_path, as_editor, as_listener, original, operation, at_call, content
+):
+    body = created_chapter(as_editor, size=len(original))
+    assert post_form(body["upload"], original).status_code == 204
+    swap = Swap(body["upload"], content, operation=operation, at_call=at_call)
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert swap.seen >= at_call
+    assert done["status"] == "failed", done
+    assert done["failure_reason"] == (
+        "the upload changed while it was being checked; upload it again"
+    )
+    # Nothing was published, and the swapped upload is gone.
+    assert production_path.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+    stream = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url")
+    assert stream.status_code == 409
+    # The editor uploads again with a fresh grant.
+    renewed = as_editor.post(
+        chapter_url(body["chapter"]) + "/upload",
+        {"filename": "chapter.m4a", "content_type": "audio/mp4", "size_bytes": len(M4A)},
+    )
+    assert renewed.status_code == 200, renewed.content
+    assert post_form(renewed.json()["upload"], M4A).status_code == 204
+    again = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert again["status"] == "ready"
+
+
+def test_the_published_object_is_the_checked_one(production_path, as_editor):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    uploaded = production_path.head_object(Bucket=BUCKET, Key=body["upload"]["fields"]["key"])
+    calls = S3Calls(aws_client("s3"))
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert done["status"] == "ready"
+    # Every range and the copy are conditional on the ETag the HEAD saw.
+    gets = calls.named("GetObject")
+    assert gets and all(h.get("If-Match") == uploaded["ETag"] for h in gets)
+    (copy,) = calls.named("CopyObject")
+    assert copy["x-amz-copy-source-if-match"] == uploaded["ETag"]
+    from books.repository import get_repository
+
+    chapter = get_repository().chapter_get(done["id"])
+    published = production_path.head_object(Bucket=BUCKET, Key=chapter.object_key)
+    assert chapter.object_etag == published["ETag"] == uploaded["ETag"]
+
+
+def test_a_late_upload_through_the_grant_changes_nothing(
+    production_path, as_editor, as_listener, console
+):
+    """After completion the grant's key is dead: the chapter points at media/, which no grant
+    can write, and never reads its upload key again."""
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+    assert post_form(body["upload"], JUNK).status_code == 204  # the grant is still valid
+    assert as_editor.post(chapter_url(body["chapter"]) + "/complete").json() == done
+    link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
+    assert requests.get(link["url"], timeout=10).content == M4A
+    verdict = console.post(f"/admin/catalogue/chapters/{done['id']}/check/").context["verdict"]
+    assert verdict.ok
+
+
+def refuse(operation: str, status: int, code: str | None = None):
+    """S3 answering ``operation`` with an error, injected at botocore's before-call event (moto
+    checks no permissions). A HEAD's error has no body: only its status, as on S3."""
+    from botocore.awsrequest import AWSResponse
+
+    error = {"Code": code or str(status), "Message": "refused"}
+
+    def answer(**kwargs):
+        return AWSResponse("https://s3.test/", status, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+
+    aws_client("s3").meta.events.register(f"before-call.s3.{operation}", answer)
+
+
+def test_access_denied_is_a_503_that_names_the_cause(production_path, as_editor, anonymous):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    refuse("HeadObject", 403)
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_misconfigured"
+    assert "access denied" in response.json()["detail"]
+    assert "bucket policy" in response.json()["detail"]
+    # Nothing changed: the chapter still waits for its completion.
+    assert as_editor.get(chapter_url(body["chapter"])).json()["status"] == "pending_upload"
+    refuse("HeadBucket", 403)
+    health = anonymous.get("/api/v1/health/detailed")
+    assert health.status_code == 503
+    assert health.json()["checks"]["storage"]["error"] == "StorageMisconfigured"
+    assert "access denied" in health.json()["checks"]["storage"]["cause"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "status", "code", "named"),
+    [
+        ("GetObject", 403, "SignatureDoesNotMatch", "secret key"),
+        ("GetObject", 404, "NoSuchBucket", "VOJ_MEDIA_BUCKET"),
+        ("CopyObject", 403, "InvalidAccessKeyId", "access key"),
+        ("CopyObject", 501, "NotImplemented", "S3-compatible store must support"),
+    ],
+)
+def test_store_configuration_errors_are_named(
+    production_path, as_editor, operation, status, code, named
+):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    refuse(operation, status, code)
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_misconfigured"
+    assert named in response.json()["detail"] and code in response.json()["detail"]
+
+
+def test_a_missing_bucket_is_named_by_the_health_check(production_path, settings, anonymous):
+    settings.VOJ_MEDIA_BUCKET = "voj-no-such-bucket"
+    health = anonymous.get("/api/v1/health/detailed")
+    assert health.status_code == 503
+    storage = health.json()["checks"]["storage"]
+    assert storage["error"] == "StorageMisconfigured"
+    assert "bucket does not exist" in storage["cause"]
+
+
+def test_a_passing_fault_is_still_unavailable_not_misconfigured(production_path, as_editor):
+    body = created_chapter(as_editor)
+    assert post_form(body["upload"], M4A).status_code == 204
+    refuse("GetObject", 500, "InternalError")
+    response = as_editor.post(chapter_url(body["chapter"]) + "/complete")
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_unavailable"
+
+
+def test_re_uploads_racing_completion_never_publish_unchecked_bytes(
+    production_path, as_editor, s3_substrate
+):
+    """The race itself, not injected at one call: from completion's first HEAD on, another
+    client keeps re-uploading other bytes through the same still-valid grant until completion
+    answers. Whatever interleaving the server makes, a ready chapter serves exactly the bytes
+    that were checked; otherwise nothing is published."""
+    other = b"not audio, re-uploaded through the same grant " * 1100  # ~50 KB
+    swaps_during_completion = 0
+    for _ in range(5):
+        body = created_chapter(as_editor)
+        grant = body["upload"]
+        assert post_form(grant, M4A).status_code == 204
+        started, stop = threading.Event(), threading.Event()
+        uploads: list[int] = []
+
+        def hammer(grant=grant, started=started, stop=stop, uploads=uploads):
+            started.wait(10)
+            while not stop.is_set():
+                uploads.append(post_form(grant, other).status_code)
+
+        racer = threading.Thread(target=hammer)
+        racer.start()
+        aws_client("s3").meta.events.register(
+            "after-call.s3.HeadObject", lambda started=started, **_: started.set()
+        )
+        try:
+            done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+        finally:
+            stop.set()
+            started.set()
+            racer.join(30)
+        aws_client("s3").meta.events.unregister("after-call.s3.HeadObject")
+        assert set(uploads) <= {204}
+        swaps_during_completion += len(uploads)
+
+        prefix = f"media/books/{done['book_id']}/chapters/{done['id']}-"
+        published = production_path.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+        keys = [o["Key"] for o in published.get("Contents", [])]
+        if done["status"] == "ready":
+            assert len(keys) == 1
+            served = production_path.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()
+            assert served == M4A, "bytes that were not the checked ones were published"
+            assert done["size_bytes"] == len(M4A)
+        else:
+            assert done["status"] == "failed", done
+            assert keys == []
+    assert swaps_during_completion > 0, "no re-upload ran while completion did"

@@ -145,3 +145,18 @@ def test_requests_in_production(prod_env):
     assert health["logger"] == "voj.requests"
     assert (health["method"], health["path"], health["status"]) == ("GET", "/api/v1/health", 200)
     assert health["user"] is None and health["latency_ms"] >= 0
+
+
+def test_migrate_names_an_unusable_bucket(prod_env, tmp_path):
+    """The operator database lives in the bucket: migrate ends with one clear line that names
+    the cause, not a traceback or a retry error."""
+    env = {
+        **prod_env,
+        "VOJ_MEDIA_BUCKET": f"voj-missing-{random.token_hex(4)}",
+        "VOJ_OPSDB_PATH": str(tmp_path / "ops.sqlite3"),
+    }
+    result = manage(env, "migrate", "--noinput", "-v", "0")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "retries" not in result.stderr
+    assert "CommandError: cannot publish the operator database s3://voj-missing-" in result.stderr
+    assert "the bucket does not exist (NoSuchBucket)" in result.stderr

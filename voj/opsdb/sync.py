@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from voj.exceptions import NO_CREDENTIALS, s3_configuration_cause
 
 logger = logging.getLogger("voj.opsdb")
 
@@ -23,7 +25,8 @@ class OperatorDatabaseConflict(Exception):
 
 
 class OperatorDatabaseUnavailable(Exception):
-    """The bucket could not be reached."""
+    """The bucket could not be reached, or refused the request; the message says which and,
+    for a configuration mistake, what to fix."""
 
 
 class OperatorDatabaseSync:
@@ -39,6 +42,19 @@ class OperatorDatabaseSync:
         self._checked_at = float("-inf")
         self._lock = threading.RLock()
 
+    def _unavailable(self, action: str, error: Exception) -> OperatorDatabaseUnavailable:
+        """Never botocore's bare text ("reached max retries"): what failed and why."""
+        if isinstance(error, ClientError):
+            code = error.response.get("Error", {}).get("Code", "")
+            why = s3_configuration_cause(code) or f"the store answered {code or 'an error'}"
+        elif isinstance(error, NoCredentialsError):
+            why = NO_CREDENTIALS
+        else:
+            why = f"the store could not be reached ({type(error).__name__})"
+        return OperatorDatabaseUnavailable(
+            f"cannot {action} the operator database s3://{self.bucket}/{self.key}: {why}"
+        )
+
     def refresh(self, *, force: bool = False) -> bool:
         """Download the file if S3 has a newer one. Returns whether the local file changed."""
         with self._lock:
@@ -50,9 +66,9 @@ class OperatorDatabaseSync:
                 if error.response.get("Error", {}).get("Code") in _MISSING_CODES:
                     self._checked_at = time.monotonic()
                     return False  # nothing published yet: the first publish creates it
-                raise OperatorDatabaseUnavailable(str(error)) from error
+                raise self._unavailable("read", error) from error
             except BotoCoreError as error:
-                raise OperatorDatabaseUnavailable(str(error)) from error
+                raise self._unavailable("read", error) from error
             self._checked_at = time.monotonic()
             if head["ETag"] == self.etag and self.path.exists():
                 return False
@@ -71,7 +87,7 @@ class OperatorDatabaseSync:
             os.replace(tmp, self.path)
         except (ClientError, BotoCoreError) as error:
             Path(tmp).unlink(missing_ok=True)
-            raise OperatorDatabaseUnavailable(str(error)) from error
+            raise self._unavailable("download", error) from error
         self.etag = response["ETag"]
         logger.info("operator database loaded", extra={"etag": self.etag})
 
@@ -86,7 +102,8 @@ class OperatorDatabaseSync:
                         Key=self.key,
                         Body=body,
                         ContentType="application/vnd.sqlite3",
-                        ServerSideEncryption="AES256",
+                        # Encrypted by the bucket's default (SSE-S3 in the stack), like
+                        # every object of the application.
                         **condition,
                     )
             except ClientError as error:
@@ -96,9 +113,9 @@ class OperatorDatabaseSync:
                     logger.warning("operator database write conflict; reloading")
                     self.refresh(force=True)
                     raise OperatorDatabaseConflict() from error
-                raise OperatorDatabaseUnavailable(str(error)) from error
+                raise self._unavailable("publish", error) from error
             except BotoCoreError as error:
-                raise OperatorDatabaseUnavailable(str(error)) from error
+                raise self._unavailable("publish", error) from error
             self.etag = response["ETag"]
             self._checked_at = time.monotonic()
             logger.info("operator database published", extra={"etag": self.etag})

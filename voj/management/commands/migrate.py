@@ -1,0 +1,30 @@
+"""Django's migrate, finished by publishing the operator database (voj.opsdb) and ending with
+one clear line when the bucket cannot be used, not a traceback or an error printed at exit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import CommandError
+from django.core.management.commands.migrate import Command as MigrateCommand
+from django.db import connections
+
+
+class Command(MigrateCommand):
+    def execute(self, *args: Any, **options: Any) -> Any:
+        from voj.opsdb.sync import OperatorDatabaseConflict, OperatorDatabaseUnavailable
+
+        try:
+            output = super().execute(*args, **options)
+            # Published here, not at the connection's close or the process's exit, where a
+            # failure could no longer change the exit status.
+            connection = connections[options.get("database") or "default"]
+            if hasattr(connection, "has_unpublished_changes"):
+                connection.publish()
+        except OperatorDatabaseUnavailable as error:
+            raise CommandError(str(error)) from None
+        except OperatorDatabaseConflict:
+            raise CommandError(
+                "another instance changed the operator database while migrating; run migrate again"
+            ) from None
+        return output
