@@ -26,6 +26,7 @@ from voj.aws import aws_client, aws_session
 
 M4A = fixture_bytes("tone-faststart.m4a")
 BUCKET = "voj-audiobooks-test"
+ON_SEAWEEDFS = pytest.mark.parametrize("s3_substrate", ["seaweedfs"], indirect=True)
 
 
 @pytest.fixture
@@ -251,6 +252,36 @@ def test_cloudfront_signed_url(production_path, cdn, as_editor, as_listener, set
     assert not cloudfront_url_valid(link["url"], other_public, "K2JCJMDEHXQW5F")
 
 
+@ON_SEAWEEDFS
+def test_stream_urls_play_through_the_local_edge(
+    production_path, as_editor, as_listener, settings, seaweedfs_server
+):
+    """The prod-like mode's CDN: the app signs CloudFront URLs for the local edge (http on
+    127.0.0.1), which checks them with the public key and reads the range from SeaweedFS."""
+    from deploy.local_edge import LocalEdge, SignedUrlVerifier
+
+    private_pem, public_pem = key_pair()
+    client = seaweedfs_server.client()
+    edge = LocalEdge(
+        verifier=SignedUrlVerifier.from_pem({"KLOCALEDGE01": public_pem}),
+        s3_client=lambda: client,
+        bucket=BUCKET,
+    )
+    with edge:
+        settings.VOJ_CDN_DOMAIN = edge.domain
+        settings.VOJ_CDN_KEY_ID = "KLOCALEDGE01"
+        settings.VOJ_CDN_PRIVATE_KEY = private_pem
+        settings.VOJ_CDN_URL_PROTOCOL = "http"
+        chapter = published(as_editor)
+        url = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url").json()["url"]
+        assert url.startswith(f"http://{edge.domain}/media/books/{chapter['book_id']}/")
+        assert "Key-Pair-Id=KLOCALEDGE01" in url
+        ranged = requests.get(url, headers={"Range": "bytes=0-127"}, timeout=10)
+        assert (ranged.status_code, ranged.content) == (206, M4A[:128])
+        tampered = url.replace(chapter["id"], chapter["id"][:-1] + "x")
+        assert requests.get(tampered, timeout=10).status_code == 403
+
+
 def test_long_chapter_url_outlives_the_chapter(settings):
     from streaming.signing import stream_lifetime_seconds
 
@@ -331,7 +362,6 @@ def test_s3_on_its_own_named_endpoint(
 # moto accepts any form POST and any presigned GET; these run on SeaweedFS, a real S3 server
 # that checks SigV4, POST policies and expiry as AWS does.
 
-ON_SEAWEEDFS = pytest.mark.parametrize("s3_substrate", ["seaweedfs"], indirect=True)
 # Found by testing SeaweedFS 4.48: AWS refuses any form field the policy does not name (except
 # x-ignore-*); SeaweedFS refuses only unnamed x-amz-* fields and accepts acl, Cache-Control,
 # Content-Disposition, Content-Encoding, Expires, tagging and success_action_* unchecked. The
