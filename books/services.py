@@ -268,7 +268,7 @@ def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
     # The media checks load only where bytes are examined, not on every cold start.
     from streaming.checks import CHANGED_DURING_CHECK, ObjectMissing, object_verify
     from streaming.media import MediaRejected
-    from streaming.storage import ObjectChanged
+    from streaming.storage import ObjectChanged, ObjectExists
 
     chapter = _chapter_for_change(user, book_id, chapter_id)
     if chapter.status != ChapterStatus.PENDING_UPLOAD:
@@ -284,9 +284,12 @@ def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
                 expected_size=chapter.size_bytes,
                 expected_content_type=chapter.content_type,
             )
-        except ObjectMissing:
-            # A retry after the copy succeeded but before the chapter was saved finds the
-            # published object instead (only completion writes under media/).
+            published_etag = store.copy(source, target, etag=info.etag)
+        except (ObjectMissing, ObjectExists):
+            # Published already: by a retry's earlier attempt that copied but did not save the
+            # chapter, or by a concurrent completion. Copies never overwrite (only completion
+            # writes under media/), so what is there was checked; check it again, pinned, and
+            # record that object.
             try:
                 info, report = object_verify(
                     store,
@@ -297,8 +300,6 @@ def chapter_complete(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
             except ObjectMissing:
                 raise UploadMissing() from None
             published_etag = info.etag
-        else:
-            published_etag = store.copy(source, target, etag=info.etag)
     except (MediaRejected, ObjectChanged) as rejected:
         reason = rejected.reason if isinstance(rejected, MediaRejected) else CHANGED_DURING_CHECK
         failed = _chapter_save_outcome(chapter, status=ChapterStatus.FAILED, failure_reason=reason)

@@ -26,7 +26,7 @@ from voj.exceptions import (
     s3_configuration_cause,
 )
 
-from .storage import ObjectChanged, ObjectInfo
+from .storage import ObjectChanged, ObjectExists, ObjectInfo
 
 logger = logging.getLogger("voj.streaming")
 
@@ -64,7 +64,8 @@ def _guarded[T](call: Callable[[], T]) -> T:
             logger.error("media store misconfigured: %s", cause)
             raise StorageMisconfigured(cause) from error
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if status >= 500 or _error_code(error) == "SlowDown":
+        # ConditionalRequestConflict (409): a concurrent conditional write; S3 asks to retry.
+        if status >= 500 or _error_code(error) in {"SlowDown", "ConditionalRequestConflict"}:
             raise StorageUnavailable() from error
         raise
     except NoCredentialsError as error:
@@ -167,17 +168,24 @@ class S3ObjectStore:
     def copy(self, source: str, destination: str, *, etag: str) -> str:
         # Server-side: the bytes never leave S3. Objects here are at most 100 MB, well under
         # CopyObject's 5 GB limit. x-amz-copy-source-if-match: S3 copies the object that was
-        # checked or nothing (412).
-        response = _pinned(
-            source,
-            lambda: self.client.copy_object(
-                Bucket=self.bucket,
-                Key=destination,
-                CopySource={"Bucket": self.bucket, "Key": source},
-                CopySourceIfMatch=etag,
-                MetadataDirective="COPY",
-            ),
-        )
+        # checked or nothing (412); If-None-Match: never over an object already published
+        # (a concurrent completion's), which the same 412 reports.
+        try:
+            response = _pinned(
+                source,
+                lambda: self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=destination,
+                    CopySource={"Bucket": self.bucket, "Key": source},
+                    CopySourceIfMatch=etag,
+                    IfNoneMatch="*",
+                    MetadataDirective="COPY",
+                ),
+            )
+        except ObjectChanged:
+            if self.head(destination) is not None:
+                raise ObjectExists(destination) from None
+            raise
         copied = response["CopyObjectResult"]["ETag"]
         # A store that ignores the copy condition (moto does; AWS and SeaweedFS honour it) is
         # caught here: without KMS an ETag is the MD5 of the bytes, so another ETag is other

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,10 @@ class ObjectChanged(Exception):
     upload through a still-valid grant) or removed between two operations."""
 
 
+class ObjectExists(Exception):
+    """The destination of a copy already holds an object: copies never overwrite."""
+
+
 class ObjectStore(Protocol):
     def head(self, key: str) -> ObjectInfo | None: ...
 
@@ -47,8 +52,8 @@ class ObjectStore(Protocol):
         ...
 
     def copy(self, source: str, destination: str, *, etag: str) -> str:
-        """Copy the source object if it still has ``etag``, else raise ObjectChanged; return
-        the ETag of the copy."""
+        """Copy the source object if it still has ``etag``, else raise ObjectChanged, and only
+        to a free destination, else raise ObjectExists; return the ETag of the copy."""
         ...
 
     def delete(self, key: str) -> None: ...
@@ -128,10 +133,16 @@ class LocalObjectStore:
         head = self.head(source)
         if head is None:
             raise ObjectChanged(source)
-        tmp = target.with_name(target.name + ".partial")
-        with self._open_pinned(source, etag) as pinned, tmp.open("wb") as copy:
-            shutil.copyfileobj(pinned, copy, CHUNK_SIZE)
-        os.replace(tmp, target)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".copy-")
+        try:
+            with self._open_pinned(source, etag) as pinned, os.fdopen(fd, "wb") as copy:
+                shutil.copyfileobj(pinned, copy, CHUNK_SIZE)
+            try:
+                os.link(tmp, target)  # never over an existing object (If-None-Match: *)
+            except FileExistsError:
+                raise ObjectExists(destination) from None
+        finally:
+            os.unlink(tmp)
         self._write_meta(destination, head.content_type, head.metadata)
         return _etag(target.stat())
 

@@ -157,3 +157,40 @@ def test_an_upload_replaced_during_completion_is_never_published(
     store = get_object_store()
     assert store.head(created["upload"]["fields"]["key"]) is None
     assert not list((store.root / "media").rglob("*.m4a"))
+
+
+def test_a_retry_after_the_copy_records_the_object_published(dynamodb_tables, db, as_editor):
+    """The copy succeeded, saving the chapter did not (DynamoDB failed, injected at botocore's
+    before-call event): the retry finds media/ taken, never copies over it, and records the
+    object that is there."""
+    from botocore.awsrequest import AWSResponse
+
+    from books.repository import get_repository
+    from voj.aws import aws_client
+
+    created = chapter_create(as_editor, book_create(as_editor), size=len(M4A))
+    assert as_editor.upload(created["upload"], M4A).status_code == 204
+    failures = []
+
+    def fail_once(**kwargs):
+        if not failures:
+            failures.append(kwargs["model"].name)
+            error = {"Code": "InternalServerError", "Message": "injected"}
+            return AWSResponse("https://dynamodb.test/", 500, {}, None), {
+                "Error": error,
+                "ResponseMetadata": {"HTTPStatusCode": 500},
+            }
+        return None
+
+    aws_client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", fail_once)
+    first = as_editor.post(chapter_url(created["chapter"]) + "/complete")
+    assert first.status_code == 503 and failures == ["PutItem"]
+    store = get_object_store()
+    (published,) = (store.root / "media").rglob("*.m4a")
+    before = store.head(str(published.relative_to(store.root)))
+    again = as_editor.post(chapter_url(created["chapter"]) + "/complete").json()
+    assert again["status"] == "ready"
+    chapter = get_repository().chapter_get(again["id"], consistent=True)
+    after = store.head(chapter.object_key)
+    assert after.etag == before.etag == chapter.object_etag  # not copied over
+    assert store.head(created["upload"]["fields"]["key"]) is None
