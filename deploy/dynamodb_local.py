@@ -157,6 +157,9 @@ async def _serve_namespace(socket_path: str, jar: Path) -> int:
         "-jar",
         str(jar),
         "-inMemory",
+        # One database whatever the credentials: run-aws signs with SeaweedFS's key, the tests
+        # with moto's, and a table must not vanish when a test switches keys.
+        "-sharedDb",
         "-disableTelemetry",
         "-port",
         str(NAMESPACE_PORT),

@@ -1,14 +1,18 @@
-"""The prod-like local mode: production settings and code paths against local AWS stand-ins.
+"""The prod-like local mode: production settings and code paths against local servers.
 
     python -m deploy.local_aws run [--port 8000] [--moto-port 5005]
 
-starts moto_server on 127.0.0.1 (S3, SSM, CloudFront) and AWS's DynamoDB Local for the
-catalogue (deploy/dynamodb_local.py: in a private network namespace, relayed to a random port
-on 127.0.0.1), creates the bucket, the secrets, the tables (`manage.py create_tables`, from the
-stack's definition) and the demo accounts, and serves the app with VOJ_ENV=production,
-VOJ_STORAGE=s3, VOJ_DATA_BACKEND=dynamodb, VOJ_AWS_ENDPOINT_URL at the moto server and
-AWS_ENDPOINT_URL_DYNAMODB, which wins for DynamoDB, at DynamoDB Local. Both keep everything in
-memory: stopping them forgets the data.
+starts, all on 127.0.0.1: SeaweedFS (deploy/seaweedfs.py), a real S3 server that checks
+signatures, POST policies and expiry, for the media bucket; AWS's DynamoDB Local for the
+catalogue and the security state (deploy/dynamodb_local.py: in a private network namespace,
+relayed to a random port on 127.0.0.1); moto_server for SSM and CloudFront; and a local
+CloudFront edge (deploy/local_edge.py) that serves stream URLs only with a valid CloudFront
+signature, from a key pair made at start. It creates the bucket, the secrets, the tables
+(`manage.py create_tables`, from the stack's definition) and the demo accounts, and serves the app
+with VOJ_ENV=production, VOJ_STORAGE=s3, VOJ_DATA_BACKEND=dynamodb, AWS_ENDPOINT_URL_S3 at
+SeaweedFS, AWS_ENDPOINT_URL_DYNAMODB at DynamoDB Local, VOJ_AWS_ENDPOINT_URL at moto and
+VOJ_CDN_DOMAIN at the edge. Everything is kept in memory or a temporary directory: stopping
+forgets the data.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from deploy.dynamodb_local import DynamoDBLocal
+from deploy.local_edge import LocalEdge, SignedUrlVerifier
+from deploy.seaweedfs import SeaweedFS
 from voj.aws import build_client
+from voj.secrets import CLOUDFRONT_PRIVATE_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "ap-northeast-2"
@@ -41,11 +48,10 @@ DATA_DIR = Path(os.environ.get("VOJ_DATA_DIR") or ROOT / "var")
 def app_environment(
     *, endpoint: str, dynamodb_endpoint: str, port: int, password: str
 ) -> dict[str, str]:
+    """The app's environment; the S3 endpoint and credentials come from os.environ (run())."""
     data_dir = DATA_DIR / "aws"
     return {
         **os.environ,
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",  # moto and DynamoDB Local accept any credentials
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "VOJ_ENV": "production",
@@ -81,7 +87,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
 
 def distribution(cloudfront: Any) -> str:
     """A CloudFront distribution in moto for the console's invalidations (idempotent). moto's
-    CloudFront serves no content, so stream URLs in this mode stay S3 presigned GETs."""
+    CloudFront serves no content: the local edge does."""
     for item in cloudfront.list_distributions()["DistributionList"].get("Items", []):
         if item["Comment"] == "voj-local":
             return item["Id"]
@@ -110,8 +116,28 @@ def distribution(cloudfront: Any) -> str:
     return created["Distribution"]["Id"]
 
 
+def cdn_key_pair() -> tuple[str, str, str]:
+    """A CloudFront key pair made for this run: (key id, private PEM, public PEM)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return "KLOCAL" + secrets.token_hex(4).upper(), private_pem, public_pem
+
+
 def bootstrap(endpoint: str) -> None:
-    """Bucket and secrets in moto, created if missing (idempotent)."""
+    """Bucket and secrets, created if missing (idempotent). S3 requests go where
+    AWS_ENDPOINT_URL_S3 points (SeaweedFS), the rest to ``endpoint``."""
     s3 = build_client("s3", region=REGION, endpoint_url=endpoint)
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if BUCKET not in existing:
@@ -156,11 +182,32 @@ def run(port: int, moto_port: int) -> int:
     )
     dynamodb = DynamoDBLocal()
     app = None
+    s3 = edge = None
     try:
-        dynamodb.launch()  # the JVM starts while moto does
+        dynamodb.launch()  # the JVM starts while the others do
+        s3 = SeaweedFS.start()
         wait_for(endpoint + "/moto-api/")
-        os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
+        # SeaweedFS checks signatures against its key; moto accepts any credentials.
+        os.environ.update(
+            AWS_ACCESS_KEY_ID=s3.access_key,
+            AWS_SECRET_ACCESS_KEY=s3.secret_key,
+            AWS_ENDPOINT_URL_S3=s3.endpoint,
+        )
+        os.environ.pop("AWS_SESSION_TOKEN", None)
         bootstrap(endpoint)
+        key_id, private_pem, public_pem = cdn_key_pair()
+        build_client("ssm", region=REGION, endpoint_url=endpoint).put_parameter(
+            Name=SECRETS_PATH + CLOUDFRONT_PRIVATE_KEY,
+            Value=private_pem,
+            Type="SecureString",
+            Overwrite=True,
+        )
+        s3_client = s3.client()
+        edge = LocalEdge(
+            verifier=SignedUrlVerifier.from_pem({key_id: public_pem}),
+            s3_client=lambda: s3_client,
+            bucket=BUCKET,
+        ).start()
         env = app_environment(
             endpoint=endpoint,
             dynamodb_endpoint=dynamodb.wait_ready(),
@@ -170,6 +217,7 @@ def run(port: int, moto_port: int) -> int:
         env["VOJ_CDN_DISTRIBUTION_ID"] = distribution(
             build_client("cloudfront", region=REGION, endpoint_url=endpoint)
         )
+        env.update(VOJ_CDN_DOMAIN=edge.domain, VOJ_CDN_KEY_ID=key_id, VOJ_CDN_URL_PROTOCOL="http")
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "create_tables"], env=env, check=True)
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
@@ -180,8 +228,9 @@ def run(port: int, moto_port: int) -> int:
         )
         subprocess.run([*manage, "ensure_demo_accounts"], env=env, check=True)
         print(
-            f"voj (prod-like: AWS = moto at {endpoint}, catalogue on DynamoDB Local at "
-            f"{env['AWS_ENDPOINT_URL_DYNAMODB']}): http://127.0.0.1:{port}/api/v1/  "
+            f"voj (prod-like: S3 = SeaweedFS at {s3.endpoint}, DynamoDB Local at "
+            f"{env['AWS_ENDPOINT_URL_DYNAMODB']}, SSM/CloudFront = moto at {endpoint}, "
+            f"CDN edge at http://{edge.domain}): http://127.0.0.1:{port}/api/v1/  "
             f"admin http://127.0.0.1:{port}/admin/",
             flush=True,
         )
@@ -198,6 +247,10 @@ def run(port: int, moto_port: int) -> int:
         if app and app.poll() is None:
             app.terminate()
             app.wait(timeout=10)
+        if edge:
+            edge.stop()
+        if s3:
+            s3.stop()
         dynamodb.stop()
         moto.terminate()
         moto.wait(timeout=10)

@@ -199,7 +199,8 @@ class S3ObjectStore:
         if not opaque and copied.strip('"') != etag.strip('"'):
             self.delete(destination)
             raise ObjectChanged(source)
-        return copied
+        # Quoted, as HEAD gives it: SeaweedFS (4.48) leaves CopyObjectResult's ETag unquoted.
+        return '"' + copied.strip('"') + '"'
 
     def delete(self, key: str) -> None:
         _guarded(lambda: self.client.delete_object(Bucket=self.bucket, Key=key))
@@ -269,6 +270,8 @@ def media_storage() -> Any:
         file_overwrite=True,
         querystring_auth=True,
         custom_domain=settings.VOJ_CDN_DOMAIN if cdn else None,
+        # https on CloudFront; http only for the prod-like mode's local edge on 127.0.0.1.
+        url_protocol=f"{settings.VOJ_CDN_URL_PROTOCOL}:",
         cloudfront_key_id=settings.VOJ_CDN_KEY_ID if cdn else None,
         cloudfront_key=settings.VOJ_CDN_PRIVATE_KEY.encode() if cdn else None,
     )

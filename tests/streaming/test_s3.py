@@ -1,15 +1,22 @@
-"""The production path against moto: S3 uploads, range-only completion, signed playback."""
+"""The production path on moto and on SeaweedFS: S3 uploads, range-only completion, signed
+playback. moto checks no signature, policy or expiry; SeaweedFS, a real S3 server, does, so the
+refusals S3 itself must make are asserted on it (below)."""
 
 from __future__ import annotations
 
 import base64
+import http.client
 import json
+import os
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
@@ -19,10 +26,11 @@ from voj.aws import aws_client, aws_session
 
 M4A = fixture_bytes("tone-faststart.m4a")
 BUCKET = "voj-audiobooks-test"
+ON_SEAWEEDFS = pytest.mark.parametrize("s3_substrate", ["seaweedfs"], indirect=True)
 
 
 @pytest.fixture
-def s3(aws, settings):
+def s3(s3_substrate, settings):
     settings.VOJ_STORAGE = "s3"
     settings.VOJ_MEDIA_BUCKET = BUCKET
     aws_client("s3").create_bucket(
@@ -76,12 +84,20 @@ def created_chapter(api, size=len(M4A)):
     return chapter_create(api, book_create(api), size=size)
 
 
-def test_grant_is_a_presigned_post_with_the_right_policy(production_path, as_editor):
+def bucket_url(s3_substrate) -> str:
+    """Where grants and presigned GETs point: on AWS (moto) the regional virtual-hosted
+    endpoint, no 307 from the global one for a browser to choke on; on any other S3 server,
+    path style."""
+    if s3_substrate == "seaweedfs":
+        return os.environ["AWS_ENDPOINT_URL_S3"] + f"/{BUCKET}"
+    return f"https://{BUCKET}.s3.ap-northeast-2.amazonaws.com"
+
+
+def test_grant_is_a_presigned_post_with_the_right_policy(production_path, as_editor, s3_substrate):
     body = created_chapter(as_editor)
     grant, chapter = body["upload"], body["chapter"]
     assert grant["method"] == "POST"
-    # The regional virtual-hosted endpoint: no 307 from the global one for a browser to choke on.
-    assert grant["url"] == f"https://{BUCKET}.s3.ap-northeast-2.amazonaws.com/"
+    assert grant["url"].rstrip("/") == bucket_url(s3_substrate)
     key = grant["fields"]["key"]
     assert key.startswith(f"uploads/{chapter['book_id']}/{chapter['id']}/")
     policy = json.loads(base64.b64decode(grant["fields"]["policy"]))
@@ -95,7 +111,7 @@ def test_grant_is_a_presigned_post_with_the_right_policy(production_path, as_edi
     assert grant["fields"]["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
 
 
-def test_upload_complete_and_stream(production_path, as_editor, as_listener):
+def test_upload_complete_and_stream(production_path, as_editor, as_listener, s3_substrate):
     calls = S3Calls(aws_client("s3"))
     body = created_chapter(as_editor)
     assert post_form(body["upload"], M4A).status_code == 204
@@ -122,7 +138,7 @@ def test_upload_complete_and_stream(production_path, as_editor, as_listener):
 
     link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
     url = urlsplit(link["url"])
-    assert url.netloc == f"{BUCKET}.s3.ap-northeast-2.amazonaws.com"
+    assert link["url"].startswith(bucket_url(s3_substrate) + "/media/")
     assert "X-Amz-Signature" in parse_qs(url.query)
     ranged = requests.get(link["url"], headers={"Range": "bytes=0-127"}, timeout=10)
     assert ranged.status_code == 206
@@ -157,12 +173,19 @@ def test_completion_reads_little_of_a_large_object(production_path, as_editor):
     ],
 )
 def test_bad_uploads_fail_and_are_removed(
-    production_path, as_editor, content, content_type, declared, reason
+    production_path, as_editor, s3_substrate, content, content_type, declared, reason
 ):
     # moto accepts any presigned POST (no size range, type, signature or expiry checks), so
-    # completion is where these are caught; in AWS, S3 refuses the first two at upload.
+    # completion is where these are caught. A real S3 server refuses a changed Content-Type
+    # at upload; a declared size that differs from the file's is for completion to catch.
     body = created_chapter(as_editor, size=declared or len(content))
-    assert post_form(body["upload"], content, content_type).status_code == 204
+    response = post_form(body["upload"], content, content_type)
+    if content_type and s3_substrate == "seaweedfs":
+        assert response.status_code == 403
+        assert "Policy Condition failed" in response.text
+        assert production_path.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+        return
+    assert response.status_code == 204
     done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
     assert done["status"] == "failed"
     assert reason in done["failure_reason"]
@@ -227,6 +250,36 @@ def test_cloudfront_signed_url(production_path, cdn, as_editor, as_listener, set
     assert not cloudfront_url_valid(link["url"], cdn, "K2JCJMDEHXQW5F", now=after_expiry)
     _, other_public = key_pair()
     assert not cloudfront_url_valid(link["url"], other_public, "K2JCJMDEHXQW5F")
+
+
+@ON_SEAWEEDFS
+def test_stream_urls_play_through_the_local_edge(
+    production_path, as_editor, as_listener, settings, seaweedfs_server
+):
+    """The prod-like mode's CDN: the app signs CloudFront URLs for the local edge (http on
+    127.0.0.1), which checks them with the public key and reads the range from SeaweedFS."""
+    from deploy.local_edge import LocalEdge, SignedUrlVerifier
+
+    private_pem, public_pem = key_pair()
+    client = seaweedfs_server.client()
+    edge = LocalEdge(
+        verifier=SignedUrlVerifier.from_pem({"KLOCALEDGE01": public_pem}),
+        s3_client=lambda: client,
+        bucket=BUCKET,
+    )
+    with edge:
+        settings.VOJ_CDN_DOMAIN = edge.domain
+        settings.VOJ_CDN_KEY_ID = "KLOCALEDGE01"
+        settings.VOJ_CDN_PRIVATE_KEY = private_pem
+        settings.VOJ_CDN_URL_PROTOCOL = "http"
+        chapter = published(as_editor)
+        url = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url").json()["url"]
+        assert url.startswith(f"http://{edge.domain}/media/books/{chapter['book_id']}/")
+        assert "Key-Pair-Id=KLOCALEDGE01" in url
+        ranged = requests.get(url, headers={"Range": "bytes=0-127"}, timeout=10)
+        assert (ranged.status_code, ranged.content) == (206, M4A[:128])
+        tampered = url.replace(chapter["id"], chapter["id"][:-1] + "x")
+        assert requests.get(tampered, timeout=10).status_code == 403
 
 
 def test_long_chapter_url_outlives_the_chapter(settings):
@@ -303,6 +356,231 @@ def test_s3_on_its_own_named_endpoint(
     assert link["url"].startswith(f"{named}/{bucket}/media/books/")
     ranged = requests.get(link["url"], headers={"Range": "bytes=0-127"}, timeout=10)
     assert (ranged.status_code, ranged.content) == (206, M4A[:128])
+
+
+# --- What the S3 server itself refuses -------------------------------------------------------
+# moto accepts any form POST and any presigned GET; these run on SeaweedFS, a real S3 server
+# that checks SigV4, POST policies and expiry as AWS does.
+
+# Found by testing SeaweedFS 4.48: AWS refuses any form field the policy does not name (except
+# x-ignore-*); SeaweedFS refuses only unnamed x-amz-* fields and accepts acl, Cache-Control,
+# Content-Disposition, Content-Encoding, Expires, tagging and success_action_* unchecked. The
+# object still stays private (an anonymous GET is refused), and on AWS these are refused.
+SEAWEEDFS_EXTRA_FIELDS = "SeaweedFS 4.48 checks only x-amz-* fields against the policy"
+MAX_UPLOAD = 100 * 1024 * 1024
+
+
+class MultipartStream:
+    """A form POST body of ``fields`` and a file of ``size`` zero bytes, produced as it is
+    sent (a 100 MB upload in constant memory), with its length known up front."""
+
+    def __init__(self, fields: dict, size: int, content_type: str) -> None:
+        self.boundary = "voj" + uuid.uuid4().hex
+        head = b"".join(
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+            for name, value in fields.items()
+        )
+        head += (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="big.m4a"\r\nContent-Type: {content_type}\r\n\r\n'
+        ).encode()
+        tail = f"\r\n--{self.boundary}--\r\n".encode()
+        self.length = len(head) + size + len(tail)
+        self._parts: list[bytes | int] = [head, size, tail]
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self, n: int = -1) -> bytes:
+        while self._parts:
+            part = self._parts[0]
+            if isinstance(part, int):
+                take = min(part, n if n > 0 else 1 << 20)
+                self._parts[0] = part - take
+                if take:
+                    return bytes(take)
+            else:
+                take = len(part) if n < 0 else n
+                self._parts[0] = part[take:]
+                if part[:take]:
+                    return part[:take]
+            self._parts.pop(0)
+        return b""
+
+    def post(self, url: str) -> tuple[int, str]:
+        # Straight through http.client: moto's mock of requests would buffer the body.
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        try:
+            connection.request(
+                "POST",
+                parts.path or "/",
+                body=self,
+                headers={
+                    "Content-Type": f"multipart/form-data; boundary={self.boundary}",
+                    "Content-Length": str(self.length),
+                },
+            )
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            connection.close()
+
+
+def refused(response: requests.Response | tuple[int, str], status: int, code: str) -> str:
+    got, text = response if isinstance(response, tuple) else (response.status_code, response.text)
+    assert got == status, text
+    assert f"<Code>{code}</Code>" in text, text
+    return text
+
+
+def nothing_stored(client) -> bool:
+    return client.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+
+
+@ON_SEAWEEDFS
+@pytest.mark.slow
+def test_s3_refuses_a_file_over_100_mb(production_path, as_editor):
+    grant = created_chapter(as_editor, size=MAX_UPLOAD)["upload"]
+    body = MultipartStream(grant["fields"], MAX_UPLOAD + 1, "audio/mp4")
+    refused(body.post(grant["url"]), 400, "EntityTooLarge")
+    assert nothing_stored(production_path)
+
+
+@ON_SEAWEEDFS
+@pytest.mark.parametrize(
+    ("change", "code", "message"),
+    [
+        ({"Content-Type": "video/mp4"}, "AccessDenied", "Policy Condition failed"),
+        ({"key": "media/books/x/chapters/y-hijack.m4a"}, "AccessDenied", "Policy Condition failed"),
+        ({"x-amz-meta-owner": "attacker"}, "AccessDenied", "Extra input fields"),
+        ({"x-amz-signature": "0" * 64}, "SignatureDoesNotMatch", ""),
+        pytest.param(
+            {"acl": "public-read"},
+            "AccessDenied",
+            "Extra input fields",
+            marks=pytest.mark.xfail(strict=True, reason=SEAWEEDFS_EXTRA_FIELDS),
+        ),
+        pytest.param(
+            {"Content-Disposition": "attachment; filename=other.exe"},
+            "AccessDenied",
+            "Extra input fields",
+            marks=pytest.mark.xfail(strict=True, reason=SEAWEEDFS_EXTRA_FIELDS),
+        ),
+    ],
+    ids=[
+        "content-type",
+        "other-key",
+        "extra-amz-field",
+        "signature",
+        "extra-acl-field",
+        "extra-header-field",
+    ],
+)
+def test_s3_refuses_a_form_that_breaks_the_grant(production_path, as_editor, change, code, message):
+    grant = created_chapter(as_editor)["upload"]
+    fields = {**grant["fields"], **change}
+    response = requests.post(
+        grant["url"],
+        data=fields,
+        files={"file": ("x.m4a", M4A, fields["Content-Type"])},
+        timeout=10,
+    )
+    assert message in refused(response, 403, code)
+    assert nothing_stored(production_path)
+    # The grant itself was good: the same form, unchanged, is accepted.
+    assert post_form(grant, M4A).status_code == 204
+
+
+@ON_SEAWEEDFS
+@pytest.mark.parametrize("edit", ["wider-size-range", "other-key", "later-expiry"])
+def test_s3_refuses_an_edited_policy(production_path, as_editor, edit):
+    grant = created_chapter(as_editor)["upload"]
+    policy = json.loads(base64.b64decode(grant["fields"]["policy"]))
+    if edit == "wider-size-range":
+        policy["conditions"] = [
+            ["content-length-range", 1, 10 * MAX_UPLOAD] if isinstance(c, list) else c
+            for c in policy["conditions"]
+        ]
+    elif edit == "other-key":
+        policy["conditions"] = [
+            {"key": "uploads/elsewhere.m4a"} if "key" in c else c for c in policy["conditions"]
+        ]
+    else:
+        policy["expiration"] = "2099-01-01T00:00:00Z"
+    fields = {**grant["fields"], "policy": base64.b64encode(json.dumps(policy).encode()).decode()}
+    if edit == "other-key":
+        fields["key"] = "uploads/elsewhere.m4a"
+    response = requests.post(
+        grant["url"], data=fields, files={"file": ("x.m4a", M4A, "audio/mp4")}, timeout=10
+    )
+    refused(response, 403, "SignatureDoesNotMatch")
+    assert nothing_stored(production_path)
+
+
+@ON_SEAWEEDFS
+def test_s3_refuses_an_expired_grant(production_path, as_editor, settings):
+    settings.VOJ_UPLOAD_GRANT_SECONDS = 1
+    grant = created_chapter(as_editor)["upload"]
+    time.sleep(2.1)
+    assert "Policy expired" in refused(post_form(grant, M4A), 403, "AccessDenied")
+    assert nothing_stored(production_path)
+
+
+@ON_SEAWEEDFS
+def test_s3_refuses_a_tampered_or_expired_stream_url(
+    production_path, as_editor, as_listener, settings
+):
+    chapter = published(as_editor)
+    other = published(as_editor)
+    link = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url").json()["url"]
+    assert requests.get(link, headers={"Range": "bytes=0-15"}, timeout=10).status_code == 206
+
+    other_key = urlsplit(
+        as_listener.get(f"/api/v1/audio/{other['id']}/stream-url").json()["url"]
+    ).path
+    query = parse_qs(urlsplit(link).query)
+    signature = query["X-Amz-Signature"][0]
+    forged = {
+        "other-object": link.replace(urlsplit(link).path, other_key),
+        "signature": link.replace(signature, ("0" if signature[0] != "0" else "1") + signature[1:]),
+        "longer-expiry": link.replace(
+            f"X-Amz-Expires={query['X-Amz-Expires'][0]}", "X-Amz-Expires=604800"
+        ),
+        "unsigned": link.split("?")[0],
+    }
+    for name, url in forged.items():
+        assert url != link, name
+        response = requests.get(url, headers={"Range": "bytes=0-15"}, timeout=10)
+        assert response.status_code == 403, (name, response.status_code)
+        assert M4A[:16] not in response.content
+
+    # Expiry: the shortest stream URL the settings allow, used after it ran out.
+    settings.VOJ_STREAM_URL_MARGIN_SECONDS = 0
+    settings.VOJ_STREAM_URL_MIN_SECONDS = 1
+    short = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url").json()
+    assert requests.get(short["url"], timeout=10).status_code == 200
+    time.sleep(max(0, datetime.fromisoformat(short["expires_at"]).timestamp() - time.time()) + 1.1)
+    assert "Request has expired" in refused(
+        requests.get(short["url"], timeout=10), 403, "AccessDenied"
+    )
+
+
+@ON_SEAWEEDFS
+def test_s3_refuses_requests_signed_with_another_key(production_path, seaweedfs_server):
+    stranger = seaweedfs_server.client(secret_key="not-the-secret")
+    with pytest.raises(ClientError) as refusal:
+        stranger.list_objects_v2(Bucket=BUCKET)
+    assert refusal.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert requests.get(f"{seaweedfs_server.endpoint}/{BUCKET}", timeout=10).status_code == 403
+
+
+def test_published_objects_are_encrypted_at_rest(production_path, as_editor):
+    chapter = published(as_editor)
+    [key] = [o["Key"] for o in production_path.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    assert key.startswith(f"media/books/{chapter['book_id']}/")
+    assert production_path.head_object(Bucket=BUCKET, Key=key)["ServerSideEncryption"] == "AES256"
 
 
 class Swap:
@@ -479,3 +757,53 @@ def test_the_console_check_names_a_misconfigured_store(production_path, as_edito
         page = console.post(url)
         assert page.status_code == 503
         assert "The media store is misconfigured: access denied" in page.content.decode()
+
+
+def test_re_uploads_racing_completion_never_publish_unchecked_bytes(
+    production_path, as_editor, s3_substrate
+):
+    """The race itself, not injected at one call: from completion's first HEAD on, another
+    client keeps re-uploading other bytes through the same still-valid grant until completion
+    answers. Whatever interleaving the server makes, a ready chapter serves exactly the bytes
+    that were checked; otherwise nothing is published."""
+    other = b"not audio, re-uploaded through the same grant " * 1100  # ~50 KB
+    swaps_during_completion = 0
+    for _ in range(5):
+        body = created_chapter(as_editor)
+        grant = body["upload"]
+        assert post_form(grant, M4A).status_code == 204
+        started, stop = threading.Event(), threading.Event()
+        uploads: list[int] = []
+
+        def hammer(grant=grant, started=started, stop=stop, uploads=uploads):
+            started.wait(10)
+            while not stop.is_set():
+                uploads.append(post_form(grant, other).status_code)
+
+        racer = threading.Thread(target=hammer)
+        racer.start()
+        aws_client("s3").meta.events.register(
+            "after-call.s3.HeadObject", lambda started=started, **_: started.set()
+        )
+        try:
+            done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
+        finally:
+            stop.set()
+            started.set()
+            racer.join(30)
+        aws_client("s3").meta.events.unregister("after-call.s3.HeadObject")
+        assert set(uploads) <= {204}
+        swaps_during_completion += len(uploads)
+
+        prefix = f"media/books/{done['book_id']}/chapters/{done['id']}-"
+        published = production_path.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+        keys = [o["Key"] for o in published.get("Contents", [])]
+        if done["status"] == "ready":
+            assert len(keys) == 1
+            served = production_path.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()
+            assert served == M4A, "bytes that were not the checked ones were published"
+            assert done["size_bytes"] == len(M4A)
+        else:
+            assert done["status"] == "failed", done
+            assert keys == []
+    assert swaps_during_completion > 0, "no re-upload ran while completion did"

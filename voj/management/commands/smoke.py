@@ -3,16 +3,16 @@
     VOJ_SMOKE_USERNAME=editor VOJ_SMOKE_PASSWORD=... python manage.py smoke --base-url URL
 
 login → me → create book → create chapter → upload a real .m4a through the grant →
-complete → ready → stream-url → GET Range bytes=0-127 → 206 → the media stay private → delete
-the book. Prints each step with its time and stops non-zero at the first failure.
+complete → ready → stream-url → GET Range bytes=0-127 → 206 → the same URL for another object →
+403 → the media stay private → delete the book. Prints each step with its time and stops
+non-zero at the first failure.
 
 The media stay private: the stream URL without its signature is refused, and so is a direct
 unsigned GET of the object in the bucket (403). The bucket's URL is the stream URL's own when
 that is an S3 presigned URL; behind CloudFront pass --bucket-url to check that only the CDN
 reaches the bucket (OAC). A store that serves an unsigned request and also accepts a forged
 signature checks no authorisation at all, so it cannot show privacy: the step is reported as
-not checkable there. (moto 5 refuses an anonymous GET of an object that is not public-read, as
-S3 does, while it verifies no signature: under `make run-aws` both steps are real refusals.)
+not checkable there.
 """
 
 from __future__ import annotations
@@ -219,6 +219,18 @@ class Command(BaseCommand):
                 raise SmokeFailure(f"wrong range: {content_range}")
             return content_range
 
+        def tampered_get() -> str:
+            # The stream URL with its chapter id changed: the signature no longer covers it,
+            # so the CDN, S3 or the local endpoint must refuse it (never 404, never the bytes).
+            url, chapter = state["stream"]["url"], state["chapter"]
+            other = chapter[:-1] + ("0" if chapter[-1] != "0" else "1")
+            response = client.http.request(
+                "GET", url.replace(chapter, other), headers={"Range": "bytes=0-127"}
+            )
+            if response.status != 403:
+                raise SmokeFailure(f"a tampered stream URL got {response.status}, not 403")
+            return "403"
+
         def refused(url: str) -> int:
             return client.http.request("GET", url, headers={"Range": "bytes=0-127"}).status
 
@@ -270,6 +282,7 @@ class Command(BaseCommand):
                 ("complete", complete),
                 ("stream-url", stream_url),
                 ("range 0-127", ranged_get),
+                ("tampered url", tampered_get),
                 ("unsigned url", unsigned_refused),
                 ("bucket direct", bucket_refused),
                 ("delete book", delete_book),
