@@ -64,6 +64,18 @@ def app_environment(
     }
 
 
+def operator_database(env: dict[str, str]) -> str:
+    """Which operator database this run uses, without the URL's password: DATABASE_URL from
+    the caller's environment when set (PostgreSQL, say), else the SQLite file in the bucket."""
+    if env.get("DATABASE_URL"):
+        from urllib.parse import urlsplit
+
+        url = urlsplit(env["DATABASE_URL"])
+        where = f"{url.hostname or 'local socket'}{f':{url.port}' if url.port else ''}{url.path}"
+        return f"operator database {url.scheme} at {where} (DATABASE_URL)"
+    return f"operator database SQLite in s3://{BUCKET}/system/operator-db.sqlite3"
+
+
 def wait_for(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -177,8 +189,8 @@ def run(port: int, moto_port: int) -> int:
         subprocess.run([*manage, "ensure_demo_accounts"], env=env, check=True)
         print(
             f"voj (prod-like: AWS = moto at {endpoint}, catalogue on DynamoDB Local at "
-            f"{env['AWS_ENDPOINT_URL_DYNAMODB']}): http://127.0.0.1:{port}/api/v1/  "
-            f"admin http://127.0.0.1:{port}/admin/",
+            f"{env['AWS_ENDPOINT_URL_DYNAMODB']}, {operator_database(env)}): "
+            f"http://127.0.0.1:{port}/api/v1/  admin http://127.0.0.1:{port}/admin/",
             flush=True,
         )
         app = subprocess.Popen(

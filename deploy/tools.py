@@ -2,8 +2,9 @@
 
     python -m deploy keys create STAGE [--rotate]
     python -m deploy secrets put STAGE [--rotate NAME]
-    python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms [--yes]
+    python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms|database
     python -m deploy configure STAGE
+    python -m deploy opsdb export|import STAGE ...   (deploy/opsdb_transfer.py)
 
 Every command is idempotent: run again, it changes nothing that is already in place.
 AWS credentials come from the usual places (profile, environment); VOJ_AWS_ENDPOINT_URL points
@@ -136,6 +137,8 @@ TEMPLATES = {
     "edge": Template("edge.yaml", "-edge"),
     "monitoring": Template("monitoring.yaml", "-monitoring"),
     "cdn-alarms": Template("cdn-alarms.yaml", "-cdn-alarms", region="us-east-1"),
+    # Optional: the operator database on PostgreSQL (docs/deploy.md, section 12).
+    "database": Template("database.yaml", "-database"),
 }
 
 
@@ -145,7 +148,7 @@ def stack_name(stage: str, template: str) -> str:
 
 def _parameters(stage: str, template: str, given: dict[str, str]) -> list[dict[str, str]]:
     values = {"Stage": stage, **given}
-    if template in ("edge", "monitoring"):
+    if template in ("edge", "monitoring", "database"):
         values.setdefault("CoreStackName", stack_name(stage, "core"))
     if template == "edge":
         values.setdefault("CloudFrontPublicKey", public_key_path(stage).read_text())
@@ -282,6 +285,12 @@ def configure(stage: str, settings_file: Path = ROOT / "zappa_settings.json") ->
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["opsdb"] and given[1:2] in (["export"], ["import"]):
+        from deploy.opsdb_transfer import main as opsdb_transfer
+
+        opsdb_transfer(given[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="group", required=True)
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
