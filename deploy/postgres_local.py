@@ -8,8 +8,9 @@ is off (fsync, synchronous commit), since the data is thrown away.
 
     python -m deploy.postgres_local     # serve one until interrupted; prints its DATABASE_URL
 
-The tests (tests/postgres.py) use one per test process; `python -m deploy opsdb` and the
-benchmark take a DATABASE_URL of any PostgreSQL, this one included.
+The tests (tests/postgres.py) use one per test process. `DATABASE_URL=... make run-aws` and
+`python -m deploy opsdb export|import --database-url ...` take this one's URL as well as any
+other PostgreSQL's.
 """
 
 from __future__ import annotations
