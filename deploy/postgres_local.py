@@ -7,6 +7,7 @@ user (or `nobody`) through setpriv. TCP logins need the generated password (SCRA
 is off (fsync, synchronous commit), since the data is thrown away.
 
     python -m deploy.postgres_local     # serve one until interrupted; prints its DATABASE_URL
+    python -m deploy.postgres_local COMMAND...   # run COMMAND with DATABASE_URL set, then stop
 
 The tests (tests/postgres.py) use one per test process. `DATABASE_URL=... make run-aws` and
 `python -m deploy opsdb export|import --database-url ...` take this one's URL as well as any
@@ -283,9 +284,17 @@ class PostgresLocal:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m deploy.postgres_local")
     parser.add_argument("--database", default="voj", help="create this database (default voj)")
+    parser.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        help="run this with DATABASE_URL set, then stop (default: serve until Ctrl-C)",
+    )
     args = parser.parse_args()
     with PostgresLocal() as server:
         url = server.create_database(args.database)
+        if args.command:
+            env = {**os.environ, "DATABASE_URL": url}
+            raise SystemExit(subprocess.run(args.command, env=env, check=False).returncode)
         print(f"DATABASE_URL={url}", flush=True)
         print("PostgreSQL is running; Ctrl-C stops it and deletes its data.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
