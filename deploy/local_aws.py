@@ -71,6 +71,8 @@ def operator_database(env: dict[str, str]) -> str:
         from urllib.parse import urlsplit
 
         url = urlsplit(env["DATABASE_URL"])
+        if url.scheme.startswith("sqlite"):
+            return f"operator database SQLite file {url.path[1:]} (DATABASE_URL)"
         where = f"{url.hostname or 'local socket'}{f':{url.port}' if url.port else ''}{url.path}"
         return f"operator database {url.scheme} at {where} (DATABASE_URL)"
     return f"operator database SQLite in s3://{BUCKET}/system/operator-db.sqlite3"

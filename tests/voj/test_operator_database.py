@@ -268,3 +268,5 @@ def test_run_aws_names_its_operator_database():
     named = operator_database(env)
     assert named == "operator database postgres at 127.0.0.1:5433/voj (DATABASE_URL)"
     assert "secret-pw" not in named
+    env["DATABASE_URL"] = "sqlite:////tmp/ops.sqlite3"
+    assert operator_database(env) == "operator database SQLite file /tmp/ops.sqlite3 (DATABASE_URL)"
