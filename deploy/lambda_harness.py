@@ -150,6 +150,7 @@ results.append({
     "django": django.__file__,
     "botocore": botocore.__file__,
     "django.test": "django.test" in sys.modules,
+    "psycopg": sys.modules.get("psycopg") is not None,
     "gc": state,
 })
 print("HARNESS" + json.dumps(results))

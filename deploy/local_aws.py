@@ -74,6 +74,20 @@ def app_environment(
     }
 
 
+def operator_database(env: dict[str, str]) -> str:
+    """Which operator database this run uses, without the URL's password: DATABASE_URL from
+    the caller's environment when set (PostgreSQL, say), else the SQLite file in the bucket."""
+    if env.get("DATABASE_URL"):
+        from urllib.parse import urlsplit
+
+        url = urlsplit(env["DATABASE_URL"])
+        if url.scheme.startswith("sqlite"):
+            return f"operator database SQLite file {url.path[1:]} (DATABASE_URL)"
+        where = f"{url.hostname or 'local socket'}{f':{url.port}' if url.port else ''}{url.path}"
+        return f"operator database {url.scheme} at {where} (DATABASE_URL)"
+    return f"operator database SQLite in s3://{BUCKET}/system/operator-db.sqlite3"
+
+
 def wait_for(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -230,8 +244,8 @@ def run(port: int, moto_port: int) -> int:
         print(
             f"voj (prod-like: S3 = SeaweedFS at {s3.endpoint}, DynamoDB Local at "
             f"{env['AWS_ENDPOINT_URL_DYNAMODB']}, SSM/CloudFront = moto at {endpoint}, "
-            f"CDN edge at http://{edge.domain}): http://127.0.0.1:{port}/api/v1/  "
-            f"admin http://127.0.0.1:{port}/admin/",
+            f"CDN edge at http://{edge.domain}, {operator_database(env)}): "
+            f"http://127.0.0.1:{port}/api/v1/  admin http://127.0.0.1:{port}/admin/",
             flush=True,
         )
         # As on Lambda, WhiteNoise serves the collected files (hashed names from the manifest);

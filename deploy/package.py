@@ -102,6 +102,24 @@ SOURCE_PATCHES = (
 )
 
 
+# Zappa leaves every *.dist-info out of the package, but psycopg reads its own version from its
+# metadata at import, and Django refuses a psycopg whose version reads 0.0.0.0. These
+# distributions get their METADATA back, copied from the virtualenv Zappa packaged.
+METADATA_KEPT = ("psycopg", "psycopg_binary")
+LAMBDA_SITE_PACKAGES = (
+    Path(__file__).resolve().parent.parent / ".venv-lambda" / "lib" / "python3.12" / "site-packages"
+)
+
+
+def metadata_restore(root: Path, site_packages: Path = LAMBDA_SITE_PACKAGES) -> None:
+    for name in METADATA_KEPT:
+        found = sorted(site_packages.glob(f"{name}-*.dist-info"))
+        if len(found) != 1:
+            raise SystemExit(f"expected one {name} distribution in {site_packages}, found {found}")
+        (root / found[0].name).mkdir(exist_ok=True)
+        shutil.copyfile(found[0] / "METADATA", root / found[0].name / "METADATA")
+
+
 def source_patches_apply(root: Path) -> None:
     for relative, released, shipped in SOURCE_PATCHES:
         path = root / relative
@@ -119,6 +137,7 @@ def finish(raw: Path, target: Path) -> int:
         botocore_models_trim(root)
         botocore_endpoints_trim(root)
         source_patches_apply(root)
+        metadata_restore(root)
         for stale in root.rglob("__pycache__"):
             for file in stale.iterdir():
                 file.unlink()

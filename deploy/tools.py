@@ -4,8 +4,9 @@
     python -m deploy keys rotate STAGE [--step add|switch|retire] [--yes] [--force]
     python -m deploy secrets put STAGE [--rotate NAME]
     python -m deploy secrets show STAGE NAME
-    python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms [--yes]
+    python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms|database [--yes]
     python -m deploy opsdb versions|restore STAGE [--version-id ID]
+    python -m deploy opsdb export|import STAGE ...   (deploy/opsdb_transfer.py)
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy configure STAGE
     python -m deploy throttle STAGE [--rate 100] [--burst 200]
@@ -143,6 +144,8 @@ TEMPLATES = {
     "edge": Template("edge.yaml", "-edge"),
     "monitoring": Template("monitoring.yaml", "-monitoring"),
     "cdn-alarms": Template("cdn-alarms.yaml", "-cdn-alarms", region="us-east-1"),
+    # Optional: the operator database on PostgreSQL (docs/deploy.md, section 12).
+    "database": Template("database.yaml", "-database"),
 }
 
 
@@ -181,7 +184,7 @@ def _derived(stage: str, template: str, existing: bool) -> dict[str, str]:
     """Values the tool knows itself. Key material only on a stack's creation: afterwards the
     keys change only through `keys rotate`, never because a file is (or is not) on this machine."""
     values = {"Stage": stage}
-    if template in ("edge", "monitoring"):
+    if template in ("edge", "monitoring", "database"):
         values["CoreStackName"] = stack_name(stage, "core")
     if template == "edge" and not existing:
         values["CloudFrontPublicKey"] = public_key_path(stage).read_text()
@@ -433,6 +436,12 @@ def stage_throttle(stage: str, *, rate: float = THROTTLE_RATE, burst: int = THRO
 def build_parser() -> Any:
     import argparse
 
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["opsdb"] and given[1:2] in (["export"], ["import"]):
+        from deploy.opsdb_transfer import main as opsdb_transfer
+
+        opsdb_transfer(given[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="group", required=True)
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)

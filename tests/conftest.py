@@ -17,6 +17,14 @@ from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from tests import postgres
+from tests.postgres import (  # noqa: F401 (fixtures)
+    operator_database,
+    postgres_server,
+    postgres_test_database,
+    postgres_url,
+)
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -165,15 +173,18 @@ def dynamodb_local_unavailable() -> str | None:
     return unavailable()
 
 
-def pytest_report_header(config) -> str:
+def pytest_report_header(config) -> list[str]:
     reason = dynamodb_local_unavailable()
     if reason is None:
-        return "DynamoDB Local: available (in a private network namespace)"
-    verdict = "CI FAILS its cases" if os.environ.get("CI") == "true" else "its cases SKIP"
-    return f"DynamoDB Local: UNAVAILABLE, {verdict}: {reason}"
+        dynamodb = "DynamoDB Local: available (in a private network namespace)"
+    else:
+        verdict = "CI FAILS its cases" if os.environ.get("CI") == "true" else "its cases SKIP"
+        dynamodb = f"DynamoDB Local: UNAVAILABLE, {verdict}: {reason}"
+    return [dynamodb, postgres.report_header()]
 
 
 def pytest_collection_finish(session) -> None:
+    postgres.launch_if_wanted(session)
     if session.config.option.collectonly:
         return
     wanted = any(item.get_closest_marker("dynamodb_local") for item in session.items)
@@ -186,6 +197,7 @@ def pytest_collection_finish(session) -> None:
 
 
 def pytest_sessionfinish(session) -> None:
+    postgres.stop(session)
     local = session.config.stash.get(_DYNAMODB_LOCAL, None)
     if local is not None:
         local.stop()

@@ -24,7 +24,12 @@ ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The operator database on SQLite and on PostgreSQL (tests/postgres.py).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("operator_database"),
+]
 
 
 @pytest.fixture(scope="module")

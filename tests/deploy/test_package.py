@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import zipfile
+from importlib.metadata import version
 from pathlib import Path
 
 import botocore
@@ -17,6 +18,7 @@ from botocore.regions import EndpointResolver
 
 from deploy.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
 from deploy.package import (
+    METADATA_KEPT,
     SDK_SERVICES,
     SOURCE_PATCHES,
     endpoint_prefix,
@@ -61,6 +63,13 @@ def test_package_is_small_and_carries_bytecode(package):
     ):
         assert not any(n.startswith(absent) for n in names), absent
     assert "boto3/session.py" in names and "botocore/client.py" in names
+    # psycopg with its own libpq (manylinux: the Lambda runtime has no libpq).
+    assert "psycopg/__init__.py" in names
+    assert "psycopg_binary/_psycopg.cpython-312-x86_64-linux-gnu.so" in names
+    assert any(n.startswith("psycopg_binary.libs/libpq-") for n in names)
+    assert {n for n in names if n.endswith(".dist-info/METADATA")} == {
+        f"{name}-{version('psycopg')}.dist-info/METADATA" for name in METADATA_KEPT
+    }
     models = {n.split("/")[2] for n in names if n.startswith("botocore/data/") and n.count("/") > 3}
     assert models == {*RUNTIME_SERVICES, *SDK_SERVICES}
     endpoints = json.loads(zipfile.ZipFile(package).read("botocore/data/endpoints.json"))
@@ -97,6 +106,8 @@ def test_handler_answers_api_gateway(package, prod_env, tmp_path):
     assert loaded["botocore"].startswith(str(task))
     # Nothing in production loads Django's test framework (SOURCE_PATCHES).
     assert loaded["django.test"] is False
+    # Without DATABASE_URL the PostgreSQL driver stays off the cold start.
+    assert loaded["psycopg"] is False
     # Start-up's objects were frozen after the first request, and collection is back on.
     assert loaded["gc"]["enabled"] is True
     assert loaded["gc"]["frozen"] > 100_000
@@ -115,6 +126,53 @@ def test_harness_can_answer_aws_at_zero_latency(package, prod_env, tmp_path):
     checks = [json.loads(r["body"])["checks"] for r in replayed]
     assert all(c["repository"] == {"status": "ok"} for c in checks)
     assert all(c["storage"] == {"status": "ok"} for c in checks)
+
+
+@pytest.mark.postgres
+def test_handler_on_postgresql(package, prod_env, postgres_url, tmp_path):
+    """DATABASE_URL set: the package's own psycopg and libpq, loaded in the Lambda-like runtime,
+    serve the operator database from a real PostgreSQL (migrated as a deploy migrates it)."""
+    import subprocess
+    import sys
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("VOJ_", "DJANGO_"))},
+        "VOJ_ENV": "local",
+        "VOJ_DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": postgres_url,
+        "OPERATOR_PASSWORD_FOR_TEST": "packaged-pass-phrase-1",
+    }
+    for command in (
+        ["migrate", "--noinput", "-v", "0"],
+        ["create_operator", "--username", "ops", "--password-env", "OPERATOR_PASSWORD_FOR_TEST"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    task = unpack(package, tmp_path / "task")
+    runtime = runtime_dir(tmp_path / "runtime")
+    login = api_gateway_event(
+        "/api/v1/auth/login", method="POST", headers={"Content-Type": "application/json"}
+    )
+    login["body"] = json.dumps({"username": "ops", "password": "packaged-pass-phrase-1"})
+    detailed, signed_in, loaded = invoke(
+        task,
+        runtime,
+        [api_gateway_event("/api/v1/health/detailed"), login],
+        {**prod_env, "DATABASE_URL": postgres_url},
+    )
+    assert detailed["status"] == 200, detailed
+    assert json.loads(detailed["body"])["checks"]["database"] == {"status": "ok"}
+    assert signed_in["status"] == 200, signed_in
+    assert json.loads(signed_in["body"])["user"]["username"] == "ops"
+    assert loaded["psycopg"] is True
 
 
 def test_operator_console_is_styled_in_production(package, prod_env, tmp_path):

@@ -39,6 +39,7 @@ def test_templates_exist():
         "edge.yaml",
         "monitoring.yaml",
         "cdn-alarms.yaml",
+        "database.yaml",
     }
 
 

@@ -5,7 +5,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from tests.conftest import Api
 
-pytestmark = pytest.mark.django_db
+# Each test on SQLite and on PostgreSQL (tests/postgres.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("operator_database")]
 
 
 def test_login_refresh_me(editor, anonymous):

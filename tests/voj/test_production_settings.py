@@ -181,3 +181,35 @@ def test_migrate_names_an_unusable_bucket(prod_env, tmp_path):
     assert "Traceback" not in result.stderr and "retries" not in result.stderr
     assert "CommandError: cannot publish the operator database s3://voj-missing-" in result.stderr
     assert "the bucket does not exist (NoSuchBucket)" in result.stderr
+
+
+@pytest.mark.postgres
+def test_database_url_from_the_secrets(prod_env, moto_server, postgres_url):
+    """A URL with a password is a secret: production reads DATABASE_URL from VOJ_SECRETS, and
+    then uses PostgreSQL instead of the S3 file, with its connections kept and health-checked."""
+    path = f"/voj/pg-{random.token_hex(4)}/"
+    ssm = boto3.client("ssm", endpoint_url=moto_server, **_creds())
+    for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
+        ssm.put_parameter(Name=path + name, Value=random.token_urlsafe(50), Type="SecureString")
+    ssm.put_parameter(Name=path + "DATABASE_URL", Value=postgres_url, Type="SecureString")
+    script = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "from django.db import connection; connection.ensure_connection(); "
+        "d = s.DATABASES['default']; "
+        "print(json.dumps({'engine': d['ENGINE'], 'vendor': connection.vendor, "
+        "'max_age': d['CONN_MAX_AGE'], 'health_checks': d['CONN_HEALTH_CHECKS'], "
+        "'opsdb_middleware': any('opsdb' in m for m in s.MIDDLEWARE)}))"
+    )
+    result = run_django({**prod_env, "VOJ_SECRETS": path}, script)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "engine": "django.db.backends.postgresql",
+        "vendor": "postgresql",
+        "max_age": 600,
+        "health_checks": True,
+        "opsdb_middleware": False,
+    }
+    password = postgres_url.split(":")[2].split("@")[0]
+    assert password not in result.stdout + result.stderr

@@ -1,7 +1,10 @@
-"""The smoke command against a live server of the embedded default."""
+"""The smoke command against a live server of the embedded default, with the operator database
+on SQLite and on PostgreSQL (tests/postgres.py)."""
 
 import pytest
 from django.core.management import CommandError, call_command
+
+pytestmark = pytest.mark.usefixtures("operator_database")
 
 
 @pytest.fixture

@@ -68,6 +68,10 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Local and production: the operator database on a server instead (voj/settings/database.py).
+DATABASE_URL = env_str("DATABASE_URL")
+# How long a connection to that server is kept; each reuse is health-checked first.
+VOJ_DB_CONN_MAX_AGE = env_int("VOJ_DB_CONN_MAX_AGE", 600)
 
 # Admin sessions live in signed cookies, so ordinary traffic never writes the operator database.
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"

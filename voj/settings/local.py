@@ -3,6 +3,7 @@
 from django.core.management.utils import get_random_secret_key
 
 from .base import *
+from .database import database_from_url
 from .env import env_str
 
 DEBUG = True
@@ -21,3 +22,6 @@ def _local_secret(path):
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or _local_secret(DATA_DIR / "secret-key")
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY + ":jwt"}
+
+if DATABASE_URL:
+    DATABASES = {"default": database_from_url(DATABASE_URL, conn_max_age=VOJ_DB_CONN_MAX_AGE)}

@@ -13,6 +13,7 @@ from voj.secrets import (
 )
 
 from .base import *
+from .database import database_from_url, drivers_absent
 from .env import env_bool, env_list, env_required, env_str
 
 # First, so that reading the secrets and setting up Django run without collection.
@@ -93,12 +94,14 @@ STORAGES = {
 
 # --- the operator database -------------------------------------------------------------------
 
-_database_url = env_str("DATABASE_URL")
-if _database_url:
-    import dj_database_url
-
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+# A URL with a password is a secret: kept as DATABASE_URL in VOJ_SECRETS, never in
+# zappa_settings.json; the environment variable wins (the prod-like local mode, tests).
+DATABASE_URL = DATABASE_URL or _secrets.get("DATABASE_URL", "").strip()
+if DATABASE_URL:
+    # PostgreSQL, say, once the accounts outgrow one file (docs/deploy.md).
+    DATABASES = {"default": database_from_url(DATABASE_URL, conn_max_age=VOJ_DB_CONN_MAX_AGE)}
 else:
+    drivers_absent()  # the package carries psycopg; without DATABASE_URL nothing may load it
     # Django's own tables (users, groups, admin log) in one SQLite file kept in the bucket.
     DATABASES = {
         "default": {
