@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OPSDB_KEY = "system/operator-db.sqlite3"
@@ -128,19 +129,26 @@ def import_(stage: str, source: Path, *, database_url: str | None, bucket: str |
     return users
 
 
+def add_parsers(sub: Any, stages: tuple[str, ...]) -> None:
+    """`opsdb export` and `opsdb import`, under `python -m deploy opsdb`."""
+    for action, file_flag in (("export", "--output"), ("import", "--input")):
+        command = sub.add_parser(action, help=f"{action} users, groups and permissions")
+        command.add_argument("stage", choices=stages)
+        command.add_argument(file_flag, dest="file", type=Path, required=True)
+        command.add_argument("--database-url", help="a database server instead of the S3 file")
+        command.add_argument("--bucket", help="the bucket (default: the core stack's)")
+
+
 def main(argv: list[str]) -> None:
     """`python -m deploy opsdb export|import ...` (argv from after `opsdb`)."""
     from deploy.tools import STAGES
 
     parser = argparse.ArgumentParser(prog="python -m deploy opsdb", description=__doc__)
-    sub = parser.add_subparsers(dest="action", required=True)
-    for action, file_flag in (("export", "--output"), ("import", "--input")):
-        command = sub.add_parser(action)
-        command.add_argument("stage", choices=STAGES)
-        command.add_argument(file_flag, dest="file", type=Path, required=True)
-        command.add_argument("--database-url", help="a database server instead of the S3 file")
-        command.add_argument("--bucket", help="the bucket (default: the core stack's)")
-    args = parser.parse_args(argv)
+    add_parsers(parser.add_subparsers(dest="action", required=True), STAGES)
+    run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> None:
     if args.action == "export":
         export(args.stage, args.file, database_url=args.database_url, bucket=args.bucket)
     else:

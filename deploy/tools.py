@@ -4,7 +4,8 @@
     python -m deploy keys rotate STAGE [--step add|switch|retire] [--yes] [--force]
     python -m deploy secrets put STAGE [--rotate NAME]
     python -m deploy secrets show STAGE NAME
-    python -m deploy stack plan|apply STAGE --template core|edge|monitoring|cdn-alarms|database [--yes]
+    python -m deploy stack plan|apply STAGE [--yes]
+        --template core|edge|monitoring|cdn-alarms|database
     python -m deploy opsdb versions|restore STAGE [--version-id ID]
     python -m deploy opsdb export|import STAGE ...   (deploy/opsdb_transfer.py)
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
@@ -436,12 +437,8 @@ def stage_throttle(stage: str, *, rate: float = THROTTLE_RATE, burst: int = THRO
 def build_parser() -> Any:
     import argparse
 
-    given = sys.argv[1:] if argv is None else argv
-    if given[:1] == ["opsdb"] and given[1:2] in (["export"], ["import"]):
-        from deploy.opsdb_transfer import main as opsdb_transfer
+    from deploy import opsdb_transfer
 
-        opsdb_transfer(given[1:])
-        return
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="group", required=True)
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
@@ -472,6 +469,7 @@ def build_parser() -> Any:
     restore.add_argument("stage", choices=STAGES)
     restore.add_argument("--version-id", required=True)
     restore.add_argument("--yes", action="store_true", help="restore without asking")
+    opsdb_transfer.add_parsers(opsdb_actions, STAGES)
     rel = sub.add_parser("release", help="package check, migrate, zappa update, health, smoke")
     rel.add_argument("stage", choices=STAGES)
     rel.add_argument("--base-url", help="the API's URL (default: the stage's execute-api URL)")
@@ -519,6 +517,10 @@ def main(argv: list[str] | None = None) -> None:
 
         if args.action == "versions":
             operator_database.versions(args.stage)
+        elif args.action in ("export", "import"):
+            from deploy import opsdb_transfer
+
+            opsdb_transfer.run(args)
         else:
             operator_database.restore(args.stage, args.version_id, yes=args.yes)
     elif args.group == "release":
