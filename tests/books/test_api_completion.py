@@ -190,7 +190,7 @@ def test_a_retry_after_the_copy_records_the_object_published(dynamodb_tables, db
     before = store.head(str(published.relative_to(store.root)))
     again = as_editor.post(chapter_url(created["chapter"]) + "/complete").json()
     assert again["status"] == "ready"
-    chapter = get_repository().chapter_get(again["id"], consistent=True)
+    chapter = get_repository().chapter_get(again["book_id"], again["id"])
     after = store.head(chapter.object_key)
     assert after.etag == before.etag == chapter.object_etag  # not copied over
     assert store.head(created["upload"]["fields"]["key"]) is None

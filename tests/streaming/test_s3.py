@@ -653,7 +653,7 @@ def test_the_published_object_is_the_checked_one(production_path, as_editor):
     assert copy["x-amz-copy-source-if-match"] == uploaded["ETag"]
     from books.repository import get_repository
 
-    chapter = get_repository().chapter_get(done["id"])
+    chapter = get_repository().chapter_get(done["book_id"], done["id"])
     published = production_path.head_object(Bucket=BUCKET, Key=chapter.object_key)
     assert chapter.object_etag == published["ETag"] == uploaded["ETag"]
 
