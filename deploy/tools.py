@@ -76,6 +76,28 @@ def _put(stage: str, name: str, value: str, *, overwrite: bool) -> None:
     )
 
 
+# Secrets whose value the operator gives (the rest are generated): asked for at the terminal or
+# read from standard input, never taken from the command line, where shell history keeps it.
+GIVEN_SECRET_NAMES = ("DATABASE_URL",)
+
+
+def secrets_set(stage: str, name: str, value: str) -> None:
+    """Store a given secret under the stage's path (replacing it). The value is never printed."""
+    value = value.strip()
+    if not value:
+        raise SystemExit(f"no value given for {name}: nothing written")
+    _put(stage, name, value, overwrite=True)
+    _say(f"{secrets_path(stage)}{name} written")
+
+
+def _read_secret(name: str) -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(f"{name}: ")
+    return sys.stdin.read()
+
+
 def secrets_put(stage: str, *, rotate: str | None = None) -> list[str]:
     """Create the missing secrets (or replace one with --rotate). Values are never printed."""
     written = []
@@ -453,6 +475,9 @@ def build_parser() -> Any:
     put = secret_actions.add_parser("put")
     put.add_argument("stage", choices=STAGES)
     put.add_argument("--rotate", choices=SECRET_NAMES)
+    given = secret_actions.add_parser("set", help="store a secret you give (asked for, or stdin)")
+    given.add_argument("stage", choices=STAGES)
+    given.add_argument("name", choices=GIVEN_SECRET_NAMES)
     show = secret_actions.add_parser("show", help="print one secret to this terminal only")
     show.add_argument("stage", choices=STAGES)
     show.add_argument("name", choices=("OPERATOR_PASSWORD",))
@@ -499,6 +524,8 @@ def main(argv: list[str] | None = None) -> None:
             rotation.retire(args.stage, yes=args.yes, force=args.force)
     elif args.group == "keys":
         keys_create(args.stage)
+    elif args.group == "secrets" and args.action == "set":
+        secrets_set(args.stage, args.name, _read_secret(args.name))
     elif args.group == "secrets" and args.action == "show":
         value = _parameter(args.stage, args.name)
         if value is None:

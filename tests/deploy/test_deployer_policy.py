@@ -6,6 +6,7 @@ tests/deploy/iam.py."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -147,14 +148,54 @@ STACK_RESOURCE_ACTIONS = {
 ZAPPA_STACK_ACTIONS = ["apigateway:POST", "apigateway:GET", "apigateway:PUT", "apigateway:PATCH"]
 
 
-def test_policy_covers_what_cloudformation_creates_for_the_stacks():
+def _stack_types(*files) -> set[str]:
     import re
-    from pathlib import Path
 
-    deploy = Path(__file__).resolve().parents[2] / "deploy"
-    types = {
-        t for f in deploy.glob("*.yaml") for t in re.findall(r"Type: (AWS::\S+)", f.read_text())
-    }
+    return {t for f in files for t in re.findall(r"Type: (AWS::\S+)", f.read_text())}
+
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+# The optional PostgreSQL stack (docs/deploy.md, section 12) has a policy of its own: a deployer
+# who never creates it needs no EC2, RDS or IAM-policy rights.
+DATABASE_TEMPLATE = DEPLOY / "database.yaml"
+DATABASE_POLICY = DEPLOY / "deployer-policy-database.json"
+
+
+def test_policy_covers_what_cloudformation_creates_for_the_stacks():
+    types = _stack_types(*(f for f in DEPLOY.glob("*.yaml") if f != DATABASE_TEMPLATE))
     assert types <= set(STACK_RESOURCE_ACTIONS), types - set(STACK_RESOURCE_ACTIONS)
     needed = {a for t in types for a in STACK_RESOURCE_ACTIONS[t]} | set(ZAPPA_STACK_ACTIONS)
     assert sorted(a for a in needed if not allowed(a)) == []
+
+
+DATABASE_RESOURCE_ACTIONS = {
+    "AWS::EC2::VPC": ["ec2:CreateVpc", "ec2:DescribeVpcs", "ec2:ModifyVpcAttribute"],
+    "AWS::EC2::Subnet": ["ec2:CreateSubnet", "ec2:DescribeSubnets"],
+    "AWS::EC2::InternetGateway": ["ec2:CreateInternetGateway"],
+    "AWS::EC2::VPCGatewayAttachment": ["ec2:AttachInternetGateway"],
+    "AWS::EC2::EIP": ["ec2:AllocateAddress"],
+    "AWS::EC2::NatGateway": ["ec2:CreateNatGateway", "ec2:DescribeNatGateways"],
+    "AWS::EC2::RouteTable": ["ec2:CreateRouteTable"],
+    "AWS::EC2::Route": ["ec2:CreateRoute"],
+    "AWS::EC2::SubnetRouteTableAssociation": ["ec2:AssociateRouteTable"],
+    "AWS::EC2::SecurityGroup": ["ec2:CreateSecurityGroup", "ec2:DescribeSecurityGroups"],
+    "AWS::EC2::SecurityGroupIngress": ["ec2:AuthorizeSecurityGroupIngress"],
+    "AWS::EC2::SecurityGroupEgress": ["ec2:AuthorizeSecurityGroupEgress"],
+    "AWS::EC2::VPCEndpoint": ["ec2:CreateVpcEndpoint", "ec2:DescribeVpcEndpoints"],
+    "AWS::RDS::DBSubnetGroup": ["rds:CreateDBSubnetGroup"],
+    "AWS::RDS::DBClusterParameterGroup": ["rds:CreateDBClusterParameterGroup"],
+    "AWS::RDS::DBCluster": ["rds:CreateDBCluster", "secretsmanager:CreateSecret"],
+    "AWS::RDS::DBInstance": ["rds:CreateDBInstance", "rds:DescribeDBInstances"],
+    "AWS::IAM::ManagedPolicy": ["iam:CreatePolicy", "iam:AttachRolePolicy"],
+}
+
+
+def test_the_database_policy_covers_the_optional_database_stack():
+    types = _stack_types(DATABASE_TEMPLATE) - set(STACK_RESOURCE_ACTIONS)
+    assert types <= set(DATABASE_RESOURCE_ACTIONS), types - set(DATABASE_RESOURCE_ACTIONS)
+    policy = json.loads(DATABASE_POLICY.read_text())
+    needed = {a for t in types for a in DATABASE_RESOURCE_ACTIONS[t]}
+    assert sorted(a for a in needed if not allowed(a, policy)) == []
+    # Never a wildcard action, and nothing the core policy already grants.
+    assert not any("*" in a.split(":")[0] for s in policy["Statement"] for a in s["Action"])
+    assert sorted(a for a in needed if allowed(a) and not a.startswith("secretsmanager:")) == []

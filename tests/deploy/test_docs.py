@@ -40,6 +40,7 @@ def test_every_command_is_the_projects_or_zappas(doc):
         "deactivate",
         "zappa ",
         "git ",
+        "rm ",
     )
     assert [c for c in found if not c.startswith(allowed)] == []
     parser = build_parser()

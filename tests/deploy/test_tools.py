@@ -204,3 +204,20 @@ def test_configure_takes_the_key_id_of_the_signing_slot(tmp_path, monkeypatch):
     )
     settings_file.write_text(json.dumps(document))
     assert tools.configure("prod", settings_file)["VOJ_CDN_KEY_ID"] == "KSLOTB"
+
+
+def test_secrets_set_stores_a_given_secret_and_never_prints_it(aws, monkeypatch, capsys):
+    import io
+
+    url = "postgres://voj_app:s3cret-pass@db.example:5432/voj"
+    monkeypatch.setattr("sys.stdin", io.StringIO(url + "\n"))
+    tools.main(["secrets", "set", "prod", "DATABASE_URL"])
+    assert ssm_value("/voj/prod/DATABASE_URL") == url
+    out = capsys.readouterr().out
+    assert "/voj/prod/DATABASE_URL written" in out and "s3cret" not in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("  \n"))
+    with pytest.raises(SystemExit, match="nothing written"):
+        tools.main(["secrets", "set", "prod", "DATABASE_URL"])
+    assert ssm_value("/voj/prod/DATABASE_URL") == url
+    with pytest.raises(SystemExit):  # only the secrets an operator gives
+        tools.main(["secrets", "set", "prod", "JWT_SIGNING_KEY"])
