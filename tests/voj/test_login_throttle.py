@@ -9,6 +9,9 @@ from django.test import Client
 
 from voj.security.throttle import client_address
 
+# Login limits and revocation on both operator databases, SQLite and PostgreSQL (tests/postgres.py).
+pytestmark = pytest.mark.usefixtures("operator_database")
+
 LOGIN = "/api/v1/auth/login"
 
 

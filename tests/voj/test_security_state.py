@@ -3,6 +3,7 @@ built from the stack definition with its TTL."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -51,10 +52,20 @@ def test_marks_are_set_once_and_expire(backend):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("kind", ["sql", "dynamodb"])
+@pytest.mark.parametrize(
+    "kind", ["sql", pytest.param("postgres", marks=pytest.mark.postgres), "dynamodb"]
+)
 def test_concurrent_takes_never_pass_the_limit(kind, request):
+    """Eight threads, three attempts each, a limit of ten: exactly ten pass, also when the
+    first of them race to create the count (PostgreSQL: the primary key decides)."""
     if kind == "dynamodb":
         request.getfixturevalue("dynamodb_tables")
+    if kind == "postgres":
+        from tests.postgres import default_database
+
+        stack = contextlib.ExitStack()
+        request.addfinalizer(stack.close)
+        stack.enter_context(default_database(request.getfixturevalue("postgres_test_database")))
     state = get_security_state()
     barrier = threading.Barrier(8)
     outcomes = []

@@ -7,6 +7,9 @@ import threading
 import pytest
 from django.test import Client
 
+# Login limits and revocation on both operator databases, SQLite and PostgreSQL (tests/postgres.py).
+pytestmark = pytest.mark.usefixtures("operator_database")
+
 
 def login(username: str = "editor", password: str = "pw-editor-1") -> dict:
     response = Client().post(

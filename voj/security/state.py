@@ -9,7 +9,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 
@@ -44,11 +44,17 @@ def seconds_until(when: datetime, now: datetime) -> int:
     return max(1, math.ceil((when - now).total_seconds()))
 
 
+# Attempts at creating a count that another process may be creating at the same moment.
+_CREATE_RACES = 3
+
+
 class SqlExpiringState:
     """The embedded default's state, in its SQLite database. SQLite runs each transaction in
     IMMEDIATE mode (settings: it takes the write lock at BEGIN), so a read and the write after
-    it are one step across processes. On another database the row lock of select_for_update
-    covers an existing count only; production counts in DynamoDB."""
+    it are one step across processes. On PostgreSQL the row lock of select_for_update covers an
+    existing row, and the primary key decides between two processes creating the same one (the
+    loser gets IntegrityError and counts on the winner's row). Production on DynamoDB counts with
+    conditional writes (voj/security/dynamodb.py)."""
 
     def _records(self) -> Any:
         from voj.models import SecurityRecord
@@ -56,6 +62,17 @@ class SqlExpiringState:
         return SecurityRecord.objects
 
     def take(self, key: str, *, limit: int, window_seconds: int, subject: str = "") -> int | None:
+        # A row that exists is locked (select_for_update) while it is counted; a row that does
+        # not is created, and of two processes creating it at once the primary key lets one win:
+        # the other counts again, on the winner's row.
+        for _ in range(_CREATE_RACES):
+            try:
+                return self._take_once(key, limit=limit, window=window_seconds, subject=subject)
+            except IntegrityError:
+                continue
+        return self._take_once(key, limit=limit, window=window_seconds, subject=subject)
+
+    def _take_once(self, key: str, *, limit: int, window: int, subject: str) -> int | None:
         now = timezone.now()
         records = self._records()
         with transaction.atomic():
@@ -63,14 +80,18 @@ class SqlExpiringState:
             record = records.select_for_update().filter(key=key).first()
             if record is not None and record.count >= limit:
                 return seconds_until(record.expires_at, now)
-            records.update_or_create(
-                key=key,
-                defaults={
-                    "count": (record.count if record else 0) + 1,
-                    "expires_at": now + timedelta(seconds=window_seconds),
-                    "subject": subject[:200],
-                },
-            )
+            if record is None:
+                records.create(
+                    key=key,
+                    count=1,
+                    expires_at=now + timedelta(seconds=window),
+                    subject=subject[:200],
+                )
+            else:
+                record.count += 1
+                record.expires_at = now + timedelta(seconds=window)
+                record.subject = subject[:200]
+                record.save(update_fields=["count", "expires_at", "subject"])
         return None
 
     def give_back(self, key: str) -> None:
@@ -88,11 +109,14 @@ class SqlExpiringState:
     def mark(self, key: str, *, expires_at: datetime, subject: str = "") -> bool:
         now = timezone.now()
         records = self._records()
-        with transaction.atomic():
-            records.filter(expires_at__lte=now).delete()
-            if records.select_for_update().filter(key=key).exists():
-                return False
-            records.create(key=key, count=1, expires_at=expires_at, subject=subject[:200])
+        try:
+            with transaction.atomic():
+                records.filter(expires_at__lte=now).delete()
+                if records.select_for_update().filter(key=key).exists():
+                    return False
+                records.create(key=key, count=1, expires_at=expires_at, subject=subject[:200])
+        except IntegrityError:
+            return False  # another process marked it first (the primary key decided)
         return True
 
     def is_marked(self, key: str) -> bool:
