@@ -13,7 +13,7 @@ LAMBDA_VENV  := .venv-lambda
 LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
 RUNTIME_DEPS := $(shell python3 -c 'import tomllib; print(" ".join(repr(d) for d in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' 2>/dev/null)
 
-.PHONY: install run run-aws test test-fast lint format fixtures smoke smoke-aws package bench clean
+.PHONY: install run run-aws test test-fast lint checkov mutate format fixtures smoke smoke-aws package bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 12) else f"voj needs Python 3.12 (found {v[0]}.{v[1]}); set PYTHON=python3.12")'
@@ -75,6 +75,21 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Checkov's dependency tree conflicts with the app's pins, so it lives in a virtualenv of its own.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): deploy/constraints-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check \
+	  -c deploy/constraints-checkov.txt checkov
+	touch $@
+
+## checkov: scan the CloudFormation templates; every skip is explained in the template's Metadata
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --directory deploy --framework cloudformation --skip-download \
+	  --compact
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -84,4 +99,4 @@ fixtures:
 	bash tests/fixtures/make_fixtures.sh
 
 clean:
-	rm -rf $(VENV) $(LAMBDA_VENV) dist build *.egg-info
+	rm -rf $(VENV) $(LAMBDA_VENV) $(CHECKOV_VENV) mutants dist build *.egg-info
