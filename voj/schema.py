@@ -121,7 +121,7 @@ def _error_statuses(path: str, method: str, operation: dict) -> set[int]:
             statuses.add(409)
     if path.startswith("/api/v1/audio"):
         statuses.add(409)  # the chapter is not ready to stream
-    if path in ("/api/v1/auth/login", "/api/v1/auth/refresh"):
+    if path in ("/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"):
         statuses.add(401)
     if path == "/api/v1/auth/login":
         statuses.add(429)

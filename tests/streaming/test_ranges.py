@@ -53,11 +53,15 @@ def test_unsatisfiable(header, size):
         "bytes=--1",
         "bytes=0x1-2",
         "bytes=1-2,x",
+        "bytes=0-1=5",  # the unit ends at the first "=", not the last
+        "bytes =0-1=5",
+        "bytes=0-1,-",
     ],
 )
 def test_malformed(header):
-    with pytest.raises(MalformedRange):
+    with pytest.raises(MalformedRange) as info:
         parse_range(header, 100)
+    assert str(info.value) == f"malformed Range header: {header!r}"
 
 
 def test_content_range():
