@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-from streaming.keys import ALLOWED_CONTENT_TYPES, ALLOWED_EXTENSIONS, MAX_FILENAME_LENGTH
+from streaming.keys import ALLOWED_CONTENT_TYPES, ALLOWED_EXTENSIONS
 
 ERROR = {
     "type": "object",
@@ -43,6 +43,10 @@ _ERROR_DESCRIPTIONS = {
     503: "A backing store is unavailable; try again shortly.",
 }
 
+# What Python's str.strip() and str.split() treat as whitespace, spelled out: the schema's regex
+# dialect (ECMA-262) has a different \s (no U+001C-U+001F or U+0085; it adds U+FEFF).
+_SPACE = "".join(f"\\u{i:04x}" for i in range(0x3001) if chr(i).isspace())
+
 # DRF's CharField refuses NUL whatever the length (and lone surrogates, which no JSON encoder
 # emits and the schema's regex dialect cannot name).
 _BAD = "\\u0000"
@@ -51,7 +55,7 @@ _BAD = "\\u0000"
 def _text_pattern(max_length: int | None, allow_blank: bool) -> str:
     """The exact strings a DRF CharField accepts: whitespace is trimmed before the blank and
     length checks, so the limits apply to what lies between the first and last non-space."""
-    edge = f"[^\\s{_BAD}]"  # a non-space, allowed character
+    edge = f"[^{_SPACE}{_BAD}]"  # a non-space, allowed character
     if max_length is None:
         core = f"{edge}(?:[^{_BAD}]*{edge})?"
     elif max_length == 1:
@@ -60,19 +64,26 @@ def _text_pattern(max_length: int | None, allow_blank: bool) -> str:
         core = f"{edge}(?:[^{_BAD}]{{0,{max_length - 2}}}{edge})?"
     if allow_blank:
         core = f"(?:{core})?"
-    return f"^\\s*{core}\\s*$"
+    return f"^[{_SPACE}]*{core}[{_SPACE}]*$"
 
 
 def _upload_filename_pattern() -> str:
-    """File names the API keeps as they are: no directory part, no character it would strip,
-    not starting with a dot or a space, ending in an allowed extension (any case)."""
-    unsafe = '\\u0000-\\u001f\\u007f<>:"|?*/\\\\'
+    """The names the API accepts (streaming.keys.clean_filename, then the extension check):
+    any directory part, then a name that still ends in an allowed extension (any case) once the
+    characters the API strips are gone; trailing separators and lone dots are dropped too."""
+    stripped = '\\u0001-\\u001f\\u007f<>:"|?*'  # removed by clean_filename
+    sep = "/\\\\"
     extensions = "|".join(
-        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in ext[1:])
+        f"[{stripped}]*".join(
+            f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in ext[1:]
+        )
         for ext in ALLOWED_EXTENSIONS
     )
-    middle = MAX_FILENAME_LENGTH - max(len(ext) for ext in ALLOWED_EXTENSIONS) - 1
-    return f"^[^\\s.{unsafe}][^{unsafe}]{{0,{middle}}}\\.(?:{extensions})$"
+    return (
+        f"^(?:[^\\u0000]*[{sep}])?[{stripped}{_SPACE}.]*[^{stripped}{_SPACE}.{sep}\\u0000]"
+        f"[^{sep}\\u0000]*\\.[{stripped}]*(?:{extensions})[{stripped}{_SPACE}]*"
+        f"(?:[{sep}]+(?:\\.[{sep}]+)*\\.?)?[{_SPACE}]*$"
+    )
 
 
 def _upload_rules(schema: dict) -> None:

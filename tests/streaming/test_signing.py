@@ -57,6 +57,15 @@ def test_expiry_is_whole_seconds_after_now():
     assert stream_expiry(10, now=now) == datetime(2030, 1, 2, 3, 34, 15, tzinfo=UTC)
 
 
+def test_expiry_is_aware_utc_by_default():
+    assert stream_expiry(None).tzinfo is UTC
+
+
+def test_the_url_keeps_the_base_host_whatever_it_ends_with():
+    url = local_stream_url(key=KEY, expires_at=datetime.now(UTC), base_url="http://cdnX/")
+    assert url.startswith(f"http://cdnX/stream/{KEY}?expires=")
+
+
 def test_a_url_is_valid_until_the_second_it_expires():
     expires, signature = _signed(KEY, 2_000_000_000)
     at = datetime.fromtimestamp(2_000_000_000, UTC)
