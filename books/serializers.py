@@ -5,6 +5,26 @@ from rest_framework import serializers
 from books.domain import ChapterStatus
 
 
+class Text(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would also take 12 or 1.5 as text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class WholeNumber(serializers.IntegerField):
+    """A JSON integer (1.0 counts, as in JSON Schema); DRF's IntegerField also takes "12"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class PageQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False)
     cursor = serializers.CharField(required=False, max_length=4000)
@@ -24,18 +44,18 @@ class BookOut(serializers.Serializer):
 
 
 class BookCreateIn(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
-    author = serializers.CharField(max_length=300)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    title = Text(max_length=300)
+    author = Text(max_length=300)
+    description = Text(max_length=5000, required=False, allow_blank=True)
     language = serializers.RegexField(
         r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", max_length=35, required=False, allow_blank=True
     )
 
 
 class BookUpdateIn(BookCreateIn):
-    title = serializers.CharField(max_length=300, required=False)
-    author = serializers.CharField(max_length=300, required=False)
-    version = serializers.IntegerField(min_value=1, required=False)
+    title = Text(max_length=300, required=False)
+    author = Text(max_length=300, required=False)
+    version = WholeNumber(min_value=1, required=False)
 
 
 class ChapterOut(serializers.Serializer):
@@ -56,20 +76,20 @@ class ChapterOut(serializers.Serializer):
 
 
 class UploadIn(serializers.Serializer):
-    filename = serializers.CharField(max_length=1000)
-    content_type = serializers.CharField(max_length=100)
-    size_bytes = serializers.IntegerField()
+    filename = Text(max_length=1000)
+    content_type = Text(max_length=100)
+    size_bytes = WholeNumber()
 
 
 class ChapterCreateIn(UploadIn):
-    title = serializers.CharField(max_length=300)
-    number = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    title = Text(max_length=300)
+    number = WholeNumber(min_value=1, max_value=100_000, required=False)
 
 
 class ChapterUpdateIn(serializers.Serializer):
-    title = serializers.CharField(max_length=300, required=False)
-    number = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
-    version = serializers.IntegerField(min_value=1, required=False)
+    title = Text(max_length=300, required=False)
+    number = WholeNumber(min_value=1, max_value=100_000, required=False)
+    version = WholeNumber(min_value=1, required=False)
 
 
 class UploadGrantOut(serializers.Serializer):

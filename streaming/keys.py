@@ -26,14 +26,16 @@ def new_revision() -> str:
     return secrets.token_hex(8)
 
 
+# fullmatch, not match: "$" also matches before a trailing newline, so match() would let
+# "id\n" through into an object key.
 def _checked_id(value: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise ValueError(f"not an id: {value!r}")
     return value
 
 
 def _checked_revision(value: str) -> str:
-    if not _REVISION.match(value):
+    if not _REVISION.fullmatch(value):
         raise ValueError(f"not a revision: {value!r}")
     return value
 

@@ -50,7 +50,7 @@ def stream(request: HttpRequest, key: str) -> HttpResponse:
         return api_not_found(request)
     from .ranges import RangeNotSatisfiable, parse_range  # local mode only
 
-    if not MEDIA_KEY.match(key) or not local_stream_signature_valid(
+    if not MEDIA_KEY.fullmatch(key) or not local_stream_signature_valid(
         key, request.GET.get("expires"), request.GET.get("signature")
     ):
         return json_error(403, "The stream URL is invalid or has expired.", "invalid_signature")

@@ -53,6 +53,21 @@ def _isolated(settings, tmp_path) -> Iterator[None]:
     _reset_singletons()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """Under mutmut (make mutate), every mutant's pytest is forked from one process that loaded
+    the settings, so concurrent mutants would share one test database file and fail each other's
+    tests (false kills): give each process its own."""
+    import os
+    import sys
+
+    if "mutmut" in sys.modules or os.environ.get("MUTANT_UNDER_TEST"):
+        from django.conf import settings
+
+        test = settings.DATABASES["default"].setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test-db.sqlite3'}-{os.getpid()}"
+
+
 _moto_lock = threading.RLock()
 
 

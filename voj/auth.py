@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -34,6 +34,17 @@ class UserOut(serializers.Serializer):
         return sorted(group.name for group in user.groups.all())
 
 
+class LoginOut(serializers.Serializer):
+    access = serializers.CharField(help_text="Access token (JWT): send as `Authorization: Bearer`.")
+    refresh = serializers.CharField(help_text="Refresh token (JWT): POST it to auth/refresh.")
+    user = UserOut()
+
+
+class RefreshOut(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField(help_text="A new refresh token: the one sent is used up.")
+
+
 class LoginSerializer(TokenObtainPairSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         data = super().validate(attrs)
@@ -41,6 +52,7 @@ class LoginSerializer(TokenObtainPairSerializer):
         return data
 
 
+@extend_schema_view(post=extend_schema(responses={200: LoginOut}))
 class LoginApi(TokenObtainPairView):
     serializer_class = LoginSerializer
     permission_classes = [AllowAny]
@@ -55,6 +67,7 @@ class RefreshSerializer(serializers.Serializer):
         return refresh_token_rotate(attrs["refresh"])
 
 
+@extend_schema_view(post=extend_schema(responses={200: RefreshOut}))
 class RefreshApi(TokenRefreshView):
     """Answers a new refresh token with the access token; the one sent is used up."""
 

@@ -39,6 +39,11 @@ def test_staff_can_create(backend, as_operator):
         ({"title": "x" * 301, "author": "x"}, "title"),
         ({"title": "x"}, "author"),
         ({"title": "x", "author": "y", "language": "not a language!"}, "language"),
+        # JSON types are what the schema says: no number taken as text, no text as a number.
+        ({"title": 12, "author": "x"}, "title"),
+        ({"title": "x", "author": 1.5}, "author"),
+        ({"title": "a\x00b", "author": "x"}, "title"),
+        ({"title": "   ", "author": "x"}, "title"),
     ],
 )
 def test_create_rejects_bad_fields(backend, as_editor, payload, field):
@@ -80,6 +85,9 @@ def test_list_is_paginated_by_cursor(backend, as_editor, as_listener):
 def test_bad_paging_parameters(backend, as_listener):
     assert as_listener.get("/api/v1/books?limit=0").json()["code"] == "invalid"
     assert as_listener.get("/api/v1/books?limit=abc").status_code == 400
+    # Empty values are invalid values, not missing ones (the schema says so too).
+    assert as_listener.get("/api/v1/books?limit=").status_code == 400
+    assert as_listener.get("/api/v1/books?cursor=").status_code == 400
     response = as_listener.get("/api/v1/books?cursor=forged")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_cursor"

@@ -3,6 +3,8 @@ import unicodedata
 import pytest
 
 from streaming.keys import (
+    MEDIA_KEY,
+    book_media_prefix,
     clean_filename,
     has_allowed_extension,
     media_key,
@@ -62,3 +64,46 @@ def test_empty_names(raw):
 def test_extensions():
     assert has_allowed_extension("a.M4A") and has_allowed_extension("b.mp4")
     assert not has_allowed_extension("a.mp3") and not has_allowed_extension("m4a")
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+@pytest.mark.parametrize("bad", ["{}\n", "{}\r", " {}", "{}/"])
+def test_each_id_and_the_revision_must_match_whole(position, bad):
+    parts = [BOOK, CHAPTER, "abc123"]
+    parts[position] = bad.format(parts[position])
+    with pytest.raises(ValueError):
+        upload_key(*parts)
+    with pytest.raises(ValueError):
+        media_key(*parts)
+
+
+def test_book_prefix_takes_only_an_id():
+    assert book_media_prefix(BOOK) == f"media/books/{BOOK}/"
+    for bad in (BOOK + "\n", BOOK[:-1], BOOK.replace("1", "G")):
+        with pytest.raises(ValueError):
+            book_media_prefix(bad)
+
+
+@pytest.mark.parametrize(
+    ("revision", "ok"),
+    [("a" * 5, False), ("a" * 6, True), ("a" * 40, True), ("a" * 41, False), ("abc_12", False)],
+)
+def test_revision_length_and_alphabet(revision, ok):
+    if ok:
+        assert upload_key(BOOK, CHAPTER, revision).endswith("/" + revision)
+    else:
+        with pytest.raises(ValueError):
+            upload_key(BOOK, CHAPTER, revision)
+
+
+def test_the_media_key_pattern_matches_only_whole_media_keys():
+    key = media_key(BOOK, CHAPTER, "abc123")
+    assert MEDIA_KEY.fullmatch(key)
+    for bad in (key + "\n", key + ".json", "x" + key, key.replace(".m4a", ".mp4")):
+        assert not MEDIA_KEY.fullmatch(bad), bad
+
+
+def test_long_names_without_extension_are_cut_to_the_limit():
+    assert clean_filename("x" * 500) == "x" * 200
+    assert clean_filename("y" * 199 + "." + "z" * 300) == ("y" * 199 + "." + "z" * 300)[:200]
+    assert len(clean_filename("a" * 100 + ".m4a")) == 104

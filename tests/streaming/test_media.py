@@ -134,3 +134,45 @@ def test_reads_only_headers_and_moov():
     reader = CountingReader(big)
     check_container(reader, len(big))
     assert reader.bytes_read < 2_000
+
+
+def _ftyp(major: bytes, *compatible: bytes, pad: bytes = b"") -> bytes:
+    return box(b"ftyp", major + b"\0\0\0\0" + b"".join(compatible) + pad)
+
+
+AUDIO = moov(b"soun") + box(b"mdat", b"x")
+
+
+@pytest.mark.parametrize(
+    ("ftyp", "brand"),
+    [
+        (_ftyp(b"M4A ", b"mp42", b"isom"), "M4A "),  # the major brand when it is one of ours
+        (_ftyp(b"mp42", b"M4A "), "mp42"),
+        (_ftyp(b"qt  ", b"mp42", b"isom"), "isom"),  # else the first of ours, in sorted order
+        (_ftyp(b"qt  ", b"qt  ", b"M4B "), "M4B "),  # a compatible brand alone qualifies
+        (_ftyp(b"M4A "), "M4A "),  # no compatible brands at all
+    ],
+)
+def test_brand_choice(ftyp, brand):
+    assert check(ftyp + AUDIO)[0] == brand
+
+
+def test_only_whole_compatible_brands_count():
+    # Three trailing bytes are not a brand: "mp4" must not be read as one.
+    with pytest.raises(MediaRejected, match="not an MP4/M4A brand"):
+        check(_ftyp(b"qt  ", pad=b"mp4") + AUDIO)
+    assert check(_ftyp(b"qt  ", b"mp42", pad=b"mp4") + AUDIO)[0] == "mp42"
+
+
+def test_ftyp_size_limits():
+    from streaming.media import MAX_FTYP_SIZE
+
+    largest = _ftyp(b"M4A ", pad=b"\0" * (MAX_FTYP_SIZE - 16))
+    assert len(largest) == MAX_FTYP_SIZE
+    assert check(largest + AUDIO)[0] == "M4A "
+    with pytest.raises(MediaRejected, match="implausible"):
+        check(_ftyp(b"M4A ", pad=b"\0" * (MAX_FTYP_SIZE - 15)) + AUDIO)
+    smallest = box(b"ftyp", b"M4A \0\0\0\0")
+    assert check(smallest + AUDIO)[0] == "M4A "
+    with pytest.raises(MediaRejected, match="implausible"):
+        check(box(b"ftyp", b"M4A \0\0\0") + AUDIO)

@@ -26,19 +26,20 @@ def test_parse(header, size, expected):
 
 
 @pytest.mark.parametrize(
-    ("header", "size"),
+    ("header", "size", "message"),
     [
-        ("bytes=100-", 100),
-        ("bytes=100-200", 100),
-        ("bytes=-0", 100),
-        ("bytes=0-", 0),
-        ("bytes=-5", 0),
+        ("bytes=100-", 100, "range starts at 100, the file has 100 bytes"),
+        ("bytes=100-200", 100, "range starts at 100, the file has 100 bytes"),
+        ("bytes=-0", 100, "empty suffix range"),
+        ("bytes=0-", 0, "range starts at 0, the file has 0 bytes"),
+        ("bytes=-5", 0, "empty suffix range"),
     ],
 )
-def test_unsatisfiable(header, size):
+def test_unsatisfiable(header, size, message):
     with pytest.raises(RangeNotSatisfiable) as info:
         parse_range(header, size)
     assert not isinstance(info.value, MalformedRange)
+    assert str(info.value) == message  # the 416 answer's detail
 
 
 @pytest.mark.parametrize(
@@ -53,11 +54,15 @@ def test_unsatisfiable(header, size):
         "bytes=--1",
         "bytes=0x1-2",
         "bytes=1-2,x",
+        "bytes=0-1=5",  # the unit ends at the first "=", not the last
+        "bytes =0-1=5",
+        "bytes=0-1,-",
     ],
 )
 def test_malformed(header):
-    with pytest.raises(MalformedRange):
+    with pytest.raises(MalformedRange) as info:
         parse_range(header, 100)
+    assert str(info.value) == f"malformed Range header: {header!r}"
 
 
 def test_content_range():

@@ -170,6 +170,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Error responses, text and upload rules, the local upload form: see voj/schema.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "voj.schema.postprocess",
+    ],
 }
 
 CORS_ALLOWED_ORIGINS = env_list("VOJ_CORS_ORIGINS")

@@ -1,0 +1,126 @@
+"""The local upload policy on its own: signature, expiry boundary, and each condition.
+
+Through HTTP the upload handler's cap fires before the policy's size range can, so the policy's
+own checks are proven here, where nothing else decides first.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from streaming.policy import (
+    SIGNATURE_FIELD,
+    PolicyError,
+    _signer,
+    policy_check_fields,
+    policy_decode,
+    policy_encode,
+)
+
+EXPIRES = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
+CONDITIONS = [
+    {"bucket": "voj-audiobooks-local"},
+    {"key": "uploads/k"},
+    {"Content-Type": "audio/mp4"},
+    ["content-length-range", 1, 100],
+]
+
+
+def _code(call) -> str:
+    with pytest.raises(PolicyError) as raised:
+        call()
+    return raised.value.code
+
+
+def test_encode_then_decode():
+    policy, signature = policy_encode(expires_at=EXPIRES, conditions=CONDITIONS)
+    document = policy_decode(policy, signature, now=EXPIRES - timedelta(seconds=1))
+    assert document == {"expiration": "2030-01-01T12:00:00.000Z", "conditions": CONDITIONS}
+    assert json.loads(base64.b64decode(policy))["expiration"] == "2030-01-01T12:00:00.000Z"
+
+
+def test_a_grant_is_valid_until_its_expiry_and_not_at_it():
+    policy, signature = policy_encode(expires_at=EXPIRES, conditions=CONDITIONS)
+    assert policy_decode(policy, signature, now=EXPIRES - timedelta(microseconds=1))
+    assert _code(lambda: policy_decode(policy, signature, now=EXPIRES)) == "AccessDenied"
+    later = EXPIRES + timedelta(seconds=1)
+    assert _code(lambda: policy_decode(policy, signature, now=later)) == "AccessDenied"
+
+
+def test_signature_and_presence():
+    policy, signature = policy_encode(expires_at=EXPIRES, conditions=CONDITIONS)
+    now = EXPIRES - timedelta(hours=1)
+    assert _code(lambda: policy_decode("", signature, now=now)) == "AccessDenied"
+    assert _code(lambda: policy_decode(policy, "", now=now)) == "AccessDenied"
+    forged = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    assert _code(lambda: policy_decode(policy, forged, now=now)) == "SignatureDoesNotMatch"
+    other = base64.b64encode(b'{"expiration":"2099-01-01T00:00:00.000Z","conditions":[]}').decode()
+    assert _code(lambda: policy_decode(other, signature, now=now)) == "SignatureDoesNotMatch"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b'{"conditions": []}',
+        b'{"expiration": "2030-01-01", "conditions": []}',
+        b'["expiration"]',
+    ],
+)
+def test_a_signed_but_malformed_document_is_refused(raw):
+    policy = base64.b64encode(raw).decode()
+    signature = _signer.signature(policy)
+    assert _code(lambda: policy_decode(policy, signature)) == "InvalidPolicyDocument"
+
+
+def test_signed_text_that_is_not_base64_is_refused():
+    assert _code(lambda: policy_decode("%%%", _signer.signature("%%%"))) == "InvalidPolicyDocument"
+
+
+FIELDS = {
+    "key": "uploads/k",
+    "Content-Type": "audio/mp4",
+    "policy": "p",
+    SIGNATURE_FIELD: "s",
+}
+
+
+@pytest.mark.parametrize(("size", "code"), [(0, "EntityTooSmall"), (101, "EntityTooLarge")])
+def test_the_policy_size_range_decides_alone(size, code):
+    document = {"conditions": CONDITIONS}
+    assert _code(lambda: policy_check_fields(document, FIELDS, size)) == code
+
+
+@pytest.mark.parametrize("size", [1, 50, 100])
+def test_sizes_within_the_range_pass(size):
+    policy_check_fields({"conditions": CONDITIONS}, FIELDS, size)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"key": "uploads/other"}, "AccessDenied"),
+        ({"Content-Type": "video/mp4"}, "AccessDenied"),
+        ({"extra": "x"}, "AccessDenied"),
+        ({"key": None}, "AccessDenied"),
+    ],
+)
+def test_every_field_must_be_what_the_policy_says(change, code):
+    fields = {k: v for k, v in {**FIELDS, **change}.items() if v is not None}
+    assert _code(lambda: policy_check_fields({"conditions": CONDITIONS}, fields, 10)) == code
+
+
+def test_the_bucket_condition_binds_no_form_field_and_names_compare_case_insensitively():
+    conditions = [{"bucket": "b"}, {"Key": "uploads/k"}, {"Content-Type": "audio/mp4"}]
+    fields = {**FIELDS, "Key": "uploads/k", "bucket": "anything"}
+    del fields["key"]
+    policy_check_fields({"conditions": conditions}, fields, 10)
+
+
+def test_a_policy_without_conditions_admits_only_its_own_fields():
+    policy_check_fields({}, {"policy": "p", SIGNATURE_FIELD: "s", "file": "f"}, 10)
+    assert _code(lambda: policy_check_fields({}, FIELDS, 10)) == "AccessDenied"

@@ -1,0 +1,224 @@
+"""What drf-spectacular cannot infer, added to the OpenAPI schema so that it tells the truth.
+
+drf-spectacular documents each view's success response. This hook adds what the API really does
+besides: the error responses (``{"detail", "code"}``, with DRF's field errors on a 400), text
+rules DRF applies that a bare ``maxLength`` misses (trimming, no NUL), the upload rules as
+constraints, and the local mode's upload form, which is a plain Django view. Schemathesis checks
+the result against a live server (tests/voj/test_api_contract.py).
+
+Loaded only where the schema is served (VOJ_API_DOCS); production never imports it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+
+from streaming.keys import ALLOWED_CONTENT_TYPES, ALLOWED_EXTENSIONS
+
+ERROR = {
+    "type": "object",
+    "description": "Every API error: a message for people and a stable code for programs.",
+    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+    "required": ["detail", "code"],
+}
+# A 400 also names each invalid field, with its messages, as DRF gives them.
+VALIDATION_ERROR = {
+    **ERROR,
+    "description": "Invalid input: detail and code, and each invalid field with its messages.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+_ERROR_DESCRIPTIONS = {
+    400: "The request is invalid (body, query or a JSON parse error).",
+    401: "No valid access token (missing, malformed, expired or revoked).",
+    403: "Authenticated, but not allowed to do this.",
+    404: "No such book or chapter.",
+    409: "Conflicts with the current state (version, chapter number, upload state).",
+    413: "The request body is larger than the server accepts.",
+    415: "The body is not JSON.",
+    429: "Too many failed sign-ins; wait for Retry-After seconds.",
+    503: "A backing store is unavailable; try again shortly.",
+}
+
+# What Python's str.strip() and str.split() treat as whitespace, spelled out: the schema's regex
+# dialect (ECMA-262) has a different \s (no U+001C-U+001F or U+0085; it adds U+FEFF).
+_SPACE = "".join(f"\\u{i:04x}" for i in range(0x3001) if chr(i).isspace())
+
+# DRF's CharField refuses NUL whatever the length (and lone surrogates, which no JSON encoder
+# emits and the schema's regex dialect cannot name).
+_BAD = "\\u0000"
+
+
+def _text_pattern(max_length: int | None, allow_blank: bool) -> str:
+    """The exact strings a DRF CharField accepts: whitespace is trimmed before the blank and
+    length checks, so the limits apply to what lies between the first and last non-space."""
+    edge = f"[^{_SPACE}{_BAD}]"  # a non-space, allowed character
+    if max_length is None:
+        core = f"{edge}(?:[^{_BAD}]*{edge})?"
+    elif max_length == 1:
+        core = edge
+    else:
+        core = f"{edge}(?:[^{_BAD}]{{0,{max_length - 2}}}{edge})?"
+    if allow_blank:
+        core = f"(?:{core})?"
+    return f"^[{_SPACE}]*{core}[{_SPACE}]*$"
+
+
+def _upload_filename_pattern() -> str:
+    """The names the API accepts (streaming.keys.clean_filename, then the extension check):
+    any directory part, then a name that still ends in an allowed extension (any case) once the
+    characters the API strips are gone; trailing separators and lone dots are dropped too."""
+    stripped = '\\u0001-\\u001f\\u007f<>:"|?*'  # removed by clean_filename
+    sep = "/\\\\"
+    extensions = "|".join(
+        f"[{stripped}]*".join(
+            f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in ext[1:]
+        )
+        for ext in ALLOWED_EXTENSIONS
+    )
+    return (
+        f"^(?:[^\\u0000]*[{sep}])?[{stripped}{_SPACE}.]*[^{stripped}{_SPACE}.{sep}\\u0000]"
+        f"[^{sep}\\u0000]*\\.[{stripped}]*(?:{extensions})[{stripped}{_SPACE}]*"
+        f"(?:[{sep}]+(?:\\.[{sep}]+)*\\.?)?[{_SPACE}]*$"
+    )
+
+
+def _upload_rules(schema: dict) -> None:
+    properties = schema.get("properties", {})
+    if "filename" in properties:
+        properties["filename"] = {
+            "type": "string",
+            "pattern": _upload_filename_pattern(),
+            "description": f"The file's name, ending in {' or '.join(ALLOWED_EXTENSIONS)}.",
+        }
+    if "content_type" in properties:
+        properties["content_type"] = {"type": "string", "enum": list(ALLOWED_CONTENT_TYPES)}
+    if "size_bytes" in properties:
+        properties["size_bytes"] = {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": settings.VOJ_MAX_UPLOAD_BYTES,
+            "description": "The exact size of the file that will be uploaded.",
+        }
+
+
+def _request_text_rules(schema: dict) -> None:
+    for prop in schema.get("properties", {}).values():
+        if prop.get("type") != "string" or {"enum", "format", "pattern"} & prop.keys():
+            continue
+        prop["pattern"] = _text_pattern(prop.pop("maxLength", None), "minLength" not in prop)
+        prop.pop("minLength", None)
+
+
+def _error_statuses(path: str, method: str, operation: dict) -> set[int]:
+    statuses: set[int] = set()
+    authenticated = {"jwtAuth": []} in operation.get("security", [])
+    if authenticated:
+        statuses.add(401)
+        if method != "get":
+            statuses.add(403)
+    if "{" in path:
+        statuses.add(404)
+    if "requestBody" in operation:
+        statuses |= {400, 413, 415}
+    if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+        statuses.add(400)
+    if path.startswith("/api/v1/books") or path.startswith("/api/v1/audio"):
+        statuses.add(503)
+        if method in {"post", "patch", "delete"} and path != "/api/v1/books":
+            statuses.add(409)
+    if path.startswith("/api/v1/audio"):
+        statuses.add(409)  # the chapter is not ready to stream
+    if path in ("/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"):
+        statuses.add(401)
+    if path == "/api/v1/auth/login":
+        statuses.add(429)
+    if path == "/api/v1/health/detailed":
+        statuses.add(503)
+    return statuses
+
+
+def _error_response(status: int) -> dict:
+    name = "ValidationError" if status == 400 else "Error"
+    return {
+        "description": _ERROR_DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+    }
+
+
+def _upload_form_operation() -> dict:
+    """The local mode's stand-in for S3's POST upload: the grant's fields, then the file."""
+    from streaming.policy import SIGNATURE_FIELD
+
+    text = {"type": "string"}
+    return {
+        "post": {
+            "operationId": "uploads_create",
+            "summary": "Upload a chapter's file with the fields of its upload grant (local mode)",
+            "description": (
+                "Send `upload.fields` from the chapter's grant as form fields, then the file as "
+                "`file`, like an S3 POST upload. The signed policy binds the key, the content "
+                "type and the size range; no token is needed. Only in local mode (VOJ_STORAGE="
+                "local); in S3 mode grants point at the bucket."
+            ),
+            "tags": ["uploads"],
+            "security": [{}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "key": text,
+                                "Content-Type": {"type": "string", "enum": ALLOWED_CONTENT_TYPES},
+                                "policy": text,
+                                SIGNATURE_FIELD: text,
+                                "file": {"type": "string", "format": "binary"},
+                            },
+                            "required": ["key", "Content-Type", "policy", SIGNATURE_FIELD, "file"],
+                            "additionalProperties": False,
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "204": {"description": "Stored; complete the chapter next."},
+                "400": {
+                    "description": "Malformed form, missing file, or a size outside the policy.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+                "403": {
+                    "description": "The policy's signature does not match, it has expired, or a "
+                    "field breaks one of its conditions.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+                "413": _error_response(413),
+            },
+        }
+    }
+
+
+def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR
+    schemas["ValidationError"] = VALIDATION_ERROR
+    for name, schema in schemas.items():
+        if name.endswith("Request"):
+            _upload_rules(schema)
+            _request_text_rules(schema)
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            for status in sorted(_error_statuses(path, method, operation)):
+                responses.setdefault(str(status), _error_response(status))
+    if settings.VOJ_STORAGE == "local":
+        result["paths"]["/api/v1/uploads"] = _upload_form_operation()
+    return result
