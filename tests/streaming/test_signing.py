@@ -15,7 +15,7 @@ from streaming.signing import (
     stream_expiry,
     stream_lifetime_seconds,
 )
-from streaming.storage import local_object_store
+from streaming.stores import local_object_store
 from tests.streaming.test_stream import get
 
 KEY = media_key(str(uuid.uuid4()), str(uuid.uuid4()), "abc123")
