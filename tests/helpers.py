@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from tests.conftest import Api, fixture_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """`manage.py ARGS` in a process of its own with exactly ``env``; it must succeed."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return result
 
 
 def book_create(api: Api, title: str = "Book") -> dict:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from deploy.opsdb_transfer import OPSDB_KEY
 from deploy.tools import main
+from tests.helpers import manage
 from voj.aws import aws_client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,17 +62,7 @@ def shell(database_url: str, tmp_path: Path, script: str) -> str:
         "VOJ_DATA_DIR": str(tmp_path / "data"),
         "DATABASE_URL": database_url,
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return manage(env, "shell", "-c", script).stdout
 
 
 def check(database_url: str, tmp_path: Path) -> dict:

@@ -132,8 +132,7 @@ def test_harness_can_answer_aws_at_zero_latency(package, prod_env, tmp_path):
 def test_handler_on_postgresql(package, prod_env, postgres_url, tmp_path):
     """DATABASE_URL set: the package's own psycopg and libpq, loaded in the Lambda-like runtime,
     serve the operator database from a real PostgreSQL (migrated as a deploy migrates it)."""
-    import subprocess
-    import sys
+    from tests.helpers import manage
 
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("VOJ_", "DJANGO_"))},
@@ -146,16 +145,7 @@ def test_handler_on_postgresql(package, prod_env, postgres_url, tmp_path):
         ["migrate", "--noinput", "-v", "0"],
         ["create_operator", "--username", "ops", "--password-env", "OPERATOR_PASSWORD_FOR_TEST"],
     ):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
+        manage(env, *command)
     task = unpack(package, tmp_path / "task")
     runtime = runtime_dir(tmp_path / "runtime")
     login = api_gateway_event(

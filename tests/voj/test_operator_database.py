@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
@@ -19,6 +18,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
 from tests.conftest import Api
+from tests.helpers import manage as run_manage
 from voj.settings.database import database_from_url, is_local_host
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,17 +122,7 @@ def manage(database_url: str, tmp_path: Path, *args: str) -> subprocess.Complete
         "DATABASE_URL": database_url,
         "VOJ_DEMO_PASSWORD": "from-scratch-pass-1",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+    return run_manage(env, *args)
 
 
 def test_migrate_and_demo_accounts_from_scratch(database_url, tmp_path):

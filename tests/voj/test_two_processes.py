@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AWS_TEST_ENV
+from tests.helpers import manage
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = secrets.token_urlsafe(12)
@@ -36,19 +37,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _manage(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
 
 
 class Server:
@@ -184,10 +172,10 @@ def production_pair(moto_server, tmp_path_factory):
         }
 
     envs = [env("a"), env("b")]
-    _manage(envs[0], "migrate", "--noinput", "-v", "0")
-    _manage(envs[0], "ensure_demo_accounts")
+    manage(envs[0], "migrate", "--noinput", "-v", "0")
+    manage(envs[0], "ensure_demo_accounts")
     # The console's pages need the collected files' manifest, as in the package.
-    _manage(envs[0], "collectstatic", "--noinput", "-v", "0", "--ignore", "rest_framework")
+    manage(envs[0], "collectstatic", "--noinput", "-v", "0", "--ignore", "rest_framework")
     servers = _servers(envs)
     pair = next(servers)
     pair.bucket = bucket
@@ -208,8 +196,8 @@ def local_pair(tmp_path_factory):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "VOJ_LOGIN_FAILURES_PER_USERNAME": str(LOCAL_LIMIT),
     }
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    _manage(env, "ensure_demo_accounts")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "ensure_demo_accounts")
     for pair in _servers([env, env]):
         pair.limit = LOCAL_LIMIT
         yield pair
