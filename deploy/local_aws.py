@@ -132,21 +132,9 @@ def distribution(cloudfront: Any) -> str:
 
 def cdn_key_pair() -> tuple[str, str, str]:
     """A CloudFront key pair made for this run: (key id, private PEM, public PEM)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from deploy.cdn_keys import new_key_pair
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return "KLOCAL" + secrets.token_hex(4).upper(), private_pem, public_pem
+    return "KLOCAL" + secrets.token_hex(4).upper(), *new_key_pair()
 
 
 def bootstrap(endpoint: str) -> None:

@@ -174,8 +174,7 @@ def _deployed(stage: str) -> dict[str, Any]:
 
 
 def add(stage: str, *, yes: bool, settings_file: Path = ROOT / "zappa_settings.json") -> Slot:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from deploy.cdn_keys import new_private_pem, public_pem
 
     current = state(stage, settings_file)
     if current.signing.name not in current.trusted:
@@ -188,20 +187,10 @@ def add(stage: str, *, yes: bool, settings_file: Path = ROOT / "zappa_settings.j
     free = other(current.signing)
     pem = tools._parameter(stage, free.secret)  # an interrupted add left its key: reuse it
     if pem is None:
-        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        ).decode()
+        pem = new_private_pem()
         tools._put(stage, free.secret, pem, overwrite=False)
         _say(f"new key stored as {tools.secrets_path(stage)}{free.secret}")
-    public = (
-        serialization.load_pem_private_key(pem.encode(), password=None)
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    public = public_pem(pem)
     path = tools.public_key_path(stage, slot=free.file_slot)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(public)

@@ -125,24 +125,15 @@ def keys_create(stage: str, *, rotate: bool = False) -> Path:
     """The signing key pair, made here: the private key goes only to SSM, the public key to a
     file the edge stack takes at its creation. A rotation makes its keys itself
     (`keys rotate`, deploy/rotation.py)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from deploy.cdn_keys import new_private_pem, public_pem
 
     name = CLOUDFRONT_KEY + ("_NEXT" if rotate else "")
     pem = _parameter(stage, name)
     if pem is None:
-        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        ).decode()
+        pem = new_private_pem()
         _put(stage, name, pem, overwrite=False)
         _say(f"new CloudFront key stored as {secrets_path(stage)}{name}")
-    private = serialization.load_pem_private_key(pem.encode(), password=None)
-    public = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    public = public_pem(pem).encode()
     path = public_key_path(stage, slot="-next" if rotate else "")
     KEYS.mkdir(exist_ok=True)
     path.write_bytes(public)
