@@ -276,6 +276,16 @@ DYNAMODB_TABLES = {"dynamodb": "dynamodb_tables", "dynamodb-local": "dynamodb_lo
 
 
 @pytest.fixture(
+    params=["dynamodb", pytest.param("dynamodb-local", marks=pytest.mark.dynamodb_local)]
+)
+def dynamodb(request, db) -> str:
+    """The DynamoDB backend only, on moto and on AWS's DynamoDB Local (for what SQL has not:
+    injected botocore faults, counted requests)."""
+    request.getfixturevalue(DYNAMODB_TABLES[request.param])
+    return request.param
+
+
+@pytest.fixture(
     params=[
         pytest.param("sql", marks=pytest.mark.django_db),
         pytest.param("dynamodb", marks=pytest.mark.django_db),

@@ -10,19 +10,9 @@ import pytest
 from moto.core.botocore_stubber import MockRawResponse
 
 from streaming.stores import get_object_store
-from tests.conftest import DYNAMODB_TABLES, fixture_bytes
+from tests.conftest import fixture_bytes
 from tests.helpers import book_create, chapter_create, chapter_url
 from voj.aws import aws_client
-
-
-@pytest.fixture(
-    params=["dynamodb", pytest.param("dynamodb-local", marks=pytest.mark.dynamodb_local)]
-)
-def dynamodb(request, db) -> str:
-    """The DynamoDB backend on moto and on AWS's DynamoDB Local: the faults are injected in
-    botocore, before either sees the request."""
-    request.getfixturevalue(DYNAMODB_TABLES[request.param])
-    return request.param
 
 
 class Throttle:

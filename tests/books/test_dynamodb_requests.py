@@ -8,20 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DYNAMODB_TABLES
 from tests.helpers import chapter_create, chapter_url, published_chapter
 from voj.aws import aws_client
-
-
-@pytest.fixture(
-    params=["dynamodb", pytest.param("dynamodb-local", marks=pytest.mark.dynamodb_local)]
-)
-def dynamodb(request, db) -> str:
-    """The DynamoDB backend on moto and on AWS's DynamoDB Local: the faults are injected in
-    botocore, before either sees the request."""
-    request.getfixturevalue(DYNAMODB_TABLES[request.param])
-    return request.param
-
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
