@@ -23,9 +23,23 @@ def _first_message(data: Any) -> str:
     return str(data)
 
 
-def _is_aws_transport_error(exc: Exception) -> bool:
-    from botocore.exceptions import BotoCoreError  # on the error path only, not at import
+# AWS answers that mean "busy or down, try again", whichever client met them after its retries.
+_AWS_UNAVAILABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "SlowDown",
+}
 
+
+def _is_aws_transport_error(exc: Exception) -> bool:
+    # On the error path only, not at import.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code") in _AWS_UNAVAILABLE_CODES
     return isinstance(exc, BotoCoreError)
 
 
@@ -106,7 +120,7 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
-    if request.path.startswith(("/api/", "/stream/")):
+    if is_api_path(request.path):
         return api_not_found(request)
     from django.views.defaults import page_not_found
 
@@ -114,7 +128,7 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
 
 
 def handler500(request: HttpRequest) -> Any:
-    if request.path.startswith(("/api/", "/stream/")):
+    if is_api_path(request.path):
         return json_error(500, "Internal server error.", "server_error")
     from django.views.defaults import server_error
 

@@ -89,10 +89,11 @@ class ApiBoundaryMiddleware:
         if 400 <= response.status_code < 500 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
+            # Only the body changes: CORS, security and Allow/Retry-After headers stay.
             replacement = status_error(response.status_code)
-            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-                if header in response:
-                    replacement[header] = response[header]
+            for header, value in response.items():
+                if header.lower() not in ("content-type", "content-length"):
+                    replacement[header] = value
             return replacement
         return response
 

@@ -52,7 +52,9 @@ class BoundedJSONParser(JSONParser):
             document = json.loads(text, parse_constant=_refuse_constant)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
-        except ValueError as error:  # also UnicodeDecodeError
+        except (ValueError, LookupError) as error:
+            # UnicodeDecodeError is a ValueError; a charset that names a codec which is not a
+            # text encoding (rot13, zlib, base64) raises LookupError.
             raise exceptions.ParseError(f"JSON parse error - {error}") from None
         if _too_deep(document):
             raise exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH}.")

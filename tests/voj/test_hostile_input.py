@@ -8,7 +8,7 @@ import logging
 import pytest
 from django.test import Client
 
-from tests.conftest import bearer
+from tests.conftest import Api, bearer
 from tests.helpers import book_create
 
 NESTED = b'{"username": ' + b"[" * 1500 + b"]" * 1500 + b', "password": "x"}'
@@ -177,6 +177,7 @@ def test_odd_requests_are_json_4xx(backend, as_editor, editor):
         ),
         ("POST", "/api/v1/auth/login", b'["a"]', "application/json", {}, 400),
         ("POST", "/api/v1/auth/login", b"{}", "application/json; charset=utf-99", {}, 400),
+        ("POST", "/api/v1/auth/login", b"{}", "application/json; charset=rot13", {}, 400),
         (
             "PATCH",
             f"/api/v1/books/{book['id']}",
@@ -214,3 +215,38 @@ def test_an_upload_form_field_over_the_limit_is_a_413(settings):
         content_type=f"multipart/form-data; boundary={boundary}",
     )
     _assert_json_error(response, 413, "request_too_large")
+
+
+@pytest.mark.django_db
+def test_a_refusal_made_json_keeps_cors_and_security_headers(settings):
+    """Django's own 405 rewritten as JSON still carries what CORS and the security middleware
+    put on it: a browser front end can read it, nosniff still applies."""
+    from django.test import Client
+
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    response = Client().put("/api/v1/uploads", HTTP_ORIGIN="https://app.example.com")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert response["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Allow" in response
+
+
+def test_a_throttled_security_table_is_a_503_not_a_500(backend, editor):
+    """Login counts failures in the security table; a throttled DynamoDB (after botocore's
+    retries) is 'try again', as for the catalogue."""
+    if backend == "sql":
+        pytest.skip("the security table is DynamoDB's")
+    from voj.aws import aws_client
+
+    def throttled(**_):
+        from botocore.exceptions import ClientError
+
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "UpdateItem"
+        )
+
+    aws_client("dynamodb").meta.events.register("before-call.dynamodb.UpdateItem", throttled)
+    response = Api(None).post("/api/v1/auth/login", {"username": "editor", "password": "x"})
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "service_unavailable"
