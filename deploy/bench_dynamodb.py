@@ -78,18 +78,14 @@ Figures = dict[str, tuple[float, float, int]]
 
 def measure(endpoint: str) -> dict[str, Figures]:
     """By description: each API call's (write units, read units, requests)."""
-    import boto3
-
     from books.repository.dynamodb import DynamoDBRepository
     from books.repository.tables import create_tables
+    from voj.aws import build_client
 
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="ap-northeast-2",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",  # DynamoDB Local accepts any key
-    )
+    # The app's client (retries, timeouts) against DynamoDB Local, which accepts any key.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    client = build_client("dynamodb", region="ap-northeast-2", endpoint_url=endpoint)
     suffix = uuid.uuid4().hex[:8]
     books, chapters = f"bench-books-{suffix}", f"bench-chapters-{suffix}"
     create_tables(client, books=books, chapters=chapters)

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from deploy.opsdb import KEY as OPSDB_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1_000, 10_000, 100_000)
 RUNS = 7
@@ -29,7 +31,7 @@ RUNS = 7
 # loopback hides (labelled as an estimate in the docs).
 ASSUMED_S3_MB_PER_SECOND = 50
 BUCKET = "voj-bench-opsdb"
-KEY = "system/operator-db.sqlite3"
+KEY = OPSDB_KEY  # where production keeps the file
 BEGIN = "<!-- bench_opsdb: begin -->"
 END = "<!-- bench_opsdb: end -->"
 # Django's default hasher at its 5.2 iteration count: the length a real hash has.

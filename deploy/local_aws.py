@@ -85,7 +85,9 @@ def operator_database(env: dict[str, str]) -> str:
             return f"operator database SQLite file {url.path[1:]} (DATABASE_URL)"
         where = f"{url.hostname or 'local socket'}{f':{url.port}' if url.port else ''}{url.path}"
         return f"operator database {url.scheme} at {where} (DATABASE_URL)"
-    return f"operator database SQLite in s3://{BUCKET}/system/operator-db.sqlite3"
+    from deploy.opsdb import KEY
+
+    return f"operator database SQLite in s3://{BUCKET}/{KEY}"
 
 
 def wait_for(url: str, seconds: float = 30) -> None:

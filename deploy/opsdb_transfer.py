@@ -26,14 +26,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from deploy.opsdb import KEY, media_bucket
+from deploy.tools import _say
+
 ROOT = Path(__file__).resolve().parent.parent
-OPSDB_KEY = "system/operator-db.sqlite3"
 # Groups before users: a user's groups refer to them by name.
 MODELS = ("auth.group", "auth.user")
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
 
 
 def manage(database_url: str, *args: str, work: Path) -> str:
@@ -56,20 +54,12 @@ def manage(database_url: str, *args: str, work: Path) -> str:
     return result.stdout
 
 
-def _bucket(stage: str, bucket: str | None) -> str:
-    if bucket:
-        return bucket
-    from deploy.tools import stack_outputs
-
-    return stack_outputs(stage, "core")["MediaBucketName"]
-
-
 def _sync(stage: str, bucket: str | None, path: Path):
     from deploy.tools import client
     from voj.opsdb.sync import OperatorDatabaseSync
 
     return OperatorDatabaseSync(
-        client=client("s3"), bucket=_bucket(stage, bucket), key=OPSDB_KEY, path=path
+        client=client("s3"), bucket=bucket or media_bucket(stage), key=KEY, path=path
     )
 
 
@@ -79,9 +69,9 @@ def export(stage: str, output: Path, *, database_url: str | None, bucket: str | 
         if database_url is None:
             sync = _sync(stage, bucket, work / "operator.sqlite3")
             if not sync.refresh(force=True):
-                raise SystemExit(f"no operator database at s3://{sync.bucket}/{OPSDB_KEY}")
+                raise SystemExit(f"no operator database at s3://{sync.bucket}/{KEY}")
             database_url = f"sqlite:///{sync.path}"
-            source = f"s3://{sync.bucket}/{OPSDB_KEY}"
+            source = f"s3://{sync.bucket}/{KEY}"
         else:
             source = "DATABASE_URL"
         dumped = manage(
@@ -115,7 +105,7 @@ def import_(stage: str, source: Path, *, database_url: str | None, bucket: str |
             sync = _sync(stage, bucket, work / "operator.sqlite3")
             sync.refresh(force=True)  # starts from the published file, or from nothing
             target_url = f"sqlite:///{sync.path}"
-            target = f"s3://{sync.bucket}/{OPSDB_KEY}"
+            target = f"s3://{sync.bucket}/{KEY}"
         else:
             target_url, target = database_url, "DATABASE_URL"
         manage(target_url, "migrate", "--noinput", "-v", "0", work=work)

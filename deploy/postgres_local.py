@@ -104,6 +104,13 @@ class PostgresLocal:
         reason = unavailable()
         if reason:
             raise RuntimeError(reason)
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # __exit__ does not run when __enter__ raises: leave no directory
+            raise
+
+    def _start(self) -> PostgresLocal:
         binaries = bindir()
         assert binaries is not None
         account = _run_as()

@@ -518,6 +518,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.group == "secrets" and args.action == "set":
         secrets_set(args.stage, args.name, _read_secret(args.name))
     elif args.group == "secrets" and args.action == "show":
+        if not sys.stdout.isatty():  # never into a pipe, a file or a CI log
+            raise SystemExit("secrets show prints to a terminal only")
         value = _parameter(args.stage, args.name)
         if value is None:
             raise SystemExit(f"no {secrets_path(args.stage)}{args.name}: run `secrets put` first")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.opsdb_transfer import OPSDB_KEY
+from deploy.opsdb import KEY as OPSDB_KEY
 from deploy.tools import main
 from tests.helpers import manage
 from voj.aws import aws_client

@@ -126,7 +126,10 @@ def test_throttle_sets_the_stage_rate_and_burst(aws, capsys):
     assert "20.0 requests/s, burst 40" in capsys.readouterr().out
 
 
-def test_cli_parses(aws, keys_dir, capsys):
+def test_cli_parses(aws, keys_dir, capsys, monkeypatch):
+    with pytest.raises(SystemExit, match="a terminal only"):  # captured: not a terminal
+        tools.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     with pytest.raises(SystemExit, match="secrets put"):
         tools.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
     tools.main(["secrets", "put", "dev"])
