@@ -413,3 +413,13 @@ def test_chapter_list_follows_pages_to_the_end(repo):
             if cursor is None:
                 break
         assert seen == list(range(1, 8)), limit
+
+
+def test_a_rare_match_is_found_past_many_books(repo):
+    """The console's search filters the listing: on DynamoDB a Query's Limit counts items read
+    before the filter, so a page must not cap what it reads at the matches it still wants."""
+    make_book(repo, 0, author="Rare Author")
+    for n in range(1, 150):
+        make_book(repo, n)
+    found = repo.book_search(query="rare author", limit=5)
+    assert [b.author for b in found.items] == ["Rare Author"]

@@ -49,7 +49,11 @@ def query_page(
     start = start_key(kind, cursor, names)
     requests = 0
     while True:
-        request = {**params, "Limit": limit + 1 - len(items)}
+        request = dict(params)
+        if max_requests is None:
+            request["Limit"] = limit + 1 - len(items)
+        # else no Limit: DynamoDB applies it before the filter, so a filtered page would read
+        # only as many items as it still wants matches; each request reads up to 1 MB instead.
         if start:
             request["ExclusiveStartKey"] = start
         response = calls.call("query", **request)
