@@ -232,11 +232,9 @@ def test_a_refusal_made_json_keeps_cors_and_security_headers(settings):
     assert "Allow" in response
 
 
-def test_a_throttled_security_table_is_a_503_not_a_500(backend, editor):
+def test_a_throttled_security_table_is_a_503_not_a_500(dynamodb, editor):
     """Login counts failures in the security table; a throttled DynamoDB (after botocore's
     retries) is 'try again', as for the catalogue."""
-    if backend == "sql":
-        pytest.skip("the security table is DynamoDB's")
     from voj.aws import aws_client
 
     def throttled(**_):
