@@ -10,7 +10,6 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from books import services
 from books.domain import Page
@@ -26,6 +25,7 @@ from books.serializers import (
     StreamLinkOut,
     UploadIn,
 )
+from voj.security.authentication import CurrentTokenAuthentication
 
 
 def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict:
@@ -162,11 +162,10 @@ class ChapterUploadApi(APIView):
 
 
 class StreamUrlApi(APIView):
-    # The listener's hot path needs only a valid token, not the user's row: no operator
-    # database download on a cold start, no SQLite query per request (docs/performance.md).
-    # The price: a deactivated account keeps streaming until its access token expires
-    # (VOJ_ACCESS_TOKEN_MINUTES, 15 by default); every other endpoint looks the user up.
-    authentication_classes = [JWTStatelessUserAuthentication]
+    # The listener's hot path checks the token without the user's row: no operator database
+    # download on a cold start, no SQLite query per request (docs/performance.md). Account
+    # changes reach it through the security state (voj/security/authentication.py).
+    authentication_classes = [CurrentTokenAuthentication]
 
     @extend_schema(responses=StreamLinkOut)
     def get(self, request: Request, chapter_id: str) -> Response:

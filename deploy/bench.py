@@ -372,13 +372,15 @@ Machine: {machine()}; {load}.
   several times what it would be alone, and only the alternated comparisons mean much.
 - **First stream-url cold start** is what the first listener of a new Lambda container waits
   for: process start to the answer of an authenticated `GET /api/v1/audio/{{id}}/stream-url`,
-  so besides the `/health` path it verifies the JWT (signature and expiry; stream-url looks no
-  user up, so the operator database is not downloaded), builds the DynamoDB and S3 clients,
-  reads the chapter with one DynamoDB request and signs the URL (an S3 presigned GET here: the
+  so besides the `/health` path it verifies the JWT (signature and expiry, and the account's
+  change record in the security table instead of the user's row, so the operator database is
+  not downloaded), builds the DynamoDB and S3 clients, reads the chapter with one DynamoDB
+  request and signs the URL (an S3 presigned GET here: the
   bench configures no CloudFront key). Compared with the same hello world.
 - **Warm** is the time of one handler call in a process that has already answered one:
   {WARM_REQUESTS} calls each. voj's is a real `GET /api/v1/audio/{{id}}/stream-url` with a JWT:
-  the token's check, one DynamoDB request for the chapter, and URL signing; the hello world
+  the token's check (with one GetItem of the account's change record), one DynamoDB request
+  for the chapter, and URL signing; the hello world
   returns a constant.
 - **Warm at zero latency** is voj's own time per request, with AWS's time taken out by
   replaying rather than by subtracting: in the handler's process botocore's
@@ -401,14 +403,15 @@ Machine: {machine()}; {load}.
 
 Profiled with cProfile on the unpacked package (the handler in a fresh process, AWS on moto).
 
-stream-url authenticates the JWT without looking its user up (simplejwt's stateless user,
-books/api.py): the listener's hot path needs a valid token, not the user's row. Before, the
-first stream-url of a container built the S3 client and downloaded the operator database
-from the bucket only to read that row, and every warm request opened a SQLite connection
-for one query; the first stream-url cold start was about 1.5x the hello world's. The price is
-stated where it is made and tested (tests/streaming/test_stream.py): a deactivated account's
-access token keeps getting stream URLs until it expires (15 minutes); every other endpoint
-looks the user up and refuses it.
+stream-url authenticates the JWT without loading its user (voj/security/authentication.py):
+the listener's hot path needs a valid token, not the user's row. Before, the first stream-url
+of a container built the S3 client and downloaded the operator database from the bucket only
+to read that row, and every warm request opened a SQLite connection for one query; the first
+stream-url cold start was about 1.5x the hello world's. What the row would have told it (a
+password change, deactivation or deletion since the token was issued) comes instead from a
+record the change writes to the security table, kept for one access-token lifetime: one
+GetItem of a small item on the DynamoDB client the chapter read builds anyway
+(voj/security/accounts.py).
 
 What the first stream-url still pays on top of `/health`, in order of size:
 
@@ -417,13 +420,14 @@ What the first stream-url still pays on top of `/health`, in order of size:
 - **simplejwt's token backend**: it imports PyJWT, which imports `cryptography` for the
   asymmetric algorithms although voj signs with HS256 (in production with CloudFront the
   URL signer needs `cryptography` anyway);
-- **django-storages' S3 storage and the presigner**, then the chapter's one GetItem.
+- **django-storages' S3 storage and the presigner**, then the account record's GetItem and
+  the chapter's Query.
 
 ## voj's own time per warm stream-url
 
-With AWS answering at zero latency, a warm stream-url does, per request: one DynamoDB request
+With AWS answering at zero latency, a warm stream-url does, per request: two DynamoDB requests
 through botocore (serialise, SigV4-sign, build the user agent, the adaptive retry limiter,
-parse), which is the largest part; the presigned URL (a second SigV4 signature); the token
+parse), the account's change record and the chapter, which are the largest part; the presigned URL (a second SigV4 signature); the token
 check; two JSON log lines on stdout; the rest is Django, DRF, Zappa's WSGI translation and the
 middleware. On this shared 2-core machine the wall-clock median is dominated by waiting for a
 core (see the load average above and the spread between min and median); the CPU time of the

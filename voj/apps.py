@@ -13,3 +13,16 @@ class VojConfig(AppConfig):
         from django.contrib.auth.models import update_last_login
 
         user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+
+        # A password change, deactivation or deletion ends older tokens on stream-url too,
+        # which checks tokens without loading the user (voj/security/accounts.py).
+        from django.conf import settings
+        from django.db.models.signals import pre_delete, pre_save
+
+        from voj.security import accounts
+
+        user_model = settings.AUTH_USER_MODEL
+        pre_save.connect(accounts.user_saving, sender=user_model, dispatch_uid="voj_user_saving")
+        pre_delete.connect(
+            accounts.user_deleted, sender=user_model, dispatch_uid="voj_user_deleted"
+        )

@@ -34,7 +34,17 @@ _AWS_UNAVAILABLE_CODES = {
 }
 
 
-def _is_aws_transport_error(exc: Exception) -> bool:
+# Seconds a client is told to wait after a 503 that retrying cures (busy or unreachable AWS).
+RETRY_AFTER_SECONDS = 5
+_RETRYABLE_503_CODES = {
+    "service_unavailable",
+    "storage_unavailable",
+    "repository_unavailable",
+    "repository_busy",
+}
+
+
+def is_aws_transport_error(exc: Exception) -> bool:
     # On the error path only, not at import.
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -44,7 +54,7 @@ def _is_aws_transport_error(exc: Exception) -> bool:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if _is_aws_transport_error(exc):
+    if is_aws_transport_error(exc):
         # A dependency could not be reached even after retries: the caller may try again.
         exc = exceptions.APIException(
             detail="A backing service is unavailable; try again shortly.",
@@ -70,6 +80,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if response.status_code == 503 and getattr(exc, "get_codes", lambda: None)() in (
+        _RETRYABLE_503_CODES
+    ):
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         field_errors = data if isinstance(data, dict) else {"non_field_errors": data}

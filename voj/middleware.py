@@ -30,8 +30,11 @@ class RequestLogMiddleware:
         request.request_id = request_id(request)
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        # DRF authenticates inside the view; its user is on the wrapped request.
-        drf_user = getattr(getattr(response, "renderer_context", {}).get("request"), "user", None)
+        # DRF authenticates inside the view; its user is on the wrapped request. Read what it
+        # found, not its ``user`` property: after an authentication that raised (AWS down)
+        # that property would authenticate again, here, outside DRF's error handling.
+        drf_request = getattr(response, "renderer_context", {}).get("request")
+        drf_user = vars(drf_request).get("_user") if drf_request is not None else None
         who = drf_user if getattr(drf_user, "is_authenticated", False) else user
         logger.info(
             "request",
@@ -98,9 +101,27 @@ class ApiBoundaryMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from voj.errors import is_api_path, suspicious_request_error
+        from voj.errors import (
+            RETRY_AFTER_SECONDS,
+            is_api_path,
+            is_aws_transport_error,
+            json_error,
+            suspicious_request_error,
+        )
 
-        if is_api_path(request.path_info) and isinstance(exception, SuspiciousOperation):
+        api = is_api_path(request.path_info)
+        if api and isinstance(exception, SuspiciousOperation):
             security_logger.warning("refused request: %s", exception)
             return suspicious_request_error(exception)
+        if is_aws_transport_error(exception):
+            # AWS busy or unreachable after botocore's retries, outside DRF's handler (the
+            # console: its sign-in counts failures, an account change records it): try again.
+            logger.warning("backing service unavailable", exc_info=exception)
+            detail = "A backing service is unavailable; try again shortly."
+            if api:
+                response = json_error(503, detail, "service_unavailable")
+            else:
+                response = HttpResponse(detail, status=503, content_type="text/plain")
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         return None

@@ -15,8 +15,22 @@ import re
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 
 from streaming.keys import ALLOWED_CONTENT_TYPES, ALLOWED_EXTENSIONS
+
+
+class CurrentTokenScheme(SimpleJWTScheme):
+    """stream-url's authentication takes the same bearer token as every other endpoint: it
+    requires simplejwt's "jwtAuth" scheme rather than defining a second component of that
+    name (which drf-spectacular would flag as a clash)."""
+
+    target_class = "voj.security.authentication.CurrentTokenAuthentication"
+    name: Any = []  # no component of its own
+
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]]:
+        return {SimpleJWTScheme.name: []}
+
 
 ERROR = {
     "type": "object",

@@ -19,6 +19,8 @@ api_v1 = [
 if settings.VOJ_API_DOCS:
     from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+    import voj.schema  # noqa: F401  (registers what drf-spectacular cannot infer)
+
     api_v1 += [
         path("schema", SpectacularAPIView.as_view(), name="schema"),
         path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -248,3 +248,52 @@ def test_a_throttled_security_table_is_a_503_not_a_500(dynamodb, editor):
     response = Api(None).post("/api/v1/auth/login", {"username": "editor", "password": "x"})
     assert response.status_code == 503, response.content
     assert response.json()["code"] == "service_unavailable"
+
+
+def _throttle(operation: str) -> None:
+    """Every `operation` request to DynamoDB fails as a throttled one does after botocore's
+    retries."""
+    from botocore.exceptions import ClientError
+
+    from voj.aws import aws_client
+
+    def throttled(**_):
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "injected"}}, operation
+        )
+
+    aws_client("dynamodb").meta.events.register(f"before-call.dynamodb.{operation}", throttled)
+
+
+def test_stream_url_with_the_security_table_throttled_is_a_503(dynamodb, as_editor, as_listener):
+    from tests.helpers import published_chapter
+
+    chapter = published_chapter(as_editor)
+    _throttle("GetItem")
+    response = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url")
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "service_unavailable"
+    assert response["Retry-After"] == "5"
+
+
+def test_the_console_answers_503_when_the_security_table_is_throttled(dynamodb, operator, listener):
+    """An account change the security table cannot record fails and changes nothing; a
+    throttled sign-in is 'try again', not a 500."""
+    from django.contrib.auth import get_user_model
+
+    console = Client()
+    console.force_login(operator)
+    _throttle("PutItem")
+    response = console.post(
+        f"/admin/auth/user/{listener.pk}/password/",
+        {"password1": "Changed-by-operator-9", "password2": "Changed-by-operator-9"},
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert get_user_model().objects.get(pk=listener.pk).check_password("pw-listener-1")
+    _throttle("UpdateItem")
+    response = Client().post(
+        "/admin/login/", {"username": "listener", "password": "wrong", "next": "/admin/"}
+    )
+    assert response.status_code == 503
+    assert b"try again" in response.content

@@ -44,11 +44,23 @@ def test_marks_are_set_once_and_expire(backend):
     soon = datetime.now(UTC) + timedelta(minutes=5)
     assert state.mark("m", expires_at=soon) is True
     assert state.mark("m", expires_at=soon) is False
-    assert state.is_marked("m")
+    assert state.get("m") == ""
     past = datetime.now(UTC) - timedelta(seconds=5)
     assert state.mark("gone", expires_at=past) is True
-    assert not state.is_marked("gone")  # expired, whether or not it has been deleted yet
+    assert state.get("gone") is None  # expired, whether or not it has been deleted yet
     assert state.mark("gone", expires_at=soon) is True
+
+
+def test_put_overwrites_and_expires(backend):
+    state = get_security_state()
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    assert state.get("v") is None
+    state.put("v", value="first", expires_at=soon)
+    state.put("v", value="second", expires_at=soon)  # the last write wins
+    assert state.get("v") == "second"
+    state.put("v", value="third", expires_at=datetime.now(UTC) - timedelta(seconds=5))
+    assert state.get("v") is None
+    assert state.mark("v", expires_at=soon) is True  # an expired record is free again
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,4 +1,8 @@
-"""Tokens die with the password, with deactivation and with logout; refresh tokens rotate."""
+"""Tokens die with the password, with deactivation and with logout; refresh tokens rotate.
+
+Every endpoint is checked, stream-url included: it checks tokens without loading the user, so
+account changes reach it through the security state (voj/security/accounts.py).
+"""
 
 from __future__ import annotations
 
@@ -35,6 +39,20 @@ def logout(token: str):
     return Client().post("/api/v1/auth/logout", {"refresh": token}, content_type="application/json")
 
 
+def stream(access: str, chapter_id: str):
+    return Client().get(
+        f"/api/v1/audio/{chapter_id}/stream-url", HTTP_AUTHORIZATION=f"Bearer {access}"
+    )
+
+
+@pytest.fixture
+def chapter(backend, editor) -> str:
+    from tests.conftest import Api
+    from tests.helpers import published_chapter
+
+    return published_chapter(Api(editor))["id"]
+
+
 def _refused(response, code: str | None = None) -> None:
     assert response.status_code == 401, response.content
     body = response.json()
@@ -43,29 +61,88 @@ def _refused(response, code: str | None = None) -> None:
         assert body["code"] == code, body
 
 
-def test_a_password_change_refuses_older_tokens(backend, editor):
+def test_a_password_change_refuses_older_tokens(backend, editor, chapter):
     tokens = login()
     assert me(tokens["access"]).status_code == 200
+    assert stream(tokens["access"], chapter).status_code == 200
     editor.set_password("a-new-password-2")
     editor.save()
     _refused(me(tokens["access"]), "password_changed")
+    _refused(stream(tokens["access"], chapter), "password_changed")
     _refused(refresh(tokens["refresh"]), "password_changed")
     fresh = login(password="a-new-password-2")
     assert me(fresh["access"]).status_code == 200
+    assert stream(fresh["access"], chapter).status_code == 200
 
 
-def test_deactivation_refuses_older_tokens(backend, editor):
+def test_only_the_latest_password_s_tokens_stream(backend, editor, chapter):
+    """Two changes within one access-token lifetime: the token of the middle password is
+    refused as well as the first, the newest one is not."""
+    first = login()
+    editor.set_password("second-password-2")
+    editor.save()
+    second = login(password="second-password-2")
+    editor.set_password("third-password-3")
+    editor.save()
+    third = login(password="third-password-3")
+    _refused(stream(first["access"], chapter), "password_changed")
+    _refused(stream(second["access"], chapter), "password_changed")
+    assert stream(third["access"], chapter).status_code == 200
+
+
+def test_deactivation_refuses_older_tokens(backend, editor, chapter):
     tokens = login()
     editor.is_active = False
     editor.save()
     _refused(me(tokens["access"]))
+    _refused(stream(tokens["access"], chapter), "user_inactive")
     _refused(refresh(tokens["refresh"]), "no_active_account")
+    editor.is_active = True  # reactivated: its tokens are good again everywhere, as on /me
+    editor.save()
+    assert me(tokens["access"]).status_code == 200
+    assert stream(tokens["access"], chapter).status_code == 200
 
 
-def test_a_deleted_user_s_refresh_token_is_a_401(backend, editor):
+def test_a_deleted_user_s_tokens_are_a_401(backend, editor, chapter):
     tokens = login()
     editor.delete()
+    _refused(me(tokens["access"]))
+    _refused(stream(tokens["access"], chapter), "user_inactive")
     _refused(refresh(tokens["refresh"]), "no_active_account")
+
+
+def test_saves_that_change_no_claim_record_nothing(backend, editor, chapter):
+    """Only a change to the password, the active flag or the account's existence is recorded:
+    a profile edit or a save of the same values leaves every token good and writes nothing."""
+    from voj.security.accounts import account_recorded_claim
+
+    tokens = login()
+    editor.first_name = "Ada"
+    editor.save()
+    editor.save(update_fields=["last_login"])
+    assert account_recorded_claim(editor.pk) is None
+    assert stream(tokens["access"], chapter).status_code == 200
+    editor.set_password("a-new-password-2")
+    editor.save(update_fields=["password"])
+    assert account_recorded_claim(editor.pk) not in (None, "")
+
+
+def test_an_operator_s_password_change_in_the_admin_ends_stream_urls(
+    backend, operator, listener, as_editor
+):
+    from tests.helpers import published_chapter
+
+    chapter = published_chapter(as_editor)["id"]
+    tokens = login("listener", "pw-listener-1")
+    console = Client()
+    console.force_login(operator)
+    response = console.post(
+        f"/admin/auth/user/{listener.pk}/password/",
+        {"password1": "Changed-by-operator-9", "password2": "Changed-by-operator-9"},
+    )
+    assert response.status_code == 302, response.content
+    _refused(stream(tokens["access"], chapter), "password_changed")
+    assert stream(login("listener", "Changed-by-operator-9")["access"], chapter).status_code == 200
 
 
 def test_refresh_rotates_and_uses_up_the_token(backend, editor):

@@ -116,9 +116,23 @@ class DynamoDBExpiringState:
             raise
         return True
 
-    def is_marked(self, key: str) -> bool:
+    def put(self, key: str, *, value: str, expires_at: datetime, subject: str = "") -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": key},
+                "hits": {"N": "0"},
+                "value": {"S": value},
+                "expires_at": {"N": str(int(expires_at.timestamp()))},
+                "subject": {"S": subject[:200]},
+            },
+        )
+
+    def get(self, key: str) -> str | None:
         item = self._item(key)
-        return bool(item) and int(item["expires_at"]["N"]) > time.time()
+        if not item or int(item["expires_at"]["N"]) <= time.time():
+            return None
+        return item.get("value", {}).get("S", "")
 
 
 def security_table_definition(name: str) -> dict[str, Any]:

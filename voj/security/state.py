@@ -36,8 +36,11 @@ class ExpiringState(Protocol):
     def mark(self, key: str, *, expires_at: datetime, subject: str = "") -> bool:
         """Set a marker until ``expires_at``; False if it was already set. Atomic."""
 
-    def is_marked(self, key: str) -> bool:
-        """Whether an unexpired marker is set."""
+    def put(self, key: str, *, value: str, expires_at: datetime, subject: str = "") -> None:
+        """Set ``value`` until ``expires_at``, over whatever was there (the last write wins)."""
+
+    def get(self, key: str) -> str | None:
+        """The unexpired record's value ("" for a count or a marker), or None."""
 
 
 def seconds_until(when: datetime, now: datetime) -> int:
@@ -119,5 +122,17 @@ class SqlExpiringState:
             return False  # another process marked it first (the primary key decided)
         return True
 
-    def is_marked(self, key: str) -> bool:
-        return self._records().filter(key=key, expires_at__gt=timezone.now()).exists()
+    def put(self, key: str, *, value: str, expires_at: datetime, subject: str = "") -> None:
+        self._records().update_or_create(
+            key=key,
+            defaults={
+                "value": value,
+                "count": 0,
+                "expires_at": expires_at,
+                "subject": subject[:200],
+            },
+        )
+
+    def get(self, key: str) -> str | None:
+        record = self._records().filter(key=key, expires_at__gt=timezone.now()).first()
+        return record.value if record else None
