@@ -36,6 +36,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from voj.digits import is_ascii_digits
+
 SIGNING_PARAMETERS = ("Expires", "Policy", "Signature", "Key-Pair-Id")
 CHUNK = 64 * 1024
 # What the origin's answer may carry back to the viewer.
@@ -141,7 +143,7 @@ class SignedUrlVerifier:
             raise Denied("MalformedQuery", "exactly one of Expires and Policy must be given")
 
         if "Expires" in signing:
-            if not signing["Expires"].isdigit():
+            if not is_ascii_digits(signing["Expires"]):
                 raise Denied("MalformedQuery", "Expires must be an integer epoch time")
             expires = int(signing["Expires"])
             policy = canned_policy(resource, expires)

@@ -7,6 +7,8 @@ from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandl
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 
+from voj.digits import is_ascii_digits
+
 from .policy import SIGNATURE_FIELD, PolicyError, policy_check_fields, policy_decode
 from .stores import local_object_store
 
@@ -43,7 +45,7 @@ def local_upload_receive(request: HttpRequest) -> str:
     """Verify the signed form and store the file; return the object key."""
     limit = settings.VOJ_MAX_UPLOAD_BYTES
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not (declared.isascii() and declared.isdigit()):  # "abc", "1e3", "²": never int()
+    if not is_ascii_digits(declared):  # "abc", "1e3", "²": never int()
         raise UploadRejected(400, "InvalidArgument", "Content-Length must be a number of bytes")
     content_length = int(declared)
     if content_length > limit + _ENVELOPE_BYTES:

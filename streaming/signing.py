@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.signing import Signer
 from django.utils.crypto import constant_time_compare
 
+from voj.digits import is_ascii_digits
+
 from .stores import get_object_store
 
 LOCAL_STREAM_PREFIX = "/stream/"
@@ -43,8 +45,7 @@ def local_stream_url(*, key: str, expires_at: datetime, base_url: str) -> str:
 def local_stream_signature_valid(
     key: str, expires: str | None, signature: str | None, *, now: datetime | None = None
 ) -> bool:
-    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
-    if not expires or not signature or not (expires.isascii() and expires.isdigit()):
+    if not expires or not signature or not is_ascii_digits(expires):
         return False
     if int(expires) <= (now or datetime.now(UTC)).timestamp():
         return False

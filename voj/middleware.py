@@ -10,6 +10,8 @@ from collections.abc import Callable
 from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
+from voj.digits import is_ascii_digits
+
 logger = logging.getLogger("voj.requests")
 
 
@@ -62,11 +64,6 @@ def _who(user: object) -> str | None:
 security_logger = logging.getLogger("voj.security")
 
 
-def _ascii_digits(value: str) -> bool:
-    # str.isdigit() alone accepts "²" and other Unicode digits that int() then refuses.
-    return value.isascii() and value.isdigit()
-
-
 class ApiBoundaryMiddleware:
     """Under /api/ and /stream/, every refusal is JSON ``{"detail", "code"}``, whichever layer
     refuses: a Host outside ALLOWED_HOSTS, a malformed Content-Length, a body Django finds too
@@ -86,7 +83,7 @@ class ApiBoundaryMiddleware:
             security_logger.warning("refused Host header: %s", error)
             return suspicious_request_error(error)
         length = request.META.get("CONTENT_LENGTH") or ""
-        if length and not _ascii_digits(length):
+        if length and not is_ascii_digits(length):
             return json_error(400, "Content-Length must be a number of bytes.", "invalid_length")
         response = self.get_response(request)
         if 400 <= response.status_code < 500 and not response.get("Content-Type", "").startswith(

@@ -114,6 +114,14 @@ def test_a_tampered_url_is_refused(edge, keys):
     assert denied(get(url.split("?")[0]), "MissingKey")
 
 
+@pytest.mark.parametrize("expires", ["%C2%B2", "1e3", "-1", ""])
+def test_a_malformed_expires_is_refused_not_a_crash(edge, keys, expires):
+    url = canned(edge, keys)
+    old = url.split("Expires=")[1].split("&")[0]
+    response = get(url.replace(f"Expires={old}", f"Expires={expires}"))
+    assert denied(response, "MalformedQuery"), response.content
+
+
 def test_an_expired_url_is_refused(edge, keys):
     assert denied(get(canned(edge, keys, seconds=-1), Range="bytes=0-127"))
 
