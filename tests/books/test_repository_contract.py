@@ -329,6 +329,22 @@ def test_chapter_delete(repo):
     assert repo.book_get(book.id).chapter_count == 0
 
 
+def test_changing_a_chapter_deleted_meanwhile_is_not_found(repo):
+    """Another request deleted the chapter after this one read it: every change says it is
+    gone (404), not that it changed (409), whichever write the change needs."""
+    book = make_book(repo)
+    chapter = make_chapter(repo, book, 1)
+    repo.chapter_delete(chapter)
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_update(chapter.replace(title="late"), previous=chapter)
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_update(chapter.replace(number=2), previous=chapter)
+    with pytest.raises(ChapterNotFound):
+        repo.chapter_delete(chapter)
+    assert repo.chapter_list(book.id, limit=10).items == []
+    assert repo.chapter_last_number(book.id) == 0
+
+
 def test_unknown_chapter(repo):
     book = make_book(repo)
     with pytest.raises(ChapterNotFound):

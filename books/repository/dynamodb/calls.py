@@ -61,12 +61,19 @@ class ConditionFailed(Exception):
 class Cancelled(Exception):
     """A transaction was cancelled because a condition failed; one reason per item, in order."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(
+        self, reasons: list[str], items: list[dict[str, Any] | None] | None = None
+    ) -> None:
         super().__init__(", ".join(reasons))
         self.reasons = reasons
+        self.items = items or [None] * len(reasons)
 
     def failed(self, index: int) -> bool:
         return index < len(self.reasons) and self.reasons[index] == CONDITION_FAILED
+
+    def found(self, index: int) -> bool:
+        """Whether the item whose condition failed exists (asked for with ALL_OLD)."""
+        return index < len(self.items) and bool(self.items[index])
 
 
 def _code(error: ClientError) -> str:
@@ -121,7 +128,7 @@ class Calls:
         reasons = error.response.get("CancellationReasons") or []
         codes = [reason.get("Code", "None") for reason in reasons]
         if CONDITION_FAILED in codes:
-            raise Cancelled(codes) from error
+            raise Cancelled(codes, [reason.get("Item") for reason in reasons]) from error
         if any(code in _TRANSIENT_REASONS for code in codes):
             return
         messages = [reason.get("Message", "") for reason in reasons]

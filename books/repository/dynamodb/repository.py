@@ -349,6 +349,7 @@ class DynamoDBRepository:
                             "Item": chapter_to_item(stored),
                             "ConditionExpression": _AS_READ,
                             "ExpressionAttributeValues": expected,
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                     self._put(self.books_table, slot_to_item(stored), "attribute_not_exists(sk)"),
@@ -370,6 +371,8 @@ class DynamoDBRepository:
                 ]
             )
         except Cancelled as cancelled:
+            if cancelled.failed(0) and not cancelled.found(0):
+                raise ChapterNotFound() from cancelled
             if cancelled.failed(0) or cancelled.failed(2):
                 raise VersionConflict() from cancelled
             if cancelled.failed(3):
@@ -387,6 +390,7 @@ class DynamoDBRepository:
                             "Key": chapter_key(chapter.book_id, chapter.id),
                             "ConditionExpression": _AS_READ,
                             "ExpressionAttributeValues": serialize({":expected": chapter.version}),
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                     {
@@ -409,6 +413,8 @@ class DynamoDBRepository:
                 ]
             )
         except Cancelled as cancelled:
+            if cancelled.failed(0) and not cancelled.found(0):
+                raise ChapterNotFound() from cancelled
             if cancelled.failed(2):
                 raise BookNotFound() from cancelled
             raise VersionConflict() from cancelled
