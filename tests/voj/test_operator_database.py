@@ -47,7 +47,15 @@ class TestOnEachDatabase:
     def test_demo_accounts(self, monkeypatch, capsys):
         monkeypatch.setenv("VOJ_DEMO_PASSWORD", "demo-pass-ÄÖ-1")
         call_command("ensure_demo_accounts")
+        hashes = dict(User.objects.values_list("username", "password"))
         call_command("ensure_demo_accounts")  # idempotent: nothing doubled
+        # nor re-hashed: the same password keeps the accounts' tokens good
+        assert dict(User.objects.values_list("username", "password")) == hashes
+        monkeypatch.setenv("VOJ_DEMO_PASSWORD", "demo-pass-ÄÖ-2")
+        call_command("ensure_demo_accounts")  # a new one is applied
+        assert User.objects.get(username="editor").check_password("demo-pass-ÄÖ-2")
+        monkeypatch.setenv("VOJ_DEMO_PASSWORD", "demo-pass-ÄÖ-1")
+        call_command("ensure_demo_accounts")
         assert sorted(User.objects.values_list("username", flat=True)) == [
             "editor",
             "listener",
