@@ -5,7 +5,14 @@ import struct
 
 import pytest
 
-from streaming.media import MediaRejected, check_container, inspect_media, walk_boxes
+from streaming.media import (
+    Box,
+    MediaRejected,
+    check_container,
+    child_boxes,
+    inspect_media,
+    walk_boxes,
+)
 from tests.conftest import fixture_bytes
 
 
@@ -47,20 +54,59 @@ def test_size_zero_runs_to_end():
     assert walk(data)[-1].size == 58
 
 
+# The reasons are what an editor reads as the chapter's failure_reason: checked word for word.
+F = len(FTYP)
+
+
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "reason"),
     [
-        (FTYP + b"\0\0", "inside a box header"),
-        (FTYP + struct.pack(">I4s", 4, b"free"), "impossible size"),
-        (FTYP + struct.pack(">I4s", 1000, b"mdat") + b"x" * 10, "truncated"),
-        (FTYP + struct.pack(">I4sQ", 1, b"mdat", 10**9), "truncated"),
-        (FTYP + struct.pack(">I4s", 1, b"mdat"), "inside the header"),
-        (box(b"free") * 65, "more than 64"),
+        (FTYP + b"\0\0", f"the file ends inside a box header at offset {F}"),
+        (
+            FTYP + struct.pack(">I4s", 4, b"free"),
+            f"box 'free' at offset {F} has an impossible size 4",
+        ),
+        (
+            FTYP + struct.pack(">I4s", 1000, b"mdat") + b"x" * 10,
+            f"box 'mdat' at offset {F} declares 1000 bytes but the file ends after 18: "
+            "the upload is truncated",
+        ),
+        (
+            FTYP + struct.pack(">I4sQ", 1, b"mdat", 10**9),
+            f"box 'mdat' at offset {F} declares 1000000000 bytes but the file ends after 16: "
+            "the upload is truncated",
+        ),
+        (
+            FTYP + struct.pack(">I4s", 1, b"mdat"),
+            f"the file ends inside the header of 'mdat' at {F}",
+        ),
+        (
+            FTYP + struct.pack(">I4sI", 1, b"mdat", 0),
+            f"the file ends inside the header of 'mdat' at {F}",
+        ),
+        (box(b"free") * 65, "more than 64 boxes in the file"),
     ],
 )
-def test_broken_structures(data, message):
-    with pytest.raises(MediaRejected, match=message):
+def test_broken_structures(data, reason):
+    with pytest.raises(MediaRejected) as rejected:
         walk(data)
+    assert rejected.value.reason == reason
+    assert str(rejected.value) == reason
+
+
+def test_at_most_64_boxes_per_level():
+    assert len(walk(box(b"free") * 64)) == 64
+    inner = box(b"moov", box(b"free") * 65)
+    with pytest.raises(MediaRejected) as rejected:
+        child_boxes(io.BytesIO(inner), walk(inner)[0])
+    assert rejected.value.reason == "more than 64 boxes in 'moov'"
+
+
+def test_a_box_header_is_read_whole_at_the_end_of_its_parent():
+    # A 64-bit size needs all 16 header bytes; a box that ends the file exactly is whole.
+    data = FTYP + large_box(b"mdat", b"")
+    assert walk(data)[-1] == Box("mdat", F, 16, 16)
+    assert walk(data)[-1].end == len(data)
 
 
 def check(data: bytes):
@@ -82,21 +128,51 @@ def test_needs_an_audio_track():
         check(FTYP + moov() + mdat)
 
 
+NOT_MP4 = "not an MP4/M4A file: it does not start with an 'ftyp' box"
+
+
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "reason"),
     [
-        (b"", "empty"),
-        (b"ID3\x03\0\0\0\0\0\0" + b"\xff\xfb" * 100, "ftyp"),
-        (box(b"moov") + FTYP, "ftyp"),
-        (box(b"ftyp", b"qt  \0\0\0\0qt  ") + moov(b"soun") + box(b"mdat"), "not an MP4/M4A brand"),
-        (FTYP + box(b"mdat", b"x"), "no 'moov'"),
-        (FTYP + moov(b"soun"), "no 'mdat'"),
-        (box(b"ftyp", b"M4A"), "implausible"),
+        (b"", "the file is empty"),
+        (b"ID3\x03\0\0\0\0\0\0" + b"\xff\xfb" * 100, NOT_MP4),
+        (box(b"moov") + FTYP, NOT_MP4),
+        (b"\0\0\0\x08fty", NOT_MP4),  # shorter than one box header
+        (
+            box(b"ftyp", b"qt  \0\0\0\0qt  ") + moov(b"soun") + box(b"mdat"),
+            "'qt' is not an MP4/M4A brand",
+        ),
+        (FTYP + box(b"mdat", b"x"), "no 'moov' box: the file has no track metadata"),
+        (FTYP + moov(b"soun"), "no 'mdat' box: the file has no media data"),
+        (box(b"ftyp", b"M4A"), "'ftyp' box has an implausible size 11"),
+        (FTYP + moov(b"vide") + box(b"mdat"), "no audio track"),
     ],
 )
-def test_rejected_containers(data, message):
-    with pytest.raises(MediaRejected, match=message):
+def test_rejected_containers(data, reason):
+    with pytest.raises(MediaRejected) as rejected:
         check(data)
+    assert rejected.value.reason == reason
+
+
+# Every brand voj accepts, as the only brand of an otherwise valid file.
+ACCEPTED_BRANDS = [
+    "M4A ", "M4B ", "M4P ", "M4V ", "mp41", "mp42", "mp71", "isom", "iso2", "iso3", "iso4",
+    "iso5", "iso6", "iso7", "iso8", "iso9", "avc1", "dash", "MSNV", "f4a ", "f4v ", "NDAS",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("brand", ACCEPTED_BRANDS)
+def test_each_mp4_family_brand_is_accepted(brand):
+    major_only = box(b"ftyp", brand.encode() + b"\0\0\0\0")
+    assert check(major_only + AUDIO)[0] == brand
+    compatible_only = _ftyp(b"qt  ", brand.encode())
+    assert check(compatible_only + AUDIO)[0] == brand
+
+
+def test_no_other_brand_is_accepted():
+    from streaming.media import MP4_BRANDS
+
+    assert sorted(MP4_BRANDS) == sorted(ACCEPTED_BRANDS)
 
 
 def test_real_files():
@@ -105,10 +181,29 @@ def test_real_files():
     )
     assert report.brand == "M4A"
     assert report.faststart is True
-    assert report.duration_seconds == pytest.approx(2.046, abs=0.01)
-    assert report.codec.startswith("mp4a")
+    assert report.duration_seconds == 2.046  # 2.04643... from mutagen, to the millisecond
+    assert (report.codec, report.channels, report.sample_rate) == ("mp4a.40.2", 2, 22050)
+    assert [b.type for b in report.boxes] == ["ftyp", "moov", "free", "mdat"]
     late = fixture_bytes("tone-moov-at-end.m4a")
     assert inspect_media(io.BytesIO(late), len(late)).faststart is False
+
+
+def test_an_audio_track_without_duration_is_rejected():
+    data = bytearray(fixture_bytes("tone-faststart.m4a"))
+    mdhd = data.find(b"mdhd")
+    assert data[mdhd + 4] == 0  # version 0: the duration is the 32 bits after the timescale
+    data[mdhd + 20 : mdhd + 24] = b"\0\0\0\0"
+    with pytest.raises(MediaRejected) as rejected:
+        inspect_media(io.BytesIO(bytes(data)), len(data))
+    assert rejected.value.reason == "the audio track has no duration"
+
+
+def test_unreadable_metadata_is_rejected_with_the_parser_s_reason():
+    # Box structure intact, but the moov holds nothing mutagen can read.
+    data = FTYP + moov(b"soun") + box(b"mdat", b"x")
+    with pytest.raises(MediaRejected) as rejected:
+        inspect_media(io.BytesIO(data), len(data))
+    assert rejected.value.reason.startswith("unreadable MP4 metadata: ")
 
 
 def test_real_video_without_audio():
