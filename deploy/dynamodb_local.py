@@ -37,6 +37,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 
+from deploy.processes import die_with_parent
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "deploy" / "dynamodb-local"
 # Inside the namespace nothing else listens, so a fixed port cannot collide with anything.
@@ -138,14 +140,6 @@ def _loopback_up() -> None:
         fcntl.ioctl(sock, siocsifflags, struct.pack("16sH14s", b"lo", flags | iff_up, b""))
 
 
-def _die_with_parent() -> None:
-    """Have the kernel stop this child when the process that started it dies (PR_SET_PDEATHSIG):
-    a killed test worker must not leave a JVM behind."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
-
-
 async def _serve_namespace(socket_path: str, jar: Path) -> int:
     java = await asyncio.create_subprocess_exec(
         "java",
@@ -165,7 +159,7 @@ async def _serve_namespace(socket_path: str, jar: Path) -> int:
         str(NAMESPACE_PORT),
         cwd=jar.parent,
         stdin=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent(signal.SIGTERM),
     )
     died = asyncio.ensure_future(java.wait())
     try:
@@ -261,7 +255,7 @@ class DynamoDBLocal:
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent(signal.SIGTERM),
             )
 
     def _paths(self) -> tuple[str, str]:

@@ -31,6 +31,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from deploy.processes import die_with_parent
+
 START_TIMEOUT = 60.0
 SUPERUSER = "voj"
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
@@ -168,6 +170,8 @@ class PostgresLocal:
             return command
         return [
             "setpriv",
+            # After the change of user, which clears the parent-death signal set before it.
+            "--pdeathsig=SIGQUIT",
             f"--reuid={account.pw_uid}",
             f"--regid={account.pw_gid}",
             "--init-groups",
@@ -210,6 +214,8 @@ class PostgresLocal:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # A killed test run leaves no server behind: SIGQUIT is an immediate shutdown.
+                preexec_fn=die_with_parent(signal.SIGQUIT),
             )
         return self._wait_ready()
 

@@ -17,7 +17,6 @@ asks for AES256 with a 500).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -31,6 +30,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
+
+from deploy.processes import die_with_parent
 
 HOST = "127.0.0.1"
 # The listeners `weed server` opens here: each HTTP port and its gRPC port.
@@ -57,15 +58,6 @@ def weed_binary() -> Path | None:
         return beside
     found = shutil.which("weed")
     return Path(found) if found else None
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGKILL it if the process that started it dies, so a killed
-    test run or `make run-aws` leaves no server behind (Linux's PR_SET_PDEATHSIG)."""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
 
 
 def free_ports(count: int) -> list[int]:
@@ -170,7 +162,7 @@ class SeaweedFS:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent(),
             )
         server = cls(process, ports, access_key, secret_key, base, log_path, owns_dir)
         try:

@@ -34,11 +34,16 @@ def postgres_unavailable() -> str | None:
 
 
 class Launch:
-    """A cluster starting in a thread; ready() waits for it."""
+    """A cluster starting in a thread; ready() waits for it.
+
+    The thread lives until stop(): the server's parent-death signal (deploy/processes.py)
+    follows the thread that started it, not the process."""
 
     def __init__(self) -> None:
         self.server = PostgresLocal()
         self.error: BaseException | None = None
+        self.started = threading.Event()
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._start, name="postgres-launch", daemon=True)
         self.thread.start()
 
@@ -47,9 +52,11 @@ class Launch:
             self.server.start()
         except BaseException as error:  # reported by ready(), in the test that needs it
             self.error = error
+        self.started.set()
+        self.stopping.wait()
 
     def ready(self) -> PostgresLocal:
-        self.thread.join()
+        self.started.wait()
         if self.error is not None:
             raise RuntimeError(f"PostgreSQL did not start: {self.error}") from self.error
         return self.server
@@ -74,8 +81,10 @@ def launch_if_wanted(session: pytest.Session) -> None:
 def stop(session: pytest.Session) -> None:
     launch = session.config.stash.get(_SERVER, None)
     if launch is not None:
-        launch.thread.join()
+        launch.started.wait()
         launch.server.stop()
+        launch.stopping.set()
+        launch.thread.join()
 
 
 @pytest.fixture(scope="session")
