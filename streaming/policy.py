@@ -69,6 +69,12 @@ def policy_check_fields(document: dict, fields: dict[str, str], size: int) -> No
                 raise PolicyError("EntityTooSmall", f"the file must be at least {low} bytes")
             if size > high:
                 raise PolicyError("EntityTooLarge", f"the file must be at most {high} bytes")
+        else:
+            # voj signs exact matches and the size range only: a condition it cannot apply
+            # is refused rather than passed over.
+            raise PolicyError(
+                "InvalidPolicyDocument", f"unsupported policy condition: {condition!r}"
+            )
     extra = sorted(name for name in fields if name.lower() not in covered)
     if extra:
         raise PolicyError("AccessDenied", f"form field not allowed by the policy: {extra[0]}")

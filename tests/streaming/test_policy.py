@@ -121,6 +121,37 @@ def test_the_bucket_condition_binds_no_form_field_and_names_compare_case_insensi
     policy_check_fields({"conditions": conditions}, fields, 10)
 
 
+@pytest.mark.parametrize(
+    ("size", "code", "detail"),
+    [
+        (0, "EntityTooSmall", "the file must be at least 1 bytes"),
+        (101, "EntityTooLarge", "the file must be at most 100 bytes"),
+    ],
+)
+def test_size_refusals_say_the_limit(size, code, detail):
+    with pytest.raises(PolicyError) as refused:
+        policy_check_fields({"conditions": CONDITIONS}, FIELDS, size)
+    assert (refused.value.code, refused.value.detail, str(refused.value)) == (code, detail, detail)
+
+
+def test_a_condition_object_binds_each_of_its_fields():
+    conditions = [{"bucket": "b", "key": "uploads/k"}, {"Content-Type": "audio/mp4"}]
+    policy_check_fields({"conditions": conditions}, FIELDS, 10)
+    other = {**FIELDS, "key": "uploads/other"}
+    assert _code(lambda: policy_check_fields({"conditions": conditions}, other, 10)) == (
+        "AccessDenied"
+    )
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [["starts-with", "$key", "uploads/"], ["eq", "$key", "uploads/k"], "key", 7, None],
+)
+def test_a_condition_it_cannot_apply_is_refused(condition):
+    document = {"conditions": [*CONDITIONS, condition]}
+    assert _code(lambda: policy_check_fields(document, FIELDS, 10)) == "InvalidPolicyDocument"
+
+
 def test_a_policy_without_conditions_admits_only_its_own_fields():
     policy_check_fields({}, {"policy": "p", SIGNATURE_FIELD: "s", "file": "f"}, 10)
     assert _code(lambda: policy_check_fields({}, FIELDS, 10)) == "AccessDenied"
