@@ -67,12 +67,15 @@ def clean_filename(name: str) -> str:
     # Both separators: a Windows client may send C:\\Users\\me\\ch1.m4a.
     name = PurePosixPath(name.replace("\\", "/")).name
     name = _UNSAFE_CHARS.sub("", name)
-    name = " ".join(name.split()).lstrip(".")
+    # No leading dot (a hidden file), nor a space that stripping a dot would leave ("  . x").
+    name = " ".join(name.split()).lstrip(". ")
     if len(name) > MAX_FILENAME_LENGTH:
         stem, dot, ext = name.rpartition(".")
         keep = MAX_FILENAME_LENGTH - len(dot + ext)
         name = (stem[:keep] + dot + ext) if dot and keep > 0 else name[:MAX_FILENAME_LENGTH]
-    if not name or not name.strip("."):
+    # Leading dots are stripped above, so no name left is made of dots alone (the cut keeps
+    # the first character).
+    if not name:
         raise ValueError("file name is empty")
     return name
 

@@ -190,9 +190,8 @@ def inspect_media(reader: BinaryIO, size: int) -> MediaReport:
     from mutagen import MutagenError
     from mutagen.mp4 import MP4
 
-    reader.seek(0)
     try:
-        info = MP4(reader).info
+        info = MP4(reader).info  # mutagen reads from the start whatever the position
     except (MutagenError, struct.error, ValueError, EOFError) as error:
         raise MediaRejected(f"unreadable MP4 metadata: {error}") from None
     duration = float(info.length or 0)
@@ -203,7 +202,8 @@ def inspect_media(reader: BinaryIO, size: int) -> MediaReport:
         boxes=tuple(boxes),
         faststart=faststart,
         duration_seconds=round(duration, 3),
-        codec=str(getattr(info, "codec", "") or ""),
-        channels=int(getattr(info, "channels", 0) or 0),
-        sample_rate=int(getattr(info, "sample_rate", 0) or 0),
+        # MP4Info always has these (0 or "" when the track does not say).
+        codec=str(info.codec),
+        channels=int(info.channels),
+        sample_rate=int(info.sample_rate),
     )

@@ -30,7 +30,18 @@ def test_keys_refuse_anything_but_ids(bad):
 
 
 def test_revisions_are_unique():
-    assert len({new_revision() for _ in range(100)}) == 100
+    revisions = {new_revision() for _ in range(100)}
+    assert len(revisions) == 100
+    # 64 random bits, as 16 lowercase hex digits
+    assert {len(r) for r in revisions} == {16}
+    assert all(set(r) <= set("0123456789abcdef") for r in revisions)
+
+
+def test_a_refused_id_or_revision_is_named_in_the_error():
+    with pytest.raises(ValueError, match=r"^not an id: 'a/b'$"):
+        upload_key("a/b", CHAPTER, "abc123")
+    with pytest.raises(ValueError, match=r"^not a revision: 'abc_12'$"):
+        upload_key(BOOK, CHAPTER, "abc_12")
 
 
 @pytest.mark.parametrize(
@@ -40,6 +51,10 @@ def test_revisions_are_unique():
         ("../../etc/passwd.m4a", "passwd.m4a"),
         ("C:\\Users\\me\\ch 1.m4a", "ch 1.m4a"),
         ("..hidden.m4a", "hidden.m4a"),
+        ("X-files.m4a", "X-files.m4a"),  # only leading dots go
+        ("XXX", "XXX"),
+        (". . x.m4a", "x.m4a"),
+        ("a..", "a.."),
         ("a\x00b\nc.m4a", "abc.m4a"),
         ("  spaced   out .m4a ", "spaced out .m4a"),
         (unicodedata.normalize("NFD", "한국어.m4a"), "한국어.m4a"),
@@ -55,9 +70,9 @@ def test_long_names_keep_their_extension():
     assert len(name) == 200 and name.endswith(".m4a")
 
 
-@pytest.mark.parametrize("raw", ["", "/", "..", "../..", "\x00"])
+@pytest.mark.parametrize("raw", ["", "/", "..", "../..", "\x00", " . . ", "...."])
 def test_empty_names(raw):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^file name is empty$"):
         clean_filename(raw)
 
 
@@ -101,6 +116,24 @@ def test_the_media_key_pattern_matches_only_whole_media_keys():
     assert MEDIA_KEY.fullmatch(key)
     for bad in (key + "\n", key + ".json", "x" + key, key.replace(".m4a", ".mp4")):
         assert not MEDIA_KEY.fullmatch(bad), bad
+
+
+def test_a_name_of_exactly_the_limit_is_kept_whole():
+    for name in ("x" * 196 + ".m4a", "x" * 200, "a.b." + "c" * 196):
+        assert len(name) == 200 and clean_filename(name) == name
+
+
+def test_a_long_name_keeps_its_last_extension_only():
+    raw = "part.one." + "x" * 300 + ".m4a"
+    assert clean_filename(raw) == ("part.one." + "x" * 300)[:196] + ".m4a"
+
+
+def test_an_extension_that_leaves_no_room_cuts_the_whole_name():
+    # keep = 200 - len(".ext"): one character of stem still fits, none does not.
+    one_left = "stem." + "e" * 198
+    assert clean_filename(one_left) == "s." + "e" * 198
+    none_left = "stem." + "e" * 199
+    assert clean_filename(none_left) == none_left[:200]
 
 
 def test_long_names_without_extension_are_cut_to_the_limit():

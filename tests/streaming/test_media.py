@@ -94,6 +94,41 @@ def test_broken_structures(data, reason):
     assert str(rejected.value) == reason
 
 
+@pytest.mark.parametrize(
+    ("size", "reason"),
+    [
+        # 32-bit and 64-bit sizes are unsigned: 2 GiB and 2**63 are truncation, not negative
+        (2**31, f"box 'mdat' at offset {F} declares 2147483648 bytes"),
+        (2**32 - 1, f"box 'mdat' at offset {F} declares 4294967295 bytes"),
+    ],
+)
+def test_box_sizes_are_unsigned_32_bits(size, reason):
+    with pytest.raises(MediaRejected) as rejected:
+        walk(FTYP + struct.pack(">I4s", size, b"mdat") + b"x" * 8)
+    assert rejected.value.reason.startswith(reason)
+
+
+def test_large_box_sizes_are_unsigned_64_bits():
+    with pytest.raises(MediaRejected) as rejected:
+        walk(FTYP + struct.pack(">I4sQ", 1, b"mdat", 2**63) + b"x" * 8)
+    assert rejected.value.reason.startswith(f"box 'mdat' at offset {F} declares {2**63} bytes")
+
+
+def test_a_child_box_header_cut_by_its_parent_is_refused_though_the_file_goes_on():
+    """The parent's end bounds every read of its children: bytes of the next top-level box
+    are never read as the rest of a child's header."""
+    mdat = box(b"mdat", b"x" * 32)
+    for tail, reason in (
+        (b"\0\0\0", "'moov' ends inside a box header at offset 16"),
+        (struct.pack(">I4s", 1, b"free"), "'moov' ends inside the header of 'free' at 16"),
+    ):
+        moov_box = box(b"moov", box(b"mvhd") + tail)
+        data = moov_box + mdat
+        with pytest.raises(MediaRejected) as rejected:
+            child_boxes(io.BytesIO(data), walk(data)[0])
+        assert rejected.value.reason == reason
+
+
 def test_at_most_64_boxes_per_level():
     assert len(walk(box(b"free") * 64)) == 64
     inner = box(b"moov", box(b"free") * 65)
@@ -135,6 +170,7 @@ NOT_MP4 = "not an MP4/M4A file: it does not start with an 'ftyp' box"
     ("data", "reason"),
     [
         (b"", "the file is empty"),
+        (b"\0", NOT_MP4),
         (b"ID3\x03\0\0\0\0\0\0" + b"\xff\xfb" * 100, NOT_MP4),
         (box(b"moov") + FTYP, NOT_MP4),
         (b"\0\0\0\x08fty", NOT_MP4),  # shorter than one box header
@@ -198,6 +234,14 @@ def test_an_audio_track_without_duration_is_rejected():
     assert rejected.value.reason == "the audio track has no duration"
 
 
+def test_a_chapter_under_a_second_is_accepted():
+    data = bytearray(fixture_bytes("tone-faststart.m4a"))
+    mdhd = data.find(b"mdhd")
+    timescale = struct.unpack(">I", data[mdhd + 16 : mdhd + 20])[0]
+    data[mdhd + 20 : mdhd + 24] = struct.pack(">I", timescale // 2)
+    assert inspect_media(io.BytesIO(bytes(data)), len(data)).duration_seconds == 0.5
+
+
 def test_unreadable_metadata_is_rejected_with_the_parser_s_reason():
     # Box structure intact, but the moov holds nothing mutagen can read.
     data = FTYP + moov(b"soun") + box(b"mdat", b"x")
@@ -250,6 +294,25 @@ AUDIO = moov(b"soun") + box(b"mdat", b"x")
 )
 def test_brand_choice(ftyp, brand):
     assert check(ftyp + AUDIO)[0] == brand
+
+
+def test_a_trak_without_a_handler_does_not_hide_a_later_audio_trak():
+    bare = box(b"trak", box(b"tkhd"))
+    tracks = box(b"moov", box(b"mvhd") + bare + box(b"trak", box(b"mdia", hdlr(b"soun"))))
+    assert check(FTYP + tracks + box(b"mdat", b"x"))[0] == "M4A "
+
+
+def test_brands_are_read_from_the_ftyp_box_only():
+    # The next box's bytes hold a brand; they are not the ftyp's.
+    data = box(b"ftyp", b"qt  \0\0\0\0qt  ") + box(b"free", b"isomisom") + AUDIO
+    with pytest.raises(MediaRejected, match="not an MP4/M4A brand"):
+        check(data)
+
+
+def test_brands_are_read_at_four_byte_steps_only():
+    # "xmp4" "2iso" holds "mp42" across the two, at an offset that is no brand's.
+    with pytest.raises(MediaRejected, match="not an MP4/M4A brand"):
+        check(_ftyp(b"qt  ", b"xmp4", b"2iso") + AUDIO)
 
 
 def test_only_whole_compatible_brands_count():

@@ -81,6 +81,65 @@ def test_signed_text_that_is_not_base64_is_refused():
     assert _code(lambda: policy_decode("%%%", _signer.signature("%%%"))) == "InvalidPolicyDocument"
 
 
+def test_base64_with_stray_characters_is_refused_not_repaired():
+    """A lenient decoder drops characters outside the alphabet and would read this as the
+    document: only the exact text that was signed is ever read."""
+    policy, _ = policy_encode(expires_at=EXPIRES, conditions=CONDITIONS)
+    stray = policy[:8] + "!" + policy[8:]
+    assert json.loads(base64.b64decode(stray))["expiration"]  # what a lenient decoder reads
+    refused = _code(lambda: policy_decode(stray, _signer.signature(stray), now=EXPIRES))
+    assert refused == "InvalidPolicyDocument"
+
+
+def _refusal(call) -> tuple[str, str]:
+    with pytest.raises(PolicyError) as raised:
+        call()
+    assert str(raised.value) == raised.value.detail
+    return raised.value.code, raised.value.detail
+
+
+def test_each_refusal_says_why():
+    policy, signature = policy_encode(expires_at=EXPIRES, conditions=CONDITIONS)
+    now = EXPIRES - timedelta(hours=1)
+    assert _refusal(lambda: policy_decode(policy, "", now=now)) == (
+        "AccessDenied",
+        "the form has no policy or no signature",
+    )
+    assert _refusal(lambda: policy_decode(policy, signature + "x", now=now)) == (
+        "SignatureDoesNotMatch",
+        "the policy signature does not match",
+    )
+    assert _refusal(lambda: policy_decode("%%%", _signer.signature("%%%"), now=now)) == (
+        "InvalidPolicyDocument",
+        "the policy document is malformed",
+    )
+    assert _refusal(lambda: policy_decode(policy, signature, now=EXPIRES)) == (
+        "AccessDenied",
+        "the upload grant has expired",
+    )
+    unsupported = {"conditions": [["eq", "$key", "x"]]}
+    assert _refusal(lambda: policy_check_fields(unsupported, FIELDS, 10)) == (
+        "InvalidPolicyDocument",
+        "unsupported policy condition: ['eq', '$key', 'x']",
+    )
+
+
+@pytest.fixture
+def seoul_local_time(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Seoul")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_expiration_is_utc_whatever_the_server_s_time_zone(seoul_local_time):
+    policy, _ = policy_encode(expires_at=EXPIRES, conditions=CONDITIONS)
+    assert json.loads(base64.b64decode(policy))["expiration"] == "2030-01-01T12:00:00.000Z"
+
+
 FIELDS = {
     "key": "uploads/k",
     "Content-Type": "audio/mp4",
