@@ -24,6 +24,7 @@ from books.serializers import (
     PageQuery,
     StreamLinkOut,
     UploadIn,
+    stream_link_data,
 )
 from voj.security.authentication import CurrentTokenAuthentication
 
@@ -170,4 +171,4 @@ class StreamUrlApi(APIView):
     @extend_schema(responses=StreamLinkOut)
     def get(self, request: Request, chapter_id: str) -> Response:
         link = services.chapter_stream(chapter_id=chapter_id, base_url=_base_url(request))
-        return Response(StreamLinkOut(link).data)
+        return Response(stream_link_data(link))

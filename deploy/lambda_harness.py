@@ -157,10 +157,17 @@ print("HARNESS" + json.dumps(results))
 """
 
 
-def invoke(task_dir: Path, runtime: Path, events: list[dict], env: dict[str, str]) -> list[Any]:
+def invoke(
+    task_dir: Path,
+    runtime: Path,
+    events: list[dict],
+    env: dict[str, str],
+    *,
+    logs: list[str] | None = None,
+) -> list[Any]:
     """Start a fresh interpreter, send the events, return each response (and, last, where Django
     and botocore were loaded from, whether Django's test framework was loaded, and the state of
-    the garbage collector)."""
+    the garbage collector). ``logs``, if given, receives the lines the process logged."""
     import time
 
     started = time.time()
@@ -181,6 +188,8 @@ def invoke(task_dir: Path, runtime: Path, events: list[dict], env: dict[str, str
         timeout=120,
         check=False,
     )
+    if logs is not None:
+        logs.extend(result.stderr.splitlines())
     for line in result.stdout.splitlines():
         if line.startswith("HARNESS"):
             return json.loads(line.removeprefix("HARNESS"))

@@ -81,12 +81,24 @@ def client_config(*, service: str, region: str, path_style: bool = False) -> Any
         }
     return Config(
         region_name=region,
+        # A fixed User-Agent: botocore otherwise rebuilds its telemetry string twice per
+        # request, a tenth of a warm stream-url's own time (docs/performance.md).
+        user_agent=_user_agent(),
         # Adaptive retries back off on throttling before a caller reports 503.
         retries={"mode": "adaptive", "total_max_attempts": 5},
         connect_timeout=3,
         read_timeout=10,
         **s3_options,
     )
+
+
+@cache
+def _user_agent() -> str:
+    import platform
+
+    import botocore
+
+    return f"voj botocore/{botocore.__version__} Python/{platform.python_version()}"
 
 
 @cache

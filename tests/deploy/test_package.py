@@ -84,6 +84,7 @@ def test_package_is_small_and_carries_bytecode(package):
 def test_handler_answers_api_gateway(package, prod_env, tmp_path):
     task = unpack(package, tmp_path / "task")
     runtime = runtime_dir(tmp_path / "runtime")
+    logs: list[str] = []
     results = invoke(
         task,
         runtime,
@@ -93,7 +94,18 @@ def test_handler_answers_api_gateway(package, prod_env, tmp_path):
             api_gateway_event("/api/v1/books"),
         ],
         prod_env,
+        logs=logs,
     )
+    # One JSON line per request, voj's own: Zappa's common-log line would repeat it.
+    records = [json.loads(line) for line in logs if line.startswith("{")]
+    requests = [r for r in records if r["logger"] == "voj.requests"]
+    assert [r["path"] for r in requests] == [  # behind the stage's prefix
+        "/prod/api/v1/health",
+        "/prod/api/v1/health/detailed",
+        "/prod/api/v1/books",
+    ]
+    assert not [r for r in records if r["logger"].startswith("zappa")]
+    assert not [line for line in logs if '" 200 ' in line or "HTTP/1.1" in line]
     health, detailed, books, loaded = results
     assert health["status"] == 200, health
     assert json.loads(health["body"]) == {"status": "ok"}

@@ -126,5 +126,11 @@ LOGGING = {
     "formatters": {"json": {"()": "voj.logs.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env_str("VOJ_LOG_LEVEL", "INFO")},
-    "loggers": {**LOGGING["loggers"], "voj.requests": {"level": "INFO"}},
+    "loggers": {
+        **LOGGING["loggers"],
+        "voj.requests": {"level": "INFO"},
+        # Zappa's common-log line per request repeats voj.requests (which has the request id
+        # and the user too): one line per request halves the log volume and its cost.
+        "zappa.wsgi": {"level": "WARNING"},
+    },
 }
