@@ -428,7 +428,7 @@ What the first stream-url still pays on top of `/health`, in order of size:
 With AWS answering at zero latency, a warm stream-url does, per request: two DynamoDB requests
 through botocore (serialise, SigV4-sign, build the user agent, the adaptive retry limiter,
 parse), the account's change record and the chapter, which are the largest part; the presigned
-URL (a second SigV4 signature); the token check; two JSON log lines on stdout; the rest is
+URL (a second SigV4 signature); the token check; one JSON log line on stdout; the rest is
 Django, DRF, Zappa's WSGI translation and the middleware. On this shared 2-core machine the
 wall-clock median is dominated by waiting for a core (see the load average above and the spread
 between min and median); the CPU time of the process per request is the steadier figure of

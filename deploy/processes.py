@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import os
 import signal
 from collections.abc import Callable
 
@@ -14,11 +14,19 @@ def die_with_parent(sig: signal.Signals = signal.SIGKILL) -> Callable[[], None]:
     that started it dies (Linux's PR_SET_PDEATHSIG), so a killed test worker or `make run-aws`
     leaves no server behind. A change of user clears the setting: a child that drops root sets
     it again after the change (``setpriv --pdeathsig``, deploy/postgres_local.py)."""
+    import ctypes
+
+    # Looked up here, in the parent: between fork and exec the child may only make plain calls
+    # (another thread of the parent may have held a lock, such as the loader's, at the fork).
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return lambda: None
+    parent = os.getpid()
 
     def preexec() -> None:
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
+        prctl(PR_SET_PDEATHSIG, int(sig))
+        if os.getppid() != parent:  # the parent died before the signal was set
+            os.kill(os.getpid(), sig)
 
     return preexec

@@ -16,13 +16,11 @@ class VojConfig(AppConfig):
 
         # A password change, deactivation or deletion ends older tokens on stream-url too,
         # which checks tokens without loading the user (voj/security/accounts.py).
-        from django.conf import settings
-        from django.db.models.signals import pre_delete, pre_save
+        # Every sender: a proxy of the user model sends its own class (the handlers check).
+        from django.db.models.signals import post_save, pre_delete, pre_save
 
         from voj.security import accounts
 
-        user_model = settings.AUTH_USER_MODEL
-        pre_save.connect(accounts.user_saving, sender=user_model, dispatch_uid="voj_user_saving")
-        pre_delete.connect(
-            accounts.user_deleted, sender=user_model, dispatch_uid="voj_user_deleted"
-        )
+        pre_save.connect(accounts.user_saving, dispatch_uid="voj_user_saving")
+        post_save.connect(accounts.user_saved, dispatch_uid="voj_user_saved")
+        pre_delete.connect(accounts.user_deleted, dispatch_uid="voj_user_deleted")

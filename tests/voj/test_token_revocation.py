@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 # Login limits and revocation on both operator databases, SQLite and PostgreSQL (tests/postgres.py).
@@ -193,3 +194,61 @@ def test_concurrent_refreshes_of_one_token_have_one_winner(editor):
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200, 401, 401, 401]
+
+
+def test_a_save_of_some_fields_records_the_row_it_leaves_not_a_stale_instance(
+    backend, editor, chapter
+):
+    """An instance loaded before a change saves only is_active: the record must hold the
+    password the row has, not the one that instance remembers."""
+    tokens = login()
+    stale = User.objects.get(pk=editor.pk)
+    editor.set_password("a-new-password-2")
+    editor.save()
+    editor.is_active = False
+    editor.save()
+    stale.is_active = True
+    stale.save(update_fields=["is_active"])
+    _refused(stream(tokens["access"], chapter), "password_changed")
+    assert stream(login(password="a-new-password-2")["access"], chapter).status_code == 200
+
+
+def test_changes_through_a_proxy_or_a_fresh_instance_are_recorded(backend, editor, chapter):
+    from django.test.utils import isolate_apps
+
+    tokens = login()
+    with isolate_apps("voj"):  # a proxy of its own, kept out of the project's models
+
+        class ListenerProxy(User):  # a proxy sends its own class as the signals' sender
+            class Meta:
+                proxy = True
+                app_label = "voj"
+
+    through_proxy = ListenerProxy.objects.get(pk=editor.pk)
+    through_proxy.set_password("a-new-password-2")
+    through_proxy.save()
+    _refused(stream(tokens["access"], chapter), "password_changed")
+    tokens = login(password="a-new-password-2")
+    # An instance built by hand with an existing id: Django updates the row.
+    fresh = User(pk=editor.pk, username="editor", password=User.objects.get(pk=editor.pk).password)
+    fresh.is_active = False
+    fresh.save()
+    _refused(stream(tokens["access"], chapter), "user_inactive")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_committed_row_s_claim_is_recorded_after_the_commit(editor):
+    """Two changes racing can write their records in the other order than they commit; the
+    record is written again from the committed row."""
+    from django.db import transaction
+
+    from voj.security.accounts import ENDED, account_claim, account_recorded_claim
+
+    with transaction.atomic():
+        editor.set_password("a-new-password-2")
+        editor.save()
+        # a racing deactivation's record, written after this save's but committed before it
+        from voj.security.accounts import account_change_record
+
+        account_change_record(user_id=editor.pk, claim=ENDED)
+    assert account_recorded_claim(editor.pk) == account_claim(User.objects.get(pk=editor.pk))
