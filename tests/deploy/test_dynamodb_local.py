@@ -4,15 +4,12 @@ machine, and gone when its starter stops or dies."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from deploy.dynamodb_local import ROOT, unavailable
+from deploy.dynamodb_local import unavailable
+from tests.deploy.processes import children, left_behind_by_a_killed_starter
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -20,25 +17,6 @@ pytestmark = pytest.mark.dynamodb_local
 @pytest.fixture(autouse=True)
 def _needs_dynamodb_local(dynamodb_local_server) -> None:
     """Skips (or under CI fails) with the session's reason when it cannot run here."""
-
-
-def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in path.read_text().split()] if path.exists() else []
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
-
-
-def wait_gone(pids: list[int], seconds: float = 20) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while (left := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return left
 
 
 def test_serves_on_loopback_from_a_private_network_namespace(dynamodb_local_server):
@@ -74,23 +52,14 @@ def test_a_killed_starter_leaves_no_jvm_behind():
     """The namespace side watches its stdin, the JVM has a parent-death signal: a test worker
     killed mid-run leaves nothing running."""
     assert unavailable() is None
-    starter = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from deploy.dynamodb_local import DynamoDBLocal\n"
-            "import time\n"
-            "local = DynamoDBLocal(); local.start()\n"
-            "print(local._process.pid, flush=True); time.sleep(600)",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        namespace_side = int(starter.stdout.readline())
+
+    def namespace_and_java(namespace_side: int) -> list[int]:
         (java,) = children(namespace_side)
-    finally:
-        starter.send_signal(signal.SIGKILL)
-        starter.wait()
-    assert wait_gone([namespace_side, java]) == []
+        return [namespace_side, java]
+
+    code = (
+        "from deploy.dynamodb_local import DynamoDBLocal\n"
+        "local = DynamoDBLocal(); local.start()\n"
+        "print(local._process.pid, flush=True)"
+    )
+    assert left_behind_by_a_killed_starter(code, namespace_and_java) == []
