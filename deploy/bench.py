@@ -19,13 +19,10 @@ import py_compile
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +35,7 @@ from deploy.lambda_harness import (
     runtime_dir,
     unpack,
 )
+from deploy.processes import start_moto
 
 ROOT = Path(__file__).resolve().parent.parent
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", 25))
@@ -99,29 +97,6 @@ def hello_package(voj_task: Path, target: Path) -> Path:
     for path in [target, *target.rglob("*")]:
         path.chmod(path.stat().st_mode & ~0o222)
     return target
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_moto() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1)  # noqa: S310 (loopback)
-            return server, url
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("moto_server did not start")
 
 
 def prepare_aws(endpoint: str, workdir: Path) -> tuple[dict[str, str], str, str]:

@@ -185,7 +185,7 @@ def update_docs(text: str, docs: Path = ROOT / "docs" / "performance.md") -> Non
 
 
 def main() -> None:
-    from deploy.bench import start_moto
+    from deploy.processes import start_moto
 
     server, endpoint = start_moto()
     try:

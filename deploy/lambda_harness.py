@@ -209,6 +209,14 @@ def moto_client(endpoint: str, service: str) -> Any:
     )
 
 
+# The core stack's required parameters, for a stack on moto (the tests, the benchmark).
+CORE_TEST_PARAMETERS = {
+    "ApiOrigin": "https://api.voj.test",
+    "FrontendOrigin": "https://app.voj.test",
+    "AlarmEmail": "ops@voj.test",
+}
+
+
 def prod_on_moto(endpoint: str, stack_template: Path) -> dict[str, str]:
     """The core stack and the stage's secrets in a moto server, as production reads them;
     returns the environment that points the AWS clients there. Idempotent."""
@@ -222,12 +230,7 @@ def prod_on_moto(endpoint: str, stack_template: Path) -> dict[str, str]:
             TemplateBody=stack_template.read_text(),
             Parameters=[
                 {"ParameterKey": key, "ParameterValue": value}
-                for key, value in {
-                    "Stage": "prod",
-                    "ApiOrigin": "https://api.voj.test",
-                    "FrontendOrigin": "https://app.voj.test",
-                    "AlarmEmail": "ops@voj.test",
-                }.items()
+                for key, value in {"Stage": "prod", **CORE_TEST_PARAMETERS}.items()
             ],
             Capabilities=["CAPABILITY_NAMED_IAM"],
         )

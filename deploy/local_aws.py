@@ -23,13 +23,12 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from deploy.dynamodb_local import DynamoDBLocal
 from deploy.local_edge import LocalEdge, SignedUrlVerifier
+from deploy.processes import launch_moto, moto_ready
 from deploy.seaweedfs import SeaweedFS
 from voj.aws import build_client
 from voj.secrets import CLOUDFRONT_PRIVATE_KEY
@@ -88,17 +87,6 @@ def operator_database(env: dict[str, str]) -> str:
     from deploy.opsdb import KEY
 
     return f"operator database SQLite in s3://{BUCKET}/{KEY}"
-
-
-def wait_for(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)  # noqa: S310 (loopback only)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {seconds}s")
 
 
 def distribution(cloudfront: Any) -> str:
@@ -177,20 +165,18 @@ def demo_password() -> str:
 
 
 def run(port: int, moto_port: int) -> int:
-    endpoint = f"http://127.0.0.1:{moto_port}"
     (DATA_DIR / "aws").mkdir(parents=True, exist_ok=True)
-    moto = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
-        stdout=(DATA_DIR / "aws" / "moto.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    moto, endpoint = launch_moto(moto_port, log=DATA_DIR / "aws" / "moto.log")
     dynamodb = DynamoDBLocal()
     app = None
     s3 = edge = None
     try:
         dynamodb.launch()  # the JVM starts while the others do
         s3 = SeaweedFS.start()
-        wait_for(endpoint + "/moto-api/")
+        try:
+            moto_ready(moto, endpoint)
+        except RuntimeError as error:
+            raise SystemExit(str(error)) from None
         # SeaweedFS checks signatures against its key; moto accepts any credentials.
         os.environ.update(
             AWS_ACCESS_KEY_ID=s3.access_key,

@@ -23,7 +23,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from deploy.processes import die_with_parent
+from deploy.processes import die_with_parent, free_port
 
 START_TIMEOUT = 60.0
 SUPERUSER = "voj"
@@ -82,12 +81,6 @@ def unavailable() -> str | None:
     except ImportError:
         return "psycopg is not installed (make install)"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PostgresLocal:

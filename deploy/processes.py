@@ -1,10 +1,13 @@
-"""Local servers started for the tests and the prod-like local mode end with their starter."""
+"""Local servers for the tests, the benchmarks and the prod-like local mode: free loopback
+ports, waiting for a server to answer, moto_server, and servers that end with their starter."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 
@@ -30,3 +33,82 @@ def die_with_parent(sig: signal.Signals = signal.SIGKILL) -> Callable[[], None]:
             os.kill(os.getpid(), sig)
 
     return preexec
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports (held open together so none is handed out twice)."""
+    import socket
+
+    probes = []
+    try:
+        for _ in range(count):
+            probe = socket.socket()
+            probe.bind((LOOPBACK, 0))
+            probes.append(probe)
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
+
+
+def wait_for(url: str, seconds: float = 30, *, server: subprocess.Popen | None = None) -> None:
+    """Until ``url`` answers (any HTTP status); RuntimeError if it does not within ``seconds``
+    or ``server`` exits first."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 (loopback only)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if server is not None and server.poll() is not None:
+                break
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds}s")
+
+
+def launch_moto(
+    port: int | None = None, *, log: Path | None = None
+) -> tuple[subprocess.Popen, str]:
+    """A moto server starting on 127.0.0.1 (its own process: for code that runs in others),
+    and its URL; ``moto_ready`` waits for it. The caller stops it (terminate); it also ends if
+    the caller dies."""
+    import sys
+
+    port = port or free_port()
+    output = log.open("w") if log is not None else subprocess.DEVNULL
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", LOOPBACK, "-p", str(port)],
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent(signal.SIGTERM),
+    )
+    return server, f"http://{LOOPBACK}:{port}"
+
+
+def moto_ready(server: subprocess.Popen, url: str) -> None:
+    try:
+        wait_for(url + "/moto-api/", server=server)
+    except RuntimeError:
+        server.kill()
+        server.wait(timeout=10)
+        raise
+
+
+def start_moto(port: int | None = None, *, log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """A moto server on 127.0.0.1, ready, and its URL (launch_moto, then moto_ready)."""
+    server, url = launch_moto(port, log=log)
+    moto_ready(server, url)
+    return server, url

@@ -22,7 +22,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from deploy.processes import die_with_parent
+from deploy.processes import die_with_parent, free_ports
 
 HOST = "127.0.0.1"
 # The listeners `weed server` opens here: each HTTP port and its gRPC port.
@@ -58,20 +57,6 @@ def weed_binary() -> Path | None:
         return beside
     found = shutil.which("weed")
     return Path(found) if found else None
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free loopback ports (held open together so none is handed out twice)."""
-    probes = []
-    try:
-        for _ in range(count):
-            probe = socket.socket()
-            probe.bind((HOST, 0))
-            probes.append(probe)
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 @dataclass

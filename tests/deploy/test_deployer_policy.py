@@ -11,16 +11,11 @@ from pathlib import Path
 import pytest
 
 from deploy import opsdb, tools
+from deploy.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
 from tests.deploy.iam import POLICY, actions, allowed, record_operations, uncovered
 from voj.aws import aws_client
 
 from .test_opsdb import database
-
-CORE_PARAMS = {
-    "ApiOrigin": "https://api.voj.test",
-    "FrontendOrigin": "https://app.voj.test",
-    "AlarmEmail": "ops@voj.test",
-}
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from deploy import rotation, tools
+from deploy.lambda_harness import CORE_TEST_PARAMETERS
 from deploy.release import stage_settings
 from tests.deploy.iam import record_operations, uncovered
 from voj.aws import aws_client
@@ -75,12 +76,7 @@ def stage(aws, tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(tools, "stack_apply", stack_apply)
     settings_file = tmp_path / "zappa_settings.json"
     shutil.copy(ROOT / "zappa_settings.json", settings_file)
-    core = {
-        "ApiOrigin": "https://api.voj.test",
-        "FrontendOrigin": "https://app.voj.test",
-        "AlarmEmail": "ops@voj.test",
-    }
-    tools.stack_apply("prod", "core", core, yes=True)
+    tools.stack_apply("prod", "core", CORE_TEST_PARAMETERS, yes=True)
     tools.keys_create("prod")
     tools.stack_apply("prod", "edge", {}, yes=True)
     document = json.loads(settings_file.read_text())

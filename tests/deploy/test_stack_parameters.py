@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from deploy import tools
+from deploy.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
 from voj.aws import aws_client
-
-CORE_PARAMS = {
-    "ApiOrigin": "https://api.voj.test",
-    "FrontendOrigin": "https://app.voj.test",
-    "AlarmEmail": "ops@voj.test",
-}
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -23,17 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from deploy.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 BIN = Path(sys.executable).parent
 # Seconds of generation per caller: the editor reaches every operation, the others mostly 401/403.
 BUDGETS = {"editor": 60, "listener": 30, "anonymous": 20}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +46,7 @@ def local_server(tmp_path_factory) -> Iterator[dict]:
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (["migrate", "--noinput", "-v", "0"], ["ensure_demo_accounts"]):
         subprocess.run(manage + command, env=env, check=True, capture_output=True, cwd=ROOT)
-    port = _free_port()
+    port = free_port()
     log = (data / "server.log").open("wb")
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from tests.conftest import AWS_TEST_ENV
+from tests.helpers import manage as run_manage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,15 +62,7 @@ def run_django(env, script: str):
 
 
 def manage(env, *args):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_manage(env, *args, check=False)  # these tests read the failures too
 
 
 def test_check_deploy_is_clean(prod_env):

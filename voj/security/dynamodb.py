@@ -13,8 +13,22 @@ TTL_ATTRIBUTE = "expires_at"
 _TAKE_ATTEMPTS = 4
 
 
-def _conditional_failure(client: Any, error: Exception) -> bool:
-    return isinstance(error, client.exceptions.ConditionalCheckFailedException)
+# Absent, or present but expired (TTL deletes within days, not at the instant): free to set.
+_FREE = "attribute_not_exists(pk) OR expires_at <= :now"
+
+
+def _record(key: str, *, hits: int, expires_at: int, subject: str, value: str = "") -> dict:
+    return {
+        "pk": {"S": key},
+        "hits": {"N": str(hits)},
+        "value": {"S": value},
+        "expires_at": {"N": str(expires_at)},
+        "subject": {"S": subject[:200]},
+    }
+
+
+def _live(item: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
+    return item if item and int(item["expires_at"]["N"]) > now else None
 
 
 class DynamoDBExpiringState:
@@ -27,112 +41,82 @@ class DynamoDBExpiringState:
             TableName=self.table, Key={"pk": {"S": key}}, ConsistentRead=True
         ).get("Item")
 
+    def _write(self, method: str, **request: Any) -> bool:
+        """One conditional write; False if its condition failed."""
+        try:
+            getattr(self.client, method)(TableName=self.table, **request)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _set_if_free(self, item: dict[str, Any], now: int) -> bool:
+        return self._write(
+            "put_item",
+            Item=item,
+            ConditionExpression=_FREE,
+            ExpressionAttributeValues={":now": {"N": str(now)}},
+        )
+
     def take(self, key: str, *, limit: int, window_seconds: int, subject: str = "") -> int | None:
         for _ in range(_TAKE_ATTEMPTS):
             now = int(time.time())
-            expires = {"N": str(now + window_seconds)}
-            try:
-                # The common case: a live count under the limit.
-                self.client.update_item(
-                    TableName=self.table,
-                    Key={"pk": {"S": key}},
-                    UpdateExpression="SET expires_at = :expires ADD hits :one",
-                    ConditionExpression=(
-                        "attribute_exists(pk) AND expires_at > :now AND hits < :limit"
-                    ),
-                    ExpressionAttributeValues={
-                        ":expires": expires,
-                        ":one": {"N": "1"},
-                        ":now": {"N": str(now)},
-                        ":limit": {"N": str(limit)},
-                    },
-                )
+            expires = now + window_seconds
+            # The common case: a live count under the limit.
+            counted = self._write(
+                "update_item",
+                Key={"pk": {"S": key}},
+                UpdateExpression="SET expires_at = :expires ADD hits :one",
+                ConditionExpression="attribute_exists(pk) AND expires_at > :now AND hits < :limit",
+                ExpressionAttributeValues={
+                    ":expires": {"N": str(expires)},
+                    ":one": {"N": "1"},
+                    ":now": {"N": str(now)},
+                    ":limit": {"N": str(limit)},
+                },
+            )
+            if counted:
                 return None
-            except Exception as error:
-                if not _conditional_failure(self.client, error):
-                    raise
-            item = self._item(key)
-            if item and int(item["expires_at"]["N"]) > now and int(item["hits"]["N"]) >= limit:
+            item = _live(self._item(key), now)
+            if item and int(item["hits"]["N"]) >= limit:
                 return max(1, int(item["expires_at"]["N"]) - now)
-            try:
-                # Absent or expired: a new count, unless another container started one first.
-                self.client.put_item(
-                    TableName=self.table,
-                    Item={
-                        "pk": {"S": key},
-                        "hits": {"N": "1"},
-                        "expires_at": expires,
-                        "subject": {"S": subject[:200]},
-                    },
-                    ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
-                    ExpressionAttributeValues={":now": {"N": str(now)}},
-                )
+            # Absent or expired: a new count, unless another container started one first.
+            record = _record(key, hits=1, expires_at=expires, subject=subject)
+            if self._set_if_free(record, now):
                 return None
-            except Exception as error:
-                if not _conditional_failure(self.client, error):
-                    raise
         # Contended past every attempt: refuse rather than count nothing.
         return window_seconds
 
     def give_back(self, key: str) -> None:
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key={"pk": {"S": key}},
-                UpdateExpression="ADD hits :minus",
-                ConditionExpression="attribute_exists(pk) AND hits > :zero",
-                ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}},
-            )
-        except Exception as error:
-            if not _conditional_failure(self.client, error):
-                raise
+        self._write(
+            "update_item",
+            Key={"pk": {"S": key}},
+            UpdateExpression="ADD hits :minus",
+            ConditionExpression="attribute_exists(pk) AND hits > :zero",
+            ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+        )
 
     def clear(self, key: str) -> None:
         self.client.delete_item(TableName=self.table, Key={"pk": {"S": key}})
 
     def count(self, key: str) -> int:
-        item = self._item(key)
-        if not item or int(item["expires_at"]["N"]) <= time.time():
-            return 0
-        return int(item["hits"]["N"])
+        item = _live(self._item(key), time.time())
+        return int(item["hits"]["N"]) if item else 0
 
     def mark(self, key: str, *, expires_at: datetime, subject: str = "") -> bool:
         now = int(time.time())
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": key},
-                    "hits": {"N": "1"},
-                    "expires_at": {"N": str(int(expires_at.timestamp()))},
-                    "subject": {"S": subject[:200]},
-                },
-                ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
-        except Exception as error:
-            if _conditional_failure(self.client, error):
-                return False
-            raise
-        return True
+        record = _record(key, hits=1, expires_at=int(expires_at.timestamp()), subject=subject)
+        return self._set_if_free(record, now)
 
     def put(self, key: str, *, value: str, expires_at: datetime, subject: str = "") -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item={
-                "pk": {"S": key},
-                "hits": {"N": "0"},
-                "value": {"S": value},
-                "expires_at": {"N": str(int(expires_at.timestamp()))},
-                "subject": {"S": subject[:200]},
-            },
+        record = _record(
+            key, hits=0, expires_at=int(expires_at.timestamp()), subject=subject, value=value
         )
+        self.client.put_item(TableName=self.table, Item=record)
 
     def get(self, key: str) -> str | None:
-        item = self._item(key)
-        if not item or int(item["expires_at"]["N"]) <= time.time():
-            return None
-        return item.get("value", {}).get("S", "")
+        item = _live(self._item(key), time.time())
+        # A count or a marker written before records held values has none: "".
+        return item.get("value", {}).get("S", "") if item else None
 
 
 def security_table_definition(name: str) -> dict[str, Any]:

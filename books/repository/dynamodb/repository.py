@@ -250,15 +250,7 @@ class DynamoDBRepository:
                         "attribute_not_exists(chapter_id)",
                     ),
                     self._put(self.books_table, slot_to_item(chapter), "attribute_not_exists(sk)"),
-                    {
-                        "Update": {
-                            "TableName": self.books_table,
-                            "Key": head_key(chapter.book_id),
-                            "UpdateExpression": "ADD chapter_count :one",
-                            "ConditionExpression": _BOOK_OPEN,
-                            "ExpressionAttributeValues": {":one": {"N": "1"}},
-                        }
-                    },
+                    self._count_chapters(chapter.book_id, +1, _BOOK_OPEN),
                 ]
             )
         except Cancelled as cancelled:
@@ -401,15 +393,7 @@ class DynamoDBRepository:
                             "ExpressionAttributeValues": {":id": {"S": chapter.id}},
                         }
                     },
-                    {
-                        "Update": {
-                            "TableName": self.books_table,
-                            "Key": head_key(chapter.book_id),
-                            "UpdateExpression": "ADD chapter_count :minus_one",
-                            "ConditionExpression": _EXISTS,
-                            "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
-                        }
-                    },
+                    self._count_chapters(chapter.book_id, -1, _EXISTS),
                 ]
             )
         except Cancelled as cancelled:
@@ -444,6 +428,18 @@ class DynamoDBRepository:
         self.calls.call(
             "get_item", TableName=self.chapters_table, Key=chapter_key("__health__", "-")
         )
+
+    def _count_chapters(self, book_id: str, delta: int, condition: str) -> dict[str, Any]:
+        """The head's chapter count moved by ``delta``, in a transaction, under ``condition``."""
+        return {
+            "Update": {
+                "TableName": self.books_table,
+                "Key": head_key(book_id),
+                "UpdateExpression": "ADD chapter_count :delta",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
+            }
+        }
 
     @staticmethod
     def _put(table: str, item: dict[str, Any], condition: str) -> dict[str, Any]:
