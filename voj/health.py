@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from voj.exceptions import DomainError
+from voj.migration_state import check_migrated
 
 logger = logging.getLogger("voj.health")
 
@@ -38,6 +39,7 @@ def _storage() -> None:
 
 CHECKS: dict[str, Callable[[], None]] = {
     "database": _database,
+    "migrations": check_migrated,
     "repository": _repository,
     "storage": _storage,
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import uuid
 import zipfile
 from importlib.metadata import version
 from pathlib import Path
@@ -25,6 +26,9 @@ from deploy.package import (
     endpoints_keep,
     source_patches_apply,
 )
+from deploy.release import stage_settings
+from tests.helpers import manage
+from tests.servers import _clean_environment
 from voj.aws import RUNTIME_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +48,38 @@ def package() -> Path:
 def prod_env(moto_server) -> dict[str, str]:
     """The core stack and the secrets, in a moto server, as the handler's environment sees."""
     return prod_on_moto(moto_server, ROOT / "deploy" / "stack.yaml")
+
+
+def _own_operator_database(prod_env: dict[str, str], work: Path) -> dict[str, str]:
+    """An operator-database key of the caller's own in the shared moto bucket: what another
+    test published there is never seen."""
+    return {
+        **prod_env,
+        "VOJ_OPSDB_KEY": f"system/test-{uuid.uuid4().hex}.sqlite3",
+        "VOJ_OPSDB_PATH": str(work / "operator.sqlite3"),
+    }
+
+
+@pytest.fixture(scope="module")
+def migrated_env(prod_env, tmp_path_factory) -> dict[str, str]:
+    """prod_env with an operator database of this module's own, migrated as the release's
+    migrate step does it (manage.py with the stage's settings, from outside Lambda)."""
+    env = _own_operator_database(prod_env, tmp_path_factory.mktemp("migrated"))
+    migrate_path = tmp_path_factory.mktemp("migrate") / "operator.sqlite3"
+    manage(
+        _clean_environment(
+            **{
+                **stage_settings("prod")["environment_variables"],
+                **env,
+                "VOJ_OPSDB_PATH": str(migrate_path),
+            }
+        ),
+        "migrate",
+        "--noinput",
+        "-v",
+        "0",
+    )
+    return env
 
 
 def test_package_is_small_and_carries_bytecode(package):
@@ -81,7 +117,7 @@ def test_package_is_small_and_carries_bytecode(package):
     assert "SECRET" not in settings_py.replace("VOJ_SECRETS", "")
 
 
-def test_handler_answers_api_gateway(package, prod_env, tmp_path):
+def test_handler_answers_api_gateway(package, migrated_env, tmp_path):
     task = unpack(package, tmp_path / "task")
     runtime = runtime_dir(tmp_path / "runtime")
     logs: list[str] = []
@@ -93,7 +129,7 @@ def test_handler_answers_api_gateway(package, prod_env, tmp_path):
             api_gateway_event("/api/v1/health/detailed"),
             api_gateway_event("/api/v1/books"),
         ],
-        prod_env,
+        migrated_env,
         logs=logs,
     )
     # One JSON line per request, voj's own: Zappa's common-log line would repeat it.
@@ -125,13 +161,13 @@ def test_handler_answers_api_gateway(package, prod_env, tmp_path):
     assert loaded["gc"]["frozen"] > 100_000
 
 
-def test_harness_can_answer_aws_at_zero_latency(package, prod_env, tmp_path):
+def test_harness_can_answer_aws_at_zero_latency(package, migrated_env, tmp_path):
     """The bench's zero-latency mode (make bench): from the given event on, botocore's requests
     are answered with moto's earlier answers, and none reaches the wire."""
     task = unpack(package, tmp_path / "task")
     runtime = runtime_dir(tmp_path / "runtime")
     events = [api_gateway_event("/api/v1/health/detailed")] * 4
-    *replayed, _ = invoke(task, runtime, events, {**prod_env, "HARNESS_REPLAY_FROM": "1"})
+    *replayed, _ = invoke(task, runtime, events, {**migrated_env, "HARNESS_REPLAY_FROM": "1"})
     assert [r["status"] for r in replayed] == [200] * 4
     assert replayed[0]["aws_requests_sent"] > 0
     assert [r["aws_requests_sent"] for r in replayed[1:]] == [0, 0, 0]
@@ -271,7 +307,7 @@ def _login_event(username: str, *, source_ip: str, forwarded_for: str) -> dict:
     return event
 
 
-def test_login_limit_counts_the_address_api_gateway_saw(package, prod_env, tmp_path):
+def test_login_limit_counts_the_address_api_gateway_saw(package, migrated_env, tmp_path):
     """Through Zappa's handler: REMOTE_ADDR there comes from X-Forwarded-For, which a client
     writes into; the login limit counts requestContext's source address instead."""
     task = unpack(package, tmp_path / "task")
@@ -286,6 +322,35 @@ def test_login_limit_counts_the_address_api_gateway_saw(package, prod_env, tmp_p
     events.append(
         _login_event("guess-x", source_ip=bystander, forwarded_for=f"{attacker}, {bystander}")
     )
-    *answers, _ = invoke(task, runtime, events, {**prod_env, "VOJ_LOGIN_FAILURES_PER_ADDRESS": "3"})
+    *answers, _ = invoke(
+        task, runtime, events, {**migrated_env, "VOJ_LOGIN_FAILURES_PER_ADDRESS": "3"}
+    )
     assert [answer["status"] for answer in answers] == [401, 401, 401, 429, 401], answers
     assert json.loads(answers[3]["body"])["code"] == "throttled"
+
+
+def test_unmigrated_stage_answers_503_and_names_the_release_step(package, prod_env, tmp_path):
+    """A stage deployed without the release's migrate step: login and the detailed health say
+    what is wrong (503, a code, one log line naming the fix), never a 500."""
+    task = unpack(package, tmp_path / "task")
+    runtime = runtime_dir(tmp_path / "runtime")
+    logs: list[str] = []
+    login, detailed, _ = invoke(
+        task,
+        runtime,
+        [
+            _login_event("ops", source_ip="198.51.100.30", forwarded_for="198.51.100.30"),
+            api_gateway_event("/api/v1/health/detailed"),
+        ],
+        _own_operator_database(prod_env, tmp_path),
+        logs=logs,
+    )
+    assert login["status"] == 503, login
+    assert json.loads(login["body"])["code"] == "operator_db_not_migrated"
+    assert detailed["status"] == 503, detailed
+    check = json.loads(detailed["body"])["checks"]["migrations"]
+    assert check["error"] == "OperatorDatabaseNotMigrated"
+    assert "python -m deploy release" in check["cause"]
+    records = [json.loads(line) for line in logs if line.startswith("{")]
+    refusals = [r for r in records if r["logger"] == "voj.database"]
+    assert len(refusals) == 1 and "python -m deploy release" in refusals[0]["message"], refusals
