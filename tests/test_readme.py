@@ -64,8 +64,8 @@ def test_walkthrough_stops_clearly_when_login_fails(fresh_run):
     script = walkthrough().replace("$(cat var/demo-password)", "not-the-password", 1)
     result = paste(script, workdir, server.port)
     assert result.returncode != 0
-    assert "login failed" in result.stderr
-    assert "401" in result.stderr
+    assert "auth/login answered 401" in result.stderr
+    assert "the password is VOJ_DEMO_PASSWORD" in result.stderr
     assert "Traceback" not in result.stderr
     assert "HTTP/1.1" not in result.stdout  # nothing after the login ran
 
@@ -78,4 +78,7 @@ def test_walkthrough_says_when_nothing_answers(tmp_path):
     result = paste(walkthrough(), tmp_path, free_port())
     assert result.returncode != 0
     assert "is voj running" in result.stderr
+    assert "export PORT=" in result.stderr
+    # One cause, named once: not a second error that blames the password.
+    assert "password" not in result.stderr
     assert "Traceback" not in result.stderr
