@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from deploy.tools import stack_name
+from deploy.stacks import stack_name
 
 CORE_STACK = stack_name("prod", "core")
 REGION = "ap-northeast-2"
