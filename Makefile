@@ -46,7 +46,7 @@ run: install
 ## run-aws: the prod-like mode: production settings, the catalogue on DynamoDB Local, S3 + SSM +
 ## CloudFront on moto_server
 run-aws: install dynamodb-local
-	$(BIN)/python -m deploy.local_aws run --port $(PORT) --moto-port $(MOTO_PORT)
+	$(BIN)/python -m deploy.local.aws run --port $(PORT) --moto-port $(MOTO_PORT)
 
 ## smoke / smoke-aws: the smoke command against `make run` / `make run-aws`, started here
 smoke: install
@@ -57,7 +57,7 @@ smoke-aws: install
 
 ## smoke-aws-postgres: the same with the operator database on a throwaway PostgreSQL
 smoke-aws-postgres: install
-	$(BIN)/python -m deploy.postgres_local bash deploy/ci_smoke.sh run-aws
+	$(BIN)/python -m deploy.local.postgres bash deploy/ci_smoke.sh run-aws
 
 $(LAMBDA_STAMP): pyproject.toml deploy/constraints-lambda.txt
 	test -x $(LAMBDA_VENV)/bin/python || $(PYTHON) -m venv $(LAMBDA_VENV)

@@ -4,7 +4,8 @@
 
 Also measures the operator database file at 1k, 10k and 100k accounts (deploy/bench_opsdb.py).
 Both packages run through Zappa's handler in fresh interpreters that see only the package and
-what the Lambda runtime provides (deploy/lambda_harness.py); AWS is a moto server on 127.0.0.1.
+what the Lambda runtime provides (deploy/local/lambda_harness.py); AWS is a moto server on
+127.0.0.1.
 Then the catalogue's DynamoDB write and read units, on DynamoDB Local (deploy/bench_dynamodb.py,
 also runnable alone). Prints the figures; rewrites docs/performance.md only with --write.
 """
@@ -26,8 +27,11 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from books.domain import Book, Chapter, ChapterStatus
+from books.repository.dynamodb import DynamoDBRepository
 from deploy import bench_opsdb
-from deploy.lambda_harness import (
+from deploy.bench_dynamodb import measured_section
+from deploy.local.lambda_harness import (
     api_gateway_event,
     invoke,
     moto_client,
@@ -35,7 +39,7 @@ from deploy.lambda_harness import (
     runtime_dir,
     unpack,
 )
-from deploy.processes import start_moto
+from deploy.local.processes import start_moto
 
 ROOT = Path(__file__).resolve().parent.parent
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", 25))
@@ -142,9 +146,6 @@ def prepare_aws(endpoint: str, workdir: Path) -> tuple[dict[str, str], str, str]
         .splitlines()[-1]
     )
 
-    from books.domain import Book, Chapter, ChapterStatus
-    from books.repository.dynamodb import DynamoDBRepository
-
     repository = DynamoDBRepository(
         client=moto_client(endpoint, "dynamodb"),
         books_table="voj-books-prod",
@@ -184,7 +185,7 @@ def warm(
 ) -> tuple[list[float], list[float], float]:
     """Each warm request's time and CPU time, then how long one full garbage collection takes. With
     zero_latency, AWS answers every measured request from the answers moto gave to the two
-    requests before them (deploy/lambda_harness.py), so the times are voj's own."""
+    requests before them (deploy/local/lambda_harness.py), so the times are voj's own."""
     events = [event] * (WARM_REQUESTS + 2)
     if zero_latency:
         env = {**env, "HARNESS_REPLAY_FROM": "2"}
@@ -219,8 +220,6 @@ def machine() -> str:
 
 def dynamodb_section() -> str:
     """The catalogue's DynamoDB units, measured on DynamoDB Local (deploy/bench_dynamodb.py)."""
-    from deploy.bench_dynamodb import measured_section
-
     return measured_section()
 
 

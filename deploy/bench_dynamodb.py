@@ -1,6 +1,6 @@
 """Write and read units of the catalogue's API calls, measured on AWS's DynamoDB Local.
 
-    python -m deploy.bench_dynamodb                  # starts DynamoDB Local (deploy.dynamodb_local)
+    python -m deploy.bench_dynamodb                  # starts DynamoDB Local (deploy.local.dynamodb)
     python -m deploy.bench_dynamodb --endpoint URL   # or measures one already running
 
 Every request the repository sends asks for ``ReturnConsumedCapacity=INDEXES``; the figures are
@@ -20,6 +20,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from books.domain import Book, Chapter
+from books.repository.dynamodb import DynamoDBRepository
+from books.repository.tables import create_tables
+from deploy.local.dynamodb import DynamoDBLocal
+from voj.aws import build_client
 
 ROOT = Path(__file__).resolve().parent.parent
 PERFORMANCE = ROOT / "docs" / "performance.md"
@@ -78,10 +84,6 @@ Figures = dict[str, tuple[float, float, int]]
 
 def measure(endpoint: str) -> dict[str, Figures]:
     """By description: each API call's (write units, read units, requests)."""
-    from books.repository.dynamodb import DynamoDBRepository
-    from books.repository.tables import create_tables
-    from voj.aws import build_client
-
     # The app's client (retries, timeouts) against DynamoDB Local, which accepts any key.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
@@ -103,8 +105,6 @@ def measure(endpoint: str) -> dict[str, Figures]:
 
 def _measure_calls(repository: Any, capacity: Capacity, description: str) -> Figures:
     """(write units, read units, requests) of each API call's repository calls."""
-    from books.domain import Book, Chapter
-
     figures: Figures = {}
 
     def measured(name: str, call: Callable[[], Any]) -> Any:
@@ -196,9 +196,7 @@ def update_performance_doc(text: str) -> None:
 
 @contextlib.contextmanager
 def dynamodb_local() -> Iterator[str]:
-    """The project's DynamoDB Local (deploy/dynamodb_local.py), for as long as it is needed."""
-    from deploy.dynamodb_local import DynamoDBLocal
-
+    """The project's DynamoDB Local (deploy/local/dynamodb.py), for as long as it is needed."""
     with DynamoDBLocal() as local:
         yield local.endpoint
 

@@ -22,7 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from deploy.local.lambda_harness import moto_client
+from deploy.local.processes import start_moto
 from deploy.opsdb import KEY as OPSDB_KEY
+from voj.opsdb.sync import OperatorDatabaseSync
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1_000, 10_000, 100_000)
@@ -73,9 +76,6 @@ def with_accounts(template: Path, target: Path, count: int) -> Path:
 
 def measure(endpoint: str) -> list[dict]:
     """One row per size: bytes, download and publish medians (seconds)."""
-    from deploy.lambda_harness import moto_client
-    from voj.opsdb.sync import OperatorDatabaseSync
-
     s3 = moto_client(endpoint, "s3")
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if BUCKET not in existing:
@@ -185,8 +185,6 @@ def update_docs(text: str, docs: Path = ROOT / "docs" / "performance.md") -> Non
 
 
 def main() -> None:
-    from deploy.processes import start_moto
-
     server, endpoint = start_moto()
     try:
         text = section(measure(endpoint))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deploy import keys, opsdb, stacks, stage_secrets
-from deploy.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
+from deploy.local.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
 from tests.deploy.iam import POLICY, actions, allowed, record_operations, uncovered
 from voj.aws import aws_client
 

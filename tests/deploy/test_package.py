@@ -16,7 +16,7 @@ import rest_framework_simplejwt
 from botocore.exceptions import BotoCoreError
 from botocore.regions import EndpointResolver
 
-from deploy.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
+from deploy.local.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
 from deploy.package import (
     METADATA_KEPT,
     SDK_SERVICES,

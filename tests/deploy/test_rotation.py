@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from deploy import keys, rotation, stacks
 from deploy.configure import stage_settings
-from deploy.lambda_harness import CORE_TEST_PARAMETERS
+from deploy.local.lambda_harness import CORE_TEST_PARAMETERS
 from tests.deploy.iam import record_operations, uncovered
 from voj.aws import aws_client
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deploy import keys, shared, stacks
-from deploy.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
+from deploy.local.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
 from voj.aws import aws_client
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")

@@ -30,7 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from deploy.processes import die_with_parent, free_ports
+import boto3
+from botocore.config import Config
+
+from deploy.local.processes import die_with_parent, free_ports
 
 HOST = "127.0.0.1"
 # The listeners `weed server` opens here: each HTTP port and its gRPC port.
@@ -179,9 +182,6 @@ class SeaweedFS:
     def client(self, *, secret_key: str | None = None) -> Any:
         """A boto3 S3 client for the gateway, path-style, signed with this server's key (or,
         to see a refusal, with ``secret_key``)."""
-        import boto3
-        from botocore.config import Config
-
         return boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint,

@@ -1,12 +1,12 @@
 """The prod-like local mode: production settings and code paths against local servers.
 
-    python -m deploy.local_aws run [--port 8000] [--moto-port 5005]
+    python -m deploy.local.aws run [--port 8000] [--moto-port 5005]
 
-starts, all on 127.0.0.1: SeaweedFS (deploy/seaweedfs.py), a real S3 server that checks
+starts, all on 127.0.0.1: SeaweedFS (deploy/local/seaweedfs.py), a real S3 server that checks
 signatures, POST policies and expiry, for the media bucket; AWS's DynamoDB Local for the
-catalogue and the security state (deploy/dynamodb_local.py: in a private network namespace,
+catalogue and the security state (deploy/local/dynamodb.py: in a private network namespace,
 relayed to a random port on 127.0.0.1); moto_server for SSM and CloudFront; and a local
-CloudFront edge (deploy/local_edge.py) that serves stream URLs only with a valid CloudFront
+CloudFront edge (deploy/local/edge.py) that serves stream URLs only with a valid CloudFront
 signature, from a key pair made at start. It creates the bucket, the secrets, the tables
 (`manage.py create_tables`, from the stack's definition) and the demo accounts, and serves the app
 with VOJ_ENV=production, VOJ_STORAGE=s3, VOJ_DATA_BACKEND=dynamodb, AWS_ENDPOINT_URL_S3 at
@@ -25,15 +25,18 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from deploy.dynamodb_local import DynamoDBLocal
-from deploy.local_edge import LocalEdge, SignedUrlVerifier
-from deploy.processes import launch_moto, moto_ready
-from deploy.seaweedfs import SeaweedFS
+from deploy.cdn_keys import new_key_pair
+from deploy.local.dynamodb import DynamoDBLocal
+from deploy.local.edge import LocalEdge, SignedUrlVerifier
+from deploy.local.processes import launch_moto, moto_ready
+from deploy.local.seaweedfs import SeaweedFS
+from deploy.opsdb import KEY
 from voj.aws import build_client
 from voj.secrets import CLOUDFRONT_PRIVATE_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REGION = "ap-northeast-2"
 BUCKET = "voj-audiobooks-local"
 BOOKS_TABLE = "voj-books-local"
@@ -77,15 +80,11 @@ def operator_database(env: dict[str, str]) -> str:
     """Which operator database this run uses, without the URL's password: DATABASE_URL from
     the caller's environment when set (PostgreSQL, say), else the SQLite file in the bucket."""
     if env.get("DATABASE_URL"):
-        from urllib.parse import urlsplit
-
         url = urlsplit(env["DATABASE_URL"])
         if url.scheme.startswith("sqlite"):
             return f"operator database SQLite file {url.path[1:]} (DATABASE_URL)"
         where = f"{url.hostname or 'local socket'}{f':{url.port}' if url.port else ''}{url.path}"
         return f"operator database {url.scheme} at {where} (DATABASE_URL)"
-    from deploy.opsdb import KEY
-
     return f"operator database SQLite in s3://{BUCKET}/{KEY}"
 
 
@@ -122,8 +121,6 @@ def distribution(cloudfront: Any) -> str:
 
 def cdn_key_pair() -> tuple[str, str, str]:
     """A CloudFront key pair made for this run: (key id, private PEM, public PEM)."""
-    from deploy.cdn_keys import new_key_pair
-
     return "KLOCAL" + secrets.token_hex(4).upper(), *new_key_pair()
 
 
@@ -247,7 +244,7 @@ def run(port: int, moto_port: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m deploy.local_aws")
+    parser = argparse.ArgumentParser(prog="python -m deploy.local.aws")
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="moto_server + DynamoDB Local + bootstrap + the app")
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
