@@ -1,13 +1,13 @@
 """Write and read units of the catalogue's API calls, measured on AWS's DynamoDB Local.
 
-    python -m deploy.bench_dynamodb                  # starts DynamoDB Local (deploy.local.dynamodb)
-    python -m deploy.bench_dynamodb --endpoint URL   # or measures one already running
+    python -m deploy.bench.dynamodb                  # starts DynamoDB Local (deploy.local.dynamodb)
+    python -m deploy.bench.dynamodb --endpoint URL   # or measures one already running
 
 Every request the repository sends asks for ``ReturnConsumedCapacity=INDEXES``; the figures are
 the sums of what DynamoDB reports, tables and indexes together, for the repository calls each
 API call makes (the sequence in docs/configuration.md). The book has a 5,000-character Korean
 description (15 KB in UTF-8), the API's maximum, and an empty one for comparison.
-Updates the section of docs/performance.md between its markers; ``make bench`` (deploy/bench.py)
+Updates the section of docs/performance.md between its markers; ``make bench`` (deploy/bench/)
 writes the same section.
 """
 
@@ -27,7 +27,7 @@ from books.repository.tables import create_tables
 from deploy.local.dynamodb import DynamoDBLocal
 from voj.aws import build_client
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PERFORMANCE = ROOT / "docs" / "performance.md"
 BEGIN = "<!-- dynamodb-costs -->"
 END = "<!-- /dynamodb-costs -->"
@@ -168,7 +168,7 @@ def section(endpoint: str) -> str:
 ## DynamoDB write and read units
 
 Measured on AWS's DynamoDB Local with `ReturnConsumedCapacity=INDEXES` (tables and indexes
-together), for the repository calls each API call makes (`python -m deploy.bench_dynamodb`).
+together), for the repository calls each API call makes (`python -m deploy.bench.dynamodb`).
 The RCU and request columns are for the 5,000-character description.
 
 {_table(measured)}
