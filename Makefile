@@ -43,8 +43,9 @@ run: install
 	@echo "voj: API http://127.0.0.1:$(PORT)/api/v1/  admin http://127.0.0.1:$(PORT)/admin/  docs http://127.0.0.1:$(PORT)/api/v1/docs"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## run-aws: the prod-like mode: production settings, the catalogue on DynamoDB Local, S3 + SSM +
-## CloudFront on moto_server
+## run-aws: the prod-like mode: production settings, the catalogue on DynamoDB Local, S3 on
+## SeaweedFS, SSM + CloudFront on moto_server (deploy/local/aws.py); each run starts empty, and
+## Ctrl-C stops every server it started with exit status 0
 run-aws: install dynamodb-local
 	$(BIN)/python -m deploy.local.aws run --port $(PORT) --moto-port $(MOTO_PORT)
 

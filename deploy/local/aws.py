@@ -11,8 +11,10 @@ signature, from a key pair made at start. It creates the bucket, the secrets, th
 (`manage.py create_tables`, from the stack's definition) and the demo accounts, and serves the app
 with VOJ_ENV=production, VOJ_STORAGE=s3, VOJ_DATA_BACKEND=dynamodb, AWS_ENDPOINT_URL_S3 at
 SeaweedFS, AWS_ENDPOINT_URL_DYNAMODB at DynamoDB Local, VOJ_AWS_ENDPOINT_URL at moto and
-VOJ_CDN_DOMAIN at the edge. Everything is kept in memory or a temporary directory: stopping
-forgets the data.
+VOJ_CDN_DOMAIN at the edge. Everything is kept in memory or in a directory of the run's own,
+the operator database's working copy included: stopping forgets the data, and the next run
+starts empty (with the demo accounts made again). Ctrl-C or SIGTERM stops it cleanly, exit
+status 0.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +35,7 @@ from urllib.parse import urlsplit
 from deploy.cdn_keys import new_key_pair
 from deploy.local.dynamodb import DynamoDBLocal
 from deploy.local.edge import LocalEdge, SignedUrlVerifier
-from deploy.local.processes import launch_moto, moto_ready
+from deploy.local.processes import die_with_parent, launch_moto, moto_ready
 from deploy.local.seaweedfs import SeaweedFS
 from deploy.opsdb import KEY
 from voj.aws import build_client
@@ -48,10 +53,12 @@ DATA_DIR = Path(os.environ.get("VOJ_DATA_DIR") or ROOT / "var")
 
 
 def app_environment(
-    *, endpoint: str, dynamodb_endpoint: str, port: int, password: str
+    *, endpoint: str, dynamodb_endpoint: str, port: int, password: str, work: Path
 ) -> dict[str, str]:
-    """The app's environment; the S3 endpoint and credentials come from os.environ (run())."""
-    data_dir = DATA_DIR / "aws"
+    """The app's environment; the S3 endpoint and credentials come from os.environ (run()).
+    ``work`` is the run's own directory: the operator database's working copy lives there and
+    goes with it, so no account outlives the run (a copy kept from an earlier run would be
+    published into the new, empty bucket at start)."""
     return {
         **os.environ,
         "AWS_DEFAULT_REGION": REGION,
@@ -70,8 +77,8 @@ def app_environment(
         "VOJ_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",
         # Plain HTTP on the loopback: the one production setting this mode changes.
         "VOJ_SSL_REDIRECT": "false",
-        "VOJ_DATA_DIR": str(data_dir),
-        "VOJ_OPSDB_PATH": str(data_dir / "operator.sqlite3"),
+        "VOJ_DATA_DIR": str(work),
+        "VOJ_OPSDB_PATH": str(work / "operator.sqlite3"),
         "VOJ_DEMO_PASSWORD": password,
     }
 
@@ -161,86 +168,153 @@ def demo_password() -> str:
     return path.read_text().strip()
 
 
-def run(port: int, moto_port: int) -> int:
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(Exception):
+    """Ctrl-C (SIGINT) or SIGTERM: how the mode is ended, so a clean stop and not a failure."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
+@dataclass
+class Servers:
+    """What run() has started so far, stopped whatever happened on the way."""
+
+    moto: subprocess.Popen | None = None
+    dynamodb: DynamoDBLocal | None = None
+    s3: SeaweedFS | None = None
+    edge: LocalEdge | None = None
+    app: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        if self.app and self.app.poll() is None:
+            self.app.terminate()
+            self.app.wait(timeout=10)
+        if self.edge:
+            self.edge.stop()
+        if self.s3:
+            self.s3.stop()
+        if self.dynamodb:
+            self.dynamodb.stop()
+        if self.moto:
+            self.moto.terminate()
+            self.moto.wait(timeout=10)
+
+
+def store_cdn_key(endpoint: str) -> tuple[str, str]:
+    """A key pair made for this run, its private key stored where the app reads it:
+    (key id, public PEM)."""
+    key_id, private_pem, public_pem = cdn_key_pair()
+    build_client("ssm", region=REGION, endpoint_url=endpoint).put_parameter(
+        Name=SECRETS_PATH + CLOUDFRONT_PRIVATE_KEY,
+        Value=private_pem,
+        Type="SecureString",
+        Overwrite=True,
+    )
+    return key_id, public_pem
+
+
+def start_servers(servers: Servers, port: int, moto_port: int, work: Path) -> dict[str, str]:
+    """Every local server up, the bucket, the secrets and the CDN key made: the app's
+    environment."""
     (DATA_DIR / "aws").mkdir(parents=True, exist_ok=True)
-    moto, endpoint = launch_moto(moto_port, log=DATA_DIR / "aws" / "moto.log")
-    dynamodb = DynamoDBLocal()
-    app = None
-    s3 = edge = None
+    servers.moto, endpoint = launch_moto(moto_port, log=DATA_DIR / "aws" / "moto.log")
+    servers.dynamodb = DynamoDBLocal()
+    servers.dynamodb.launch()  # the JVM starts while the others do
+    servers.s3 = s3 = SeaweedFS.start()
     try:
-        dynamodb.launch()  # the JVM starts while the others do
-        s3 = SeaweedFS.start()
-        try:
-            moto_ready(moto, endpoint)
-        except RuntimeError as error:
-            raise SystemExit(str(error)) from None
-        # SeaweedFS checks signatures against its key; moto accepts any credentials.
-        os.environ.update(
-            AWS_ACCESS_KEY_ID=s3.access_key,
-            AWS_SECRET_ACCESS_KEY=s3.secret_key,
-            AWS_ENDPOINT_URL_S3=s3.endpoint,
-        )
-        os.environ.pop("AWS_SESSION_TOKEN", None)
-        bootstrap(endpoint)
-        key_id, private_pem, public_pem = cdn_key_pair()
-        build_client("ssm", region=REGION, endpoint_url=endpoint).put_parameter(
-            Name=SECRETS_PATH + CLOUDFRONT_PRIVATE_KEY,
-            Value=private_pem,
-            Type="SecureString",
-            Overwrite=True,
-        )
-        s3_client = s3.client()
-        edge = LocalEdge(
-            verifier=SignedUrlVerifier.from_pem({key_id: public_pem}),
-            s3_client=lambda: s3_client,
-            bucket=BUCKET,
-        ).start()
-        env = app_environment(
-            endpoint=endpoint,
-            dynamodb_endpoint=dynamodb.wait_ready(),
-            port=port,
-            password=demo_password(),
-        )
-        env["VOJ_CDN_DISTRIBUTION_ID"] = distribution(
-            build_client("cloudfront", region=REGION, endpoint_url=endpoint)
-        )
-        env.update(VOJ_CDN_DOMAIN=edge.domain, VOJ_CDN_KEY_ID=key_id, VOJ_CDN_URL_PROTOCOL="http")
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "create_tables"], env=env, check=True)
-        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
-        subprocess.run(
-            [*manage, "collectstatic", "--noinput", "-v", "0", "--ignore", "rest_framework"],
-            env=env,
-            check=True,
-        )
-        subprocess.run([*manage, "ensure_demo_accounts"], env=env, check=True)
-        print(
-            f"voj (prod-like: S3 = SeaweedFS at {s3.endpoint}, DynamoDB Local at "
-            f"{env['AWS_ENDPOINT_URL_DYNAMODB']}, SSM/CloudFront = moto at {endpoint}, "
-            f"CDN edge at http://{edge.domain}, {operator_database(env)}): "
-            f"http://127.0.0.1:{port}/api/v1/  admin http://127.0.0.1:{port}/admin/",
-            flush=True,
-        )
-        # As on Lambda, WhiteNoise serves the collected files (hashed names from the manifest);
-        # runserver's own static view would look for unhashed names and answer 404.
-        app = subprocess.Popen(
-            [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--nostatic"], env=env
-        )
-        signal.signal(signal.SIGTERM, lambda *_: app.terminate())
-        return app.wait()
-    except KeyboardInterrupt:
+        moto_ready(servers.moto, endpoint)
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
+    # SeaweedFS checks signatures against its key; moto accepts any credentials.
+    os.environ.update(
+        AWS_ACCESS_KEY_ID=s3.access_key,
+        AWS_SECRET_ACCESS_KEY=s3.secret_key,
+        AWS_ENDPOINT_URL_S3=s3.endpoint,
+    )
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    bootstrap(endpoint)
+    key_id, public_pem = store_cdn_key(endpoint)
+    s3_client = s3.client()
+    servers.edge = LocalEdge(
+        verifier=SignedUrlVerifier.from_pem({key_id: public_pem}),
+        s3_client=lambda: s3_client,
+        bucket=BUCKET,
+    ).start()
+    env = app_environment(
+        endpoint=endpoint,
+        dynamodb_endpoint=servers.dynamodb.wait_ready(),
+        port=port,
+        password=demo_password(),
+        work=work,
+    )
+    env["VOJ_CDN_DISTRIBUTION_ID"] = distribution(
+        build_client("cloudfront", region=REGION, endpoint_url=endpoint)
+    )
+    env.update(
+        VOJ_CDN_DOMAIN=servers.edge.domain, VOJ_CDN_KEY_ID=key_id, VOJ_CDN_URL_PROTOCOL="http"
+    )
+    return env
+
+
+def prepare_app(env: dict[str, str]) -> None:
+    """Tables, the operator database's schema, the collected static files, the demo accounts."""
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "create_tables"], env=env, check=True)
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+    subprocess.run(
+        [*manage, "collectstatic", "--noinput", "-v", "0", "--ignore", "rest_framework"],
+        env=env,
+        check=True,
+    )
+    subprocess.run([*manage, "ensure_demo_accounts"], env=env, check=True)
+
+
+def serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    """runserver on the loopback, started after saying where everything is."""
+    print(
+        f"voj (prod-like: S3 = SeaweedFS at {env['AWS_ENDPOINT_URL_S3']}, DynamoDB Local at "
+        f"{env['AWS_ENDPOINT_URL_DYNAMODB']}, SSM/CloudFront = moto at "
+        f"{env['VOJ_AWS_ENDPOINT_URL']}, CDN edge at http://{env['VOJ_CDN_DOMAIN']}, "
+        f"{operator_database(env)}): "
+        f"http://127.0.0.1:{port}/api/v1/  admin http://127.0.0.1:{port}/admin/",
+        flush=True,
+    )
+    # As on Lambda, WhiteNoise serves the collected files (hashed names from the manifest);
+    # runserver's own static view would look for unhashed names and answer 404.
+    command = [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}"]
+    return subprocess.Popen(
+        [*command, "--noreload", "--nostatic"],
+        env=env,
+        preexec_fn=die_with_parent(signal.SIGTERM),
+    )
+
+
+def run(port: int, moto_port: int) -> int:
+    """Serve until stopped: 0 after Ctrl-C or SIGTERM (make then reports no error), the app's
+    status if it ends by itself. Each run starts empty and leaves nothing behind but
+    var/demo-password and moto's log."""
+    work = Path(tempfile.mkdtemp(prefix="voj-run-aws-"))
+    servers = Servers()
+    previous = {signum: signal.signal(signum, _stop) for signum in STOP_SIGNALS}
+    try:
+        env = start_servers(servers, port, moto_port, work)
+        prepare_app(env)
+        servers.app = serve(env, port)
+        return servers.app.wait()
+    except Stopped:
         return 0
     finally:
-        if app and app.poll() is None:
-            app.terminate()
-            app.wait(timeout=10)
-        if edge:
-            edge.stop()
-        if s3:
-            s3.stop()
-        dynamodb.stop()
-        moto.terminate()
-        moto.wait(timeout=10)
+        # A second Ctrl-C must not cut the servers' shutdown short.
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+        servers.stop()
+        shutil.rmtree(work, ignore_errors=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main() -> None:

@@ -62,6 +62,46 @@ def weed_binary() -> Path | None:
     return Path(found) if found else None
 
 
+def _write_s3_config(path: Path, access_key: str, secret_key: str) -> Path:
+    """The gateway's one identity, readable by its owner only."""
+    identity = {
+        "name": "voj",
+        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    path.write_text(json.dumps({"identities": [identity]}))
+    path.chmod(0o600)
+    return path
+
+
+def _server_command(binary: Path, base: Path, config: Path, ports: dict[str, int]) -> list[str]:
+    """`weed server` with the master, a volume, the filer and the S3 gateway, on the loopback."""
+    return [
+        str(binary),
+        "server",
+        f"-dir={base / 'data'}",
+        f"-ip={HOST}",
+        f"-ip.bind={HOST}",
+        "-master.telemetry=false",
+        "-master.volumeSizeLimitMB=256",
+        "-volume.max=0",
+        "-filer",
+        f"-filer.localSocket={base / 'filer.sock'}",
+        "-s3",
+        f"-s3.config={config}",
+        f"-s3.localSocket={base / 's3.sock'}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-s3.allowedOrigins=*",
+        # As on AWS: a PUT to a bucket that does not exist fails, it creates none.
+        "-s3.autoCreateBucket=false",
+        "-webdav=false",
+        "-sftp=false",
+        "-iam=false",
+        *(f"-{name}={port}" for name, port in ports.items()),
+    ]
+
+
 @dataclass
 class SeaweedFS:
     """A running `weed server` with its S3 gateway; stop() ends it and removes its data."""
@@ -96,46 +136,8 @@ class SeaweedFS:
         (base / "data").mkdir(exist_ok=True)
         access_key = "VOJ" + secrets.token_hex(8).upper()
         secret_key = secrets.token_urlsafe(30)
-        config = base / "s3.json"
-        config.write_text(
-            json.dumps(
-                {
-                    "identities": [
-                        {
-                            "name": "voj",
-                            "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
-                    ]
-                }
-            )
-        )
-        config.chmod(0o600)
+        config = _write_s3_config(base / "s3.json", access_key, secret_key)
         ports = dict(zip(PORTS, free_ports(len(PORTS)), strict=True))
-        command = [
-            str(binary),
-            "server",
-            f"-dir={base / 'data'}",
-            f"-ip={HOST}",
-            f"-ip.bind={HOST}",
-            "-master.telemetry=false",
-            "-master.volumeSizeLimitMB=256",
-            "-volume.max=0",
-            "-filer",
-            f"-filer.localSocket={base / 'filer.sock'}",
-            "-s3",
-            f"-s3.config={config}",
-            f"-s3.localSocket={base / 's3.sock'}",
-            "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
-            "-s3.allowedOrigins=*",
-            # As on AWS: a PUT to a bucket that does not exist fails, it creates none.
-            "-s3.autoCreateBucket=false",
-            "-webdav=false",
-            "-sftp=false",
-            "-iam=false",
-            *(f"-{name}={port}" for name, port in ports.items()),
-        ]
         log_path = base / "weed.log"
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -144,7 +146,7 @@ class SeaweedFS:
         }
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                command,
+                _server_command(binary, base, config, ports),
                 cwd=base,  # SeaweedFS reads ./security.toml: there is none here
                 env=environment,
                 stdout=log,
