@@ -44,10 +44,11 @@ run: install
 	@echo "voj: API http://127.0.0.1:$(PORT)/api/v1/  admin http://127.0.0.1:$(PORT)/admin/  docs http://127.0.0.1:$(PORT)/api/v1/docs"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## run-aws: the prod-like mode: production settings, the catalogue on DynamoDB Local, S3 + SSM +
-## CloudFront on moto_server
+## run-aws: the prod-like mode: production settings, the catalogue on DynamoDB Local, S3 on
+## SeaweedFS, SSM + CloudFront on moto_server (deploy/local/aws.py); each run starts empty, and
+## Ctrl-C stops every server it started with exit status 0
 run-aws: install dynamodb-local
-	$(BIN)/python -m deploy.local_aws run --port $(PORT) --moto-port $(MOTO_PORT)
+	$(BIN)/python -m deploy.local.aws run --port $(PORT) --moto-port $(MOTO_PORT)
 
 ## smoke / smoke-aws: the smoke command against `make run` / `make run-aws`, started here
 smoke: install
@@ -58,7 +59,7 @@ smoke-aws: install
 
 ## smoke-aws-postgres: the same with the operator database on a throwaway PostgreSQL
 smoke-aws-postgres: install
-	$(BIN)/python -m deploy.postgres_local bash deploy/ci_smoke.sh run-aws
+	$(BIN)/python -m deploy.local.postgres bash deploy/ci_smoke.sh run-aws
 
 $(LAMBDA_STAMP): pyproject.toml deploy/constraints-lambda.txt
 	test -x $(LAMBDA_VENV)/bin/python || $(PYTHON) -m venv $(LAMBDA_VENV)
@@ -80,8 +81,9 @@ package: install $(LAMBDA_STAMP)
 	rm -f dist/voj-$(STAGE).raw.zip
 
 ## bench: cold start and warm request of the packaged handler against hello worlds, and the
-## catalogue's DynamoDB write units on DynamoDB Local (alone: python -m deploy.bench_dynamodb);
-## prints the figures, rewrites docs/performance.md only with BENCH_FLAGS=--write
+## catalogue's DynamoDB write units on DynamoDB Local (alone: python -m deploy.bench.dynamodb);
+## prints the figures; BENCH_FLAGS=--write rewrites docs/performance.md from its template,
+## deploy/bench/performance.md.template (the words that are not figures belong there)
 bench: package dynamodb-local
 	$(BIN)/python -m deploy.bench dist/voj-prod.zip $(BENCH_FLAGS)
 

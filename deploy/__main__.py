@@ -1,3 +1,3 @@
-from deploy.tools import main
+from deploy.cli import main
 
 main()

@@ -7,11 +7,11 @@ CloudFormation's `AWS::CloudFront::PublicKey` takes it (SubjectPublicKeyInfo).
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 
 def new_private_pem() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -21,8 +21,6 @@ def new_private_pem() -> str:
 
 
 def public_pem(private_pem: str) -> str:
-    from cryptography.hazmat.primitives import serialization
-
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
     return (
         key.public_key()

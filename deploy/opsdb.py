@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from deploy import tools
-from deploy.tools import _say
+from deploy import shared, stacks
+from deploy.shared import say
 
 KEY = "system/operator-db.sqlite3"
 BACKUPS = "system/operator-db-backups/"
@@ -24,13 +24,13 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def media_bucket(stage: str) -> str:
-    return tools.stack_outputs(stage, "core")["MediaBucketName"]
+    return stacks.stack_outputs(stage, "core")["MediaBucketName"]
 
 
 def versions(stage: str, *, bucket: str | None = None) -> list[dict[str, Any]]:
     """Every stored version of the file, newest first (S3 lists them so)."""
     bucket = bucket or media_bucket(stage)
-    s3 = tools.client("s3")
+    s3 = shared.client("s3")
     found: list[dict[str, Any]] = []
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=KEY):
         for version in page.get("Versions", []):
@@ -40,9 +40,9 @@ def versions(stage: str, *, bucket: str | None = None) -> list[dict[str, Any]]:
             if marker["Key"] == KEY:
                 found.append({**marker, "DeleteMarker": True, "Size": 0, "ETag": ""})
     found.sort(key=lambda v: v["LastModified"], reverse=True)
-    _say(f"s3://{bucket}/{KEY}: {len(found)} version(s), newest first")
+    say(f"s3://{bucket}/{KEY}: {len(found)} version(s), newest first")
     for version in found:
-        _say(
+        say(
             f"  {version['VersionId']:<34} {version['LastModified']:%Y-%m-%d %H:%M:%S} UTC "
             f"{'delete marker' if version['DeleteMarker'] else str(version['Size']) + ' bytes':>14}"
             f"{'  (current)' if version['IsLatest'] else ''}"
@@ -53,7 +53,7 @@ def versions(stage: str, *, bucket: str | None = None) -> list[dict[str, Any]]:
 def restore(stage: str, version_id: str, *, yes: bool, bucket: str | None = None) -> str:
     """Make version_id the current file again; returns the backup's key."""
     bucket = bucket or media_bucket(stage)
-    s3 = tools.client("s3")
+    s3 = shared.client("s3")
     try:
         chosen = s3.get_object(Bucket=bucket, Key=KEY, VersionId=version_id)
     except s3.exceptions.ClientError as error:
@@ -66,7 +66,7 @@ def restore(stage: str, version_id: str, *, yes: bool, bucket: str | None = None
         raise SystemExit(f"version {version_id} is not an SQLite database; nothing changed")
     current = s3.head_object(Bucket=bucket, Key=KEY)
     if current.get("VersionId") == version_id:
-        _say(f"version {version_id} is already the current one; nothing changed")
+        say(f"version {version_id} is already the current one; nothing changed")
         return ""
     if not yes and input(f"replace the current {KEY} with {version_id}? [y/N] ").lower() != "y":
         raise SystemExit("not restored")
@@ -79,7 +79,7 @@ def restore(stage: str, version_id: str, *, yes: bool, bucket: str | None = None
         CopySource={"Bucket": bucket, "Key": KEY, "VersionId": current["VersionId"]},
         ServerSideEncryption="AES256",
     )
-    _say(f"current version {current['VersionId']} copied to s3://{bucket}/{backup}")
+    say(f"current version {current['VersionId']} copied to s3://{bucket}/{backup}")
     try:
         written = s3.put_object(
             Bucket=bucket,
@@ -97,5 +97,5 @@ def restore(stage: str, version_id: str, *, yes: bool, bucket: str | None = None
                 f"--version-id {version_id}"
             ) from error
         raise
-    _say(f"restored {version_id} as the current {KEY} (new version {written.get('VersionId')})")
+    say(f"restored {version_id} as the current {KEY} (new version {written.get('VersionId')})")
     return backup

@@ -26,10 +26,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from deploy import shared
 from deploy.opsdb import KEY, media_bucket
-from deploy.tools import _say
+from deploy.shared import ROOT, STAGES, say
+from voj.opsdb.sync import OperatorDatabaseSync
 
-ROOT = Path(__file__).resolve().parent.parent
 # Groups before users: a user's groups refer to them by name.
 MODELS = ("auth.group", "auth.user")
 
@@ -54,12 +55,9 @@ def manage(database_url: str, *args: str, work: Path) -> str:
     return result.stdout
 
 
-def _sync(stage: str, bucket: str | None, path: Path):
-    from deploy.tools import client
-    from voj.opsdb.sync import OperatorDatabaseSync
-
+def _sync(stage: str, bucket: str | None, path: Path) -> OperatorDatabaseSync:
     return OperatorDatabaseSync(
-        client=client("s3"), bucket=bucket or media_bucket(stage), key=KEY, path=path
+        client=shared.client("s3"), bucket=bucket or media_bucket(stage), key=KEY, path=path
     )
 
 
@@ -90,7 +88,7 @@ def export(stage: str, output: Path, *, database_url: str | None, bucket: str | 
     output.write_text(dumped)
     users = sum(1 for r in records if r["model"] == "auth.user")
     groups = sum(1 for r in records if r["model"] == "auth.group")
-    _say(f"{users} users and {groups} groups from {source} written to {output} (password hashes)")
+    say(f"{users} users and {groups} groups from {source} written to {output} (password hashes)")
     return users
 
 
@@ -115,7 +113,7 @@ def import_(stage: str, source: Path, *, database_url: str | None, bucket: str |
         if sync is not None:
             sync.publish()  # conditional: refused if the file changed since it was read
     users = sum(1 for r in records if r["model"] == "auth.user")
-    _say(f"{users} users from {source} loaded into {target}")
+    say(f"{users} users from {source} loaded into {target}")
     return users
 
 
@@ -131,8 +129,6 @@ def add_parsers(sub: Any, stages: tuple[str, ...]) -> None:
 
 def main(argv: list[str]) -> None:
     """`python -m deploy opsdb export|import ...` (argv from after `opsdb`)."""
-    from deploy.tools import STAGES
-
     parser = argparse.ArgumentParser(prog="python -m deploy opsdb", description=__doc__)
     add_parsers(parser.add_subparsers(dest="action", required=True), STAGES)
     run(parser.parse_args(argv))

@@ -19,7 +19,6 @@ It stops at the first failure and says what state the stage is in.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import subprocess
 import sys
@@ -31,8 +30,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from deploy import tools
-from deploy.tools import REGION, ROOT, _say
+from deploy import shared
+from deploy.configure import stage_settings
+from deploy.shared import REGION, ROOT, say
+from deploy.throttle import stage_throttle
 
 PROJECT_DIRS = ("voj", "books", "streaming")
 LAMBDA_BIN = ROOT / ".venv-lambda" / "bin"
@@ -40,14 +41,6 @@ LAMBDA_BIN = ROOT / ".venv-lambda" / "bin"
 
 def package_path(stage: str) -> Path:
     return ROOT / "dist" / f"voj-{stage}.zip"
-
-
-def stage_settings(stage: str, settings_file: Path | None = None) -> dict:
-    document = json.loads((settings_file or ROOT / "zappa_settings.json").read_text())
-    settings = document[stage]
-    if "extends" in settings:  # Zappa's extends: the stage's keys over its parent's
-        settings = {**document[settings["extends"]], **settings}
-    return settings
 
 
 def _project_sources(root: Path) -> dict[str, bytes]:
@@ -93,7 +86,7 @@ def check_package(stage: str, package: Path | None = None, root: Path = ROOT) ->
             f"{package.name} was built with other environment variables ({', '.join(changed)}) "
             f"than zappa_settings.json [{stage}]: run `make package STAGE={stage}`"
         )
-    _say(f"package {package.name}: this tree's code and zappa_settings.json [{stage}]")
+    say(f"package {package.name}: this tree's code and zappa_settings.json [{stage}]")
 
 
 def migrate_environment(stage: str) -> dict[str, str]:
@@ -125,14 +118,12 @@ def update(stage: str) -> None:
 
 
 def throttle(stage: str) -> None:
-    from deploy.tools import stage_throttle
-
     stage_throttle(stage)
 
 
 def api_url(stage: str) -> str:
     """The execute-api URL of the stage's API (Zappa names the API after the function)."""
-    apis = tools.client("apigateway").get_rest_apis(limit=500)["items"]
+    apis = shared.client("apigateway").get_rest_apis(limit=500)["items"]
     found = [api["id"] for api in apis if api["name"] == f"voj-{stage}"]
     if not found:
         raise SystemExit(f"no API voj-{stage}: deploy first (`zappa deploy {stage} --zip ...`)")
@@ -151,7 +142,7 @@ def health(base_url: str, attempts: int = 5) -> None:
         except OSError as error:
             status = str(error)
         if status == 200:
-            _say(f"health {url}: 200")
+            say(f"health {url}: 200")
             return
         time.sleep(min(2**attempt, 10))
     raise SystemExit(
@@ -170,7 +161,7 @@ def smoke(base_url: str) -> None:
 
 
 def _run(command: list[str], *, env: dict[str, str], failed: str) -> None:
-    _say("$ " + " ".join(command))
+    say("$ " + " ".join(command))
     if subprocess.run(command, cwd=ROOT, env=env, check=False).returncode != 0:
         raise SystemExit(f"failed: {failed}")
 
@@ -192,16 +183,16 @@ def release(stage: str, *, base_url: str | None = None, run_smoke: bool = True) 
         ("throttle", lambda: throttle(stage)),
     ]
     for name, step in steps:
-        _say(f"== {name}")
+        say(f"== {name}")
         step()
         done.append(name)
     url = base_url or api_url(stage)
-    _say("== health")
+    say("== health")
     health(url)
     done.append("health")
     if run_smoke:
-        _say("== smoke")
+        say("== smoke")
         smoke(url)
         done.append("smoke")
-    _say(f"released {stage}: {', '.join(done)}")
+    say(f"released {stage}: {', '.join(done)}")
     return done

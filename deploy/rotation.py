@@ -15,7 +15,7 @@ stream URL signed before the switch has expired (VOJ_STREAM_URL_MAX_SECONDS, 12 
 once with --force when the old key is compromised.
 
 No step changes the key that signs by omission: stack updates keep the keys they are not given
-(deploy/tools.py), `add` only fills an empty slot, and `retire` only empties the slot that the
+(deploy/stacks.py), `add` only fills an empty slot, and `retire` only empties the slot that the
 deployed function does not sign with.
 """
 
@@ -27,8 +27,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deploy import tools
-from deploy.tools import CLOUDFRONT_KEY, ROOT, _say
+from deploy import keys, shared, stacks
+from deploy.cdn_keys import new_private_pem, public_pem
+from deploy.configure import stage_settings
+from deploy.shared import ROOT, say
+from deploy.stage_secrets import CLOUDFRONT_KEY, parameter, put_parameter, secrets_path
 
 DEFAULT_MAX_URL_SECONDS = 12 * 60 * 60  # VOJ_STREAM_URL_MAX_SECONDS' default
 
@@ -68,8 +71,6 @@ class State:
 
 
 def _settings_env(stage: str, settings_file: Path) -> dict[str, str]:
-    from deploy.release import stage_settings
-
     return stage_settings(stage, settings_file).get("environment_variables", {})
 
 
@@ -82,8 +83,8 @@ def _signing_slot(env: dict[str, str]) -> Slot:
 
 
 def state(stage: str, settings_file: Path) -> State:
-    cloudformation = tools.client("cloudformation")
-    name = tools.stack_name(stage, "edge")
+    cloudformation = shared.client("cloudformation")
+    name = stacks.stack_name(stage, "edge")
     try:
         stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     except cloudformation.exceptions.ClientError as error:
@@ -101,12 +102,12 @@ def key_name(stage: str, slot: Slot, generation: str) -> str:
 def key_id(stage: str, slot: Slot, parameters: dict[str, str] | None = None) -> str:
     """The CloudFront id of the slot's public key (what a URL's Key-Pair-Id names)."""
     if parameters is None:
-        stack = tools.client("cloudformation").describe_stacks(
-            StackName=tools.stack_name(stage, "edge")
+        stack = shared.client("cloudformation").describe_stacks(
+            StackName=stacks.stack_name(stage, "edge")
         )["Stacks"][0]
         parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack["Parameters"]}
     name = key_name(stage, slot, parameters.get(slot.generation_parameter) or "1")
-    cloudfront = tools.client("cloudfront")
+    cloudfront = shared.client("cloudfront")
     marker = None
     while True:
         page = cloudfront.list_public_keys(**({"Marker": marker} if marker else {}))
@@ -121,17 +122,17 @@ def key_id(stage: str, slot: Slot, parameters: dict[str, str] | None = None) -> 
 
 def newest(stage: str, current: State) -> Slot:
     """The slot whose private key was made last: the one to sign with."""
-    ssm = tools.client("ssm")
+    ssm = shared.client("ssm")
     made = {}
     for name in current.trusted:
         slot = SLOTS[name]
         try:
-            parameter = ssm.get_parameter(Name=tools.secrets_path(stage) + slot.secret)
+            parameter = ssm.get_parameter(Name=secrets_path(stage) + slot.secret)
         except ssm.exceptions.ParameterNotFound:
             continue
         made[name] = parameter["Parameter"]["LastModifiedDate"]
     if not made:
-        raise SystemExit(f"no private key under {tools.secrets_path(stage)}: keys create first")
+        raise SystemExit(f"no private key under {secrets_path(stage)}: keys create first")
     return SLOTS[max(made, key=made.__getitem__)]
 
 
@@ -139,7 +140,7 @@ def status(stage: str, settings_file: Path = ROOT / "zappa_settings.json") -> st
     current = state(stage, settings_file)
     for slot in SLOTS.values():
         held = slot.name in current.trusted
-        _say(
+        say(
             f"slot {slot.name}: {'key, generation ' if held else 'empty'}"
             f"{current.parameters.get(slot.generation_parameter, '1') if held else ''}"
             f"{'  (signs, per zappa_settings.json)' if slot == current.signing else ''}"
@@ -150,11 +151,11 @@ def status(stage: str, settings_file: Path = ROOT / "zappa_settings.json") -> st
         step = "switch"
     elif not _function_signs_with(stage, current.signing, settings_file):
         step = "release"
-        _say(f"next: make package STAGE={stage} && python -m deploy release {stage}")
+        say(f"next: make package STAGE={stage} && python -m deploy release {stage}")
         return step
     else:
         step = "retire"
-    _say(f"next: python -m deploy keys rotate {stage} --step {step}")
+    say(f"next: python -m deploy keys rotate {stage} --step {step}")
     return step
 
 
@@ -166,7 +167,7 @@ def _function_signs_with(stage: str, slot: Slot, settings_file: Path) -> bool:
 
 
 def _deployed(stage: str) -> dict[str, Any]:
-    lambda_client = tools.client("lambda")
+    lambda_client = shared.client("lambda")
     try:
         return lambda_client.get_function_configuration(FunctionName=f"voj-{stage}")
     except lambda_client.exceptions.ResourceNotFoundException as error:
@@ -174,8 +175,6 @@ def _deployed(stage: str) -> dict[str, Any]:
 
 
 def add(stage: str, *, yes: bool, settings_file: Path = ROOT / "zappa_settings.json") -> Slot:
-    from deploy.cdn_keys import new_private_pem, public_pem
-
     current = state(stage, settings_file)
     if current.signing.name not in current.trusted:
         raise SystemExit(f"slot {current.signing.name} signs but holds no key: fix the edge stack")
@@ -185,17 +184,17 @@ def add(stage: str, *, yes: bool, settings_file: Path = ROOT / "zappa_settings.j
             f"(python -m deploy keys rotate {stage} shows the next step)"
         )
     free = other(current.signing)
-    pem = tools._parameter(stage, free.secret)  # an interrupted add left its key: reuse it
+    pem = parameter(stage, free.secret)  # an interrupted add left its key: reuse it
     if pem is None:
         pem = new_private_pem()
-        tools._put(stage, free.secret, pem, overwrite=False)
-        _say(f"new key stored as {tools.secrets_path(stage)}{free.secret}")
+        put_parameter(stage, free.secret, pem, overwrite=False)
+        say(f"new key stored as {secrets_path(stage)}{free.secret}")
     public = public_pem(pem)
-    path = tools.public_key_path(stage, slot=free.file_slot)
+    path = keys.public_key_path(stage, slot=free.file_slot)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(public)
     generation = str(int(current.parameters.get(free.generation_parameter) or "1") + 1)
-    result = tools.stack_apply(
+    result = stacks.stack_apply(
         stage,
         "edge",
         {free.key_parameter: public, free.generation_parameter: generation},
@@ -203,7 +202,7 @@ def add(stage: str, *, yes: bool, settings_file: Path = ROOT / "zappa_settings.j
     )
     if result == "NOT_APPLIED":
         raise SystemExit("not applied: nothing is trusted yet; run the step again")
-    _say(f"slot {free.name} trusts the new key; next: keys rotate {stage} --step switch")
+    say(f"slot {free.name} trusts the new key; next: keys rotate {stage} --step switch")
     return free
 
 
@@ -222,7 +221,7 @@ def switch(stage: str, *, settings_file: Path = ROOT / "zappa_settings.json") ->
     env["VOJ_CDN_KEY_ID"] = key_id(stage, new)
     env["VOJ_CDN_PRIVATE_KEY_NAME"] = new.secret
     settings_file.write_text(json.dumps(document, indent=4, ensure_ascii=False) + "\n")
-    _say(
+    say(
         f"{settings_file.name} [{stage}] signs with slot {new.name} "
         f"(VOJ_CDN_KEY_ID={env['VOJ_CDN_KEY_ID']}). Now `make package STAGE={stage}` and "
         f"`python -m deploy release {stage}`; both keys stay trusted, so every URL keeps working"
@@ -265,10 +264,10 @@ def retire(
             f"{int(lifetime - age)} s more; run this step again then (--force retires it now: "
             "for a compromised key, whose URLs then stop working)"
         )
-    result = tools.stack_apply(stage, "edge", {old.key_parameter: ""}, yes=yes)
+    result = stacks.stack_apply(stage, "edge", {old.key_parameter: ""}, yes=yes)
     if result == "NOT_APPLIED":
         raise SystemExit("not applied: the old key is still trusted")
-    tools.client("ssm").delete_parameter(Name=tools.secrets_path(stage) + old.secret)
-    tools.public_key_path(stage, slot=old.file_slot).unlink(missing_ok=True)
-    _say(f"slot {old.name}'s key retired: no longer trusted, its private key deleted")
+    shared.client("ssm").delete_parameter(Name=secrets_path(stage) + old.secret)
+    keys.public_key_path(stage, slot=old.file_slot).unlink(missing_ok=True)
+    say(f"slot {old.name}'s key retired: no longer trusted, its private key deleted")
     return old

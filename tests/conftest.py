@@ -108,11 +108,11 @@ def aws(monkeypatch) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def seaweedfs_server() -> Iterator[Any]:
-    """A real S3 server (SeaweedFS, deploy/seaweedfs.py) on 127.0.0.1, one per test worker.
+    """A real S3 server (SeaweedFS, deploy/local/seaweedfs.py) on 127.0.0.1, one per test worker.
 
     Without the `weed` binary the tests that need it skip, except in CI, where the dev
     dependencies always install it and a skip would hide a substrate that never ran."""
-    from deploy.seaweedfs import SeaweedFS, weed_binary
+    from deploy.local.seaweedfs import SeaweedFS, weed_binary
 
     if weed_binary() is None:
         substrate_missing(
@@ -175,14 +175,14 @@ def dynamodb_tables(aws, settings) -> None:
 
 # --- DynamoDB Local ---------------------------------------------------------------------------
 # AWS's own emulator, stricter than moto. Each test process (each xdist worker) starts one,
-# in a private network namespace (deploy/dynamodb_local.py), as soon as its collection shows it
+# in a private network namespace (deploy/local/dynamodb.py), as soon as its collection shows it
 # will run a `dynamodb_local` case, so the JVM starts while other tests run.
 _DYNAMODB_LOCAL = pytest.StashKey["object"]()
 
 
 @cache
 def dynamodb_local_unavailable() -> str | None:
-    from deploy.dynamodb_local import unavailable
+    from deploy.local.dynamodb import unavailable
 
     return unavailable()
 
@@ -200,7 +200,7 @@ def pytest_collection_finish(session) -> None:
         return
     wanted = any(item.get_closest_marker("dynamodb_local") for item in session.items)
     if wanted and dynamodb_local_unavailable() is None:
-        from deploy.dynamodb_local import DynamoDBLocal
+        from deploy.local.dynamodb import DynamoDBLocal
 
         local = DynamoDBLocal()
         local.launch()
@@ -216,7 +216,7 @@ def pytest_sessionfinish(session) -> None:
 
 @pytest.fixture(scope="session")
 def dynamodb_local_server(pytestconfig):
-    """This process's DynamoDB Local (deploy.dynamodb_local.DynamoDBLocal), ready. Skips when
+    """This process's DynamoDB Local (deploy.local.dynamodb.DynamoDBLocal), ready. Skips when
     it cannot run here, except under CI, which must never skip it."""
     reason = dynamodb_local_unavailable()
     if reason is not None:
@@ -225,7 +225,7 @@ def dynamodb_local_server(pytestconfig):
         )
     local = pytestconfig.stash.get(_DYNAMODB_LOCAL, None)
     if local is None:  # collected without the marker, e.g. a fixture requested directly
-        from deploy.dynamodb_local import DynamoDBLocal
+        from deploy.local.dynamodb import DynamoDBLocal
 
         local = pytestconfig.stash[_DYNAMODB_LOCAL] = DynamoDBLocal()
         local.launch()
@@ -405,7 +405,7 @@ def fixture_file(tmp_path):
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """A moto server on 127.0.0.1 for code that runs in another process."""
-    from deploy.processes import start_moto
+    from deploy.local.processes import start_moto
 
     server, url = start_moto()
     try:

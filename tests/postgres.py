@@ -1,6 +1,6 @@
 """The operator database on a real PostgreSQL, for tests that run on SQLite and PostgreSQL alike.
 
-Each test process starts one throwaway cluster (deploy/postgres_local.py) as soon as its
+Each test process starts one throwaway cluster (deploy/local/postgres.py) as soon as its
 collection shows it will run a `postgres` case, in a thread, so initdb runs while other tests
 do. A module that uses `operator_database` runs each of its tests twice: `[sqlite]` on the
 suite's SQLite file and `[postgres]` with Django's default connection pointed at a migrated
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from deploy.postgres_local import PostgresLocal
+from deploy.local.postgres import PostgresLocal
 from tests.substrates import substrate_header, substrate_missing
 
 _SERVER = pytest.StashKey["Launch"]()
@@ -28,7 +28,7 @@ _SERVER = pytest.StashKey["Launch"]()
 
 @cache
 def postgres_unavailable() -> str | None:
-    from deploy.postgres_local import unavailable
+    from deploy.local.postgres import unavailable
 
     return unavailable()
 
@@ -36,7 +36,7 @@ def postgres_unavailable() -> str | None:
 class Launch:
     """A cluster starting in a thread; ready() waits for it.
 
-    The thread lives until stop(): the server's parent-death signal (deploy/processes.py)
+    The thread lives until stop(): the server's parent-death signal (deploy/local/processes.py)
     follows the thread that started it, not the process."""
 
     def __init__(self) -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.processes import free_port
+from deploy.local.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

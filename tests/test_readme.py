@@ -73,7 +73,7 @@ def test_walkthrough_stops_clearly_when_login_fails(fresh_run):
 def test_walkthrough_says_when_nothing_answers(tmp_path):
     (tmp_path / "var").mkdir()
     (tmp_path / "var" / "demo-password").write_text("whatever")
-    from deploy.processes import free_port
+    from deploy.local.processes import free_port
 
     result = paste(walkthrough(), tmp_path, free_port())
     assert result.returncode != 0

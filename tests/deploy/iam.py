@@ -80,13 +80,14 @@ def uncovered(records: list[dict], policy: dict | None = None) -> list[str]:
 
 
 def record_operations(monkeypatch) -> list[dict]:
-    """Records every request of the clients deploy.tools builds, at botocore's event hook."""
-    from deploy import tools
+    """Records every request of the clients the deploy commands build (deploy.shared.client),
+    at botocore's event hook."""
+    from deploy import shared
 
     records: list[dict] = []
-    build = tools.client
+    build = shared.client
 
-    def client(service, region=tools.REGION):
+    def client(service, region=shared.REGION):
         built = build(service, region)
 
         def record(model, params, **kwargs):
@@ -102,5 +103,5 @@ def record_operations(monkeypatch) -> list[dict]:
         built.meta.events.register("before-parameter-build", record)
         return built
 
-    monkeypatch.setattr(tools, "client", client)
+    monkeypatch.setattr(shared, "client", client)
     return records

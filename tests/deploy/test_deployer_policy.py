@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy import opsdb, tools
-from deploy.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
+from deploy import keys, opsdb, stacks, stage_secrets
+from deploy.local.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
 from tests.deploy.iam import POLICY, actions, allowed, record_operations, uncovered
 from voj.aws import aws_client
 
@@ -22,18 +22,18 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 
 @pytest.fixture
 def recorded(aws, monkeypatch, tmp_path) -> list[dict]:
-    monkeypatch.setattr(tools, "KEYS", tmp_path / "keys")
+    monkeypatch.setattr(keys, "KEYS", tmp_path / "keys")
     return record_operations(monkeypatch)
 
 
 def test_policy_covers_the_deploy_tools(recorded, tmp_path):
-    tools.secrets_put("prod")
-    tools.keys_create("prod")
-    tools.stack_plan("prod", "core", CORE_PARAMS)  # a plan left unapplied is cleaned up next
-    tools.stack_apply("prod", "core", CORE_PARAMS, yes=True)
-    tools.stack_apply("prod", "core", {}, yes=True)
-    tools.stack_apply("prod", "edge", {}, yes=True)
-    tools.stack_outputs("prod", "core")
+    stage_secrets.secrets_put("prod")
+    keys.keys_create("prod")
+    stacks.stack_plan("prod", "core", CORE_PARAMS)  # a plan left unapplied is cleaned up next
+    stacks.stack_apply("prod", "core", CORE_PARAMS, yes=True)
+    stacks.stack_apply("prod", "core", {}, yes=True)
+    stacks.stack_apply("prod", "edge", {}, yes=True)
+    stacks.stack_outputs("prod", "core")
     s3 = aws_client("s3")
     s3.put_bucket_versioning(
         Bucket="voj-audiobooks-prod", VersioningConfiguration={"Status": "Enabled"}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.tools import build_parser
+from deploy.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "docs" / "deploy.md", ROOT / "docs" / "runbook.md"]

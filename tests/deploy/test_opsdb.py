@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy import opsdb, tools
+from deploy import cli, opsdb, shared, stacks
 from voj.aws import aws_client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def stored(aws, tmp_path) -> list[str]:
     aws_client("cloudformation").create_stack(
         StackName="voj-prod-core",
         TemplateBody=(ROOT / "deploy" / "stack.yaml").read_text(),
-        Parameters=tools._parameters(
+        Parameters=stacks.creation_parameters(
             "prod",
             "core",
             {
@@ -93,9 +93,9 @@ def test_restore_backs_up_the_current_file_then_writes_the_version(stored, tmp_p
 
 def test_restore_never_overwrites_a_concurrent_write(stored, tmp_path, monkeypatch):
     """A console write lands between the restore's read and its write: the restore stops."""
-    build = tools.client
+    build = shared.client
 
-    def client(service, region=tools.REGION):
+    def client(service, region=shared.REGION):
         built = build(service, region)
 
         def console_writes_first(params, **kwargs):
@@ -107,7 +107,7 @@ def test_restore_never_overwrites_a_concurrent_write(stored, tmp_path, monkeypat
         built.meta.events.register("provide-client-params.s3.PutObject", console_writes_first)
         return built
 
-    monkeypatch.setattr(tools, "client", client)
+    monkeypatch.setattr(shared, "client", client)
     with pytest.raises(SystemExit, match="changed while restoring"):
         opsdb.restore("prod", stored[0], yes=True)
     assert users(current(), tmp_path) == ["console"]
@@ -127,6 +127,6 @@ def test_restore_refuses_bad_versions(stored, tmp_path, monkeypatch):
 
 
 def test_cli(stored, tmp_path):
-    tools.main(["opsdb", "versions", "prod"])
-    tools.main(["opsdb", "restore", "prod", "--version-id", stored[1], "--yes"])
+    cli.main(["opsdb", "versions", "prod"])
+    cli.main(["opsdb", "restore", "prod", "--version-id", stored[1], "--yes"])
     assert users(current(), tmp_path) == ["second"]

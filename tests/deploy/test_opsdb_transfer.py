@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.cli import main
 from deploy.opsdb import KEY as OPSDB_KEY
-from deploy.tools import main
 from tests.helpers import manage
 from voj.aws import aws_client
 

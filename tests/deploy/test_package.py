@@ -17,7 +17,8 @@ import rest_framework_simplejwt
 from botocore.exceptions import BotoCoreError
 from botocore.regions import EndpointResolver
 
-from deploy.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
+from deploy.configure import stage_settings
+from deploy.local.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
 from deploy.package import (
     METADATA_KEPT,
     SDK_SERVICES,
@@ -26,7 +27,6 @@ from deploy.package import (
     endpoints_keep,
     source_patches_apply,
 )
-from deploy.release import stage_settings
 from tests.helpers import manage
 from tests.servers import _clean_environment
 from voj.aws import RUNTIME_SERVICES

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from deploy import release
-from deploy.lambda_harness import moto_client, prod_on_moto
+from deploy.local.lambda_harness import moto_client, prod_on_moto
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,9 +20,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from deploy import rotation, tools
-from deploy.lambda_harness import CORE_TEST_PARAMETERS
-from deploy.release import stage_settings
+from deploy import keys, rotation, stacks
+from deploy.configure import stage_settings
+from deploy.local.lambda_harness import CORE_TEST_PARAMETERS
 from tests.deploy.iam import record_operations, uncovered
 from voj.aws import aws_client
 
@@ -64,8 +64,8 @@ def cloudfront_keys_as_cloudformation_makes_them() -> None:
 @pytest.fixture
 def stage(aws, tmp_path, monkeypatch) -> Path:
     """Core and edge stacks, the key, and the function deployed with zappa_settings.json."""
-    monkeypatch.setattr(tools, "KEYS", tmp_path / "keys")
-    apply = tools.stack_apply
+    monkeypatch.setattr(keys, "KEYS", tmp_path / "keys")
+    apply = stacks.stack_apply
 
     def stack_apply(stage, template, parameters, *, yes):
         result = apply(stage, template, parameters, yes=yes)
@@ -73,12 +73,12 @@ def stage(aws, tmp_path, monkeypatch) -> Path:
             cloudfront_keys_as_cloudformation_makes_them()
         return result
 
-    monkeypatch.setattr(tools, "stack_apply", stack_apply)
+    monkeypatch.setattr(stacks, "stack_apply", stack_apply)
     settings_file = tmp_path / "zappa_settings.json"
     shutil.copy(ROOT / "zappa_settings.json", settings_file)
-    tools.stack_apply("prod", "core", CORE_TEST_PARAMETERS, yes=True)
-    tools.keys_create("prod")
-    tools.stack_apply("prod", "edge", {}, yes=True)
+    stacks.stack_apply("prod", "core", CORE_TEST_PARAMETERS, yes=True)
+    keys.keys_create("prod")
+    stacks.stack_apply("prod", "edge", {}, yes=True)
     document = json.loads(settings_file.read_text())
     document["prod"]["environment_variables"]["VOJ_CDN_KEY_ID"] = rotation.key_id(
         "prod", rotation.SLOTS["a"]
@@ -175,7 +175,7 @@ def test_rotation_keeps_old_urls_valid_until_the_retire(stage, monkeypatch):
     with pytest.raises(SystemExit, match="rotation is under way"):
         rotation.add("prod", yes=True, settings_file=stage)
     # A plain edge update in the middle changes no key.
-    tools.stack_apply("prod", "edge", {}, yes=True)
+    stacks.stack_apply("prod", "edge", {}, yes=True)
     assert verifies(old_url) and len(rotation.state("prod", stage).trusted) == 2
     assert rotation.status("prod", stage) == "switch"
 

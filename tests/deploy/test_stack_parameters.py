@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploy import tools
-from deploy.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
+from deploy import keys, shared, stacks
+from deploy.local.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
 from voj.aws import aws_client
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
@@ -15,9 +15,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 def change_sets(aws, monkeypatch) -> list[dict]:
     """Every CreateChangeSet request the tools send, captured at botocore's event hook."""
     sent: list[dict] = []
-    build = tools.client
+    build = shared.client
 
-    def client(service, region=tools.REGION):
+    def client(service, region=shared.REGION):
         built = build(service, region)
         if service == "cloudformation":
             built.meta.events.register(
@@ -26,13 +26,13 @@ def change_sets(aws, monkeypatch) -> list[dict]:
             )
         return built
 
-    monkeypatch.setattr(tools, "client", client)
+    monkeypatch.setattr(shared, "client", client)
     return sent
 
 
 @pytest.fixture
 def keys_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(tools, "KEYS", tmp_path / "keys")
+    monkeypatch.setattr(keys, "KEYS", tmp_path / "keys")
     return tmp_path / "keys"
 
 
@@ -46,13 +46,13 @@ def by_key(request: dict) -> dict[str, dict]:
 
 
 def test_update_without_params_keeps_previous_values(change_sets, capsys):
-    assert tools.stack_apply("prod", "core", CORE_PARAMS, yes=True) == "CREATE_COMPLETE"
+    assert stacks.stack_apply("prod", "core", CORE_PARAMS, yes=True) == "CREATE_COMPLETE"
     created = by_key(change_sets[-1])
     assert change_sets[-1]["ChangeSetType"] == "CREATE"
     assert {k: p["ParameterValue"] for k, p in created.items()} == {"Stage": "prod", **CORE_PARAMS}
 
     capsys.readouterr()
-    plan = tools.stack_plan("prod", "core", {})
+    plan = stacks.stack_plan("prod", "core", {})
     sent = by_key(change_sets[-1])
     assert change_sets[-1]["ChangeSetType"] == "UPDATE"
     assert sent["Stage"] == {"ParameterKey": "Stage", "ParameterValue": "prod"}
@@ -68,7 +68,7 @@ def test_update_without_params_keeps_previous_values(change_sets, capsys):
     }
 
     # One value given: that one changes, the others stay.
-    tools.stack_apply("prod", "core", {"AlarmEmail": "oncall@voj.test"}, yes=True)
+    stacks.stack_apply("prod", "core", {"AlarmEmail": "oncall@voj.test"}, yes=True)
     assert by_key(change_sets[-1])["AlarmEmail"]["ParameterValue"] == "oncall@voj.test"
     assert by_key(change_sets[-1])["ApiOrigin"] == {
         "ParameterKey": "ApiOrigin",
@@ -83,16 +83,16 @@ def test_update_without_params_keeps_previous_values(change_sets, capsys):
 
 def test_a_new_stack_needs_its_required_parameters(change_sets):
     with pytest.raises(SystemExit, match=r"--param ApiOrigin=\.\.\. --param FrontendOrigin=\.\.\."):
-        tools.stack_plan("prod", "core", {"AlarmEmail": "ops@voj.test"})
+        stacks.stack_plan("prod", "core", {"AlarmEmail": "ops@voj.test"})
     with pytest.raises(SystemExit, match="has no parameter ApiOrgin"):
-        tools.stack_plan("prod", "core", {**CORE_PARAMS, "ApiOrgin": "https://x.test"})
+        stacks.stack_plan("prod", "core", {**CORE_PARAMS, "ApiOrgin": "https://x.test"})
     assert change_sets == []  # refused before anything was sent
 
 
 def test_edge_update_cannot_change_the_keys_by_omission(change_sets, keys_dir, capsys):
-    tools.stack_apply("prod", "core", CORE_PARAMS, yes=True)
-    tools.keys_create("prod")
-    assert tools.stack_apply("prod", "edge", {}, yes=True) == "CREATE_COMPLETE"
+    stacks.stack_apply("prod", "core", CORE_PARAMS, yes=True)
+    keys.keys_create("prod")
+    assert stacks.stack_apply("prod", "edge", {}, yes=True) == "CREATE_COMPLETE"
     created = by_key(change_sets[-1])
     assert created["CloudFrontPublicKey"]["ParameterValue"].startswith("-----BEGIN PUBLIC KEY")
     assert "KeyGeneration" not in created  # the template's default, 1
@@ -100,10 +100,10 @@ def test_edge_update_cannot_change_the_keys_by_omission(change_sets, keys_dir, c
 
     # A rotation moved the stack on; then this machine's key file is another one and the
     # operator runs a plain edge update: the stack keeps the keys and generations it has.
-    tools.stack_apply("prod", "edge", {"NextKeyGeneration": "2"}, yes=True)
-    tools.public_key_path("prod").write_text("-----BEGIN PUBLIC KEY-----\nother\n")
+    stacks.stack_apply("prod", "edge", {"NextKeyGeneration": "2"}, yes=True)
+    keys.public_key_path("prod").write_text("-----BEGIN PUBLIC KEY-----\nother\n")
     capsys.readouterr()
-    tools.stack_plan("prod", "edge", {})
+    stacks.stack_plan("prod", "edge", {})
     sent = by_key(change_sets[-1])
     for key in ("CloudFrontPublicKey", "KeyGeneration", "CloudFrontPublicKeyNext"):
         assert sent[key] == {"ParameterKey": key, "UsePreviousValue": True}

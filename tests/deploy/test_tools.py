@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from deploy import tools
+from deploy import cli, keys, stacks, stage_secrets, throttle
+from deploy.configure import configure
 from voj.aws import aws_client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,7 @@ CORE_PARAMS = {
 
 @pytest.fixture
 def keys_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(tools, "KEYS", tmp_path / "keys")
+    monkeypatch.setattr(keys, "KEYS", tmp_path / "keys")
     return tmp_path / "keys"
 
 
@@ -36,12 +37,12 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 
 
 def test_secrets_put_is_idempotent_and_silent(aws, capsys):
-    assert tools.secrets_put("prod") == list(tools.SECRET_NAMES)
+    assert stage_secrets.secrets_put("prod") == list(stage_secrets.SECRET_NAMES)
     first = ssm_value("/voj/prod/DJANGO_SECRET_KEY")
     assert len(first) >= 50
-    assert tools.secrets_put("prod") == []
+    assert stage_secrets.secrets_put("prod") == []
     assert ssm_value("/voj/prod/DJANGO_SECRET_KEY") == first
-    assert tools.secrets_put("prod", rotate="JWT_SIGNING_KEY") == ["JWT_SIGNING_KEY"]
+    assert stage_secrets.secrets_put("prod", rotate="JWT_SIGNING_KEY") == ["JWT_SIGNING_KEY"]
     assert ssm_value("/voj/prod/DJANGO_SECRET_KEY") == first
     parameter = aws_client("ssm").get_parameter(Name="/voj/prod/JWT_SIGNING_KEY")["Parameter"]
     assert parameter["Type"] == "SecureString"
@@ -49,34 +50,34 @@ def test_secrets_put_is_idempotent_and_silent(aws, capsys):
 
 
 def test_keys_create(aws, keys_dir, capsys):
-    path = tools.keys_create("prod")
+    path = keys.keys_create("prod")
     private_pem = ssm_value("/voj/prod/CLOUDFRONT_PRIVATE_KEY")
     private = serialization.load_pem_private_key(private_pem.encode(), password=None)
     public = serialization.load_pem_public_key(path.read_bytes())
     assert public.public_numbers() == private.public_key().public_numbers()
-    again = tools.keys_create("prod")  # idempotent: the same key, the same public file
+    again = keys.keys_create("prod")  # idempotent: the same key, the same public file
     assert again.read_bytes() == path.read_bytes()
     assert ssm_value("/voj/prod/CLOUDFRONT_PRIVATE_KEY") == private_pem
-    rotated = tools.keys_create("prod", rotate=True)
+    rotated = keys.keys_create("prod", rotate=True)
     assert rotated.name == "prod-cloudfront-next.pub.pem"
     assert rotated.read_bytes() != path.read_bytes()
     assert "PRIVATE KEY" not in capsys.readouterr().out
 
 
 def test_stack_plan_then_apply(aws, capsys, monkeypatch):
-    plan = tools.stack_plan("prod", "core", CORE_PARAMS)
+    plan = stacks.stack_plan("prod", "core", CORE_PARAMS)
     assert plan["stack"] == "voj-prod-core"
     created = {c["LogicalResourceId"] for c in plan["changes"] if c["Action"] == "Add"}
     assert {"MediaBucket", "BooksTable", "ChaptersTable", "LambdaRole"} <= created
     out = capsys.readouterr().out
     assert "Add" in out and "LambdaRole" in out
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
-    assert tools.stack_apply("prod", "core", CORE_PARAMS, yes=False) == "NOT_APPLIED"
-    assert tools.stack_apply("prod", "core", CORE_PARAMS, yes=True) == "CREATE_COMPLETE"
+    assert stacks.stack_apply("prod", "core", CORE_PARAMS, yes=False) == "NOT_APPLIED"
+    assert stacks.stack_apply("prod", "core", CORE_PARAMS, yes=True) == "CREATE_COMPLETE"
     assert "voj-books-prod" in aws_client("dynamodb").list_tables()["TableNames"]
     assert aws_client("s3").head_bucket(Bucket="voj-audiobooks-prod")
     # A second apply of the same template changes nothing.
-    assert tools.stack_apply("prod", "core", CORE_PARAMS, yes=True) in {
+    assert stacks.stack_apply("prod", "core", CORE_PARAMS, yes=True) in {
         "UNCHANGED",
         "UPDATE_COMPLETE",
     }
@@ -87,12 +88,12 @@ def test_configure_writes_names_only(aws, tmp_path):
     aws_client("cloudformation").create_stack(
         StackName="voj-prod-core",
         TemplateBody=(ROOT / "deploy" / "stack.yaml").read_text(),
-        Parameters=tools._parameters("prod", "core", CORE_PARAMS),
+        Parameters=stacks.creation_parameters("prod", "core", CORE_PARAMS),
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
     settings_file = tmp_path / "zappa_settings.json"
     shutil.copy(ROOT / "zappa_settings.json", settings_file)
-    names = tools.configure("prod", settings_file)
+    names = configure("prod", settings_file)
     document = json.loads(settings_file.read_text())
     env = document["prod"]["environment_variables"]
     assert env["VOJ_MEDIA_BUCKET"] == "voj-audiobooks-prod"
@@ -106,7 +107,7 @@ def test_configure_writes_names_only(aws, tmp_path):
 def test_throttle_sets_the_stage_rate_and_burst(aws, capsys):
     apigateway = aws_client("apigateway")
     with pytest.raises(SystemExit, match="deploy first"):
-        tools.stage_throttle("prod")
+        throttle.stage_throttle("prod")
     api = apigateway.create_rest_api(name="voj-prod")
     root = apigateway.get_resources(restApiId=api["id"])["items"][0]["id"]
     apigateway.put_method(
@@ -115,11 +116,11 @@ def test_throttle_sets_the_stage_rate_and_burst(aws, capsys):
     apigateway.put_integration(restApiId=api["id"], resourceId=root, httpMethod="ANY", type="MOCK")
     apigateway.create_deployment(restApiId=api["id"], stageName="prod")
 
-    tools.main(["throttle", "prod"])
+    cli.main(["throttle", "prod"])
     stage = apigateway.get_stage(restApiId=api["id"], stageName="prod")
-    assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == tools.THROTTLE_RATE
-    assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == tools.THROTTLE_BURST
-    tools.main(["throttle", "prod", "--rate", "20", "--burst", "40"])  # again: replaced
+    assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == throttle.THROTTLE_RATE
+    assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == throttle.THROTTLE_BURST
+    cli.main(["throttle", "prod", "--rate", "20", "--burst", "40"])  # again: replaced
     stage = apigateway.get_stage(restApiId=api["id"], stageName="prod")
     assert stage["methodSettings"]["*/*"]["throttlingRateLimit"] == 20.0
     assert stage["methodSettings"]["*/*"]["throttlingBurstLimit"] == 40
@@ -128,20 +129,20 @@ def test_throttle_sets_the_stage_rate_and_burst(aws, capsys):
 
 def test_cli_parses(aws, keys_dir, capsys, monkeypatch):
     with pytest.raises(SystemExit, match="a terminal only"):  # captured: not a terminal
-        tools.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
+        cli.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     with pytest.raises(SystemExit, match="secrets put"):
-        tools.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
-    tools.main(["secrets", "put", "dev"])
+        cli.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
+    cli.main(["secrets", "put", "dev"])
     capsys.readouterr()
-    tools.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
+    cli.main(["secrets", "show", "dev", "OPERATOR_PASSWORD"])
     assert capsys.readouterr().out.strip() == ssm_value("/voj/dev/OPERATOR_PASSWORD")
     with pytest.raises(SystemExit):  # only the operator's first password is shown
-        tools.main(["secrets", "show", "dev", "JWT_SIGNING_KEY"])
-    tools.main(["keys", "create", "dev"])
+        cli.main(["secrets", "show", "dev", "JWT_SIGNING_KEY"])
+    cli.main(["keys", "create", "dev"])
     assert (keys_dir / "dev-cloudfront.pub.pem").exists()
     with pytest.raises(SystemExit):
-        tools.main(["stack", "apply", "staging"])
+        cli.main(["stack", "apply", "staging"])
 
 
 @pytest.mark.django_db
@@ -160,7 +161,7 @@ def test_create_operator(monkeypatch, capsys):
 
 @pytest.mark.django_db
 def test_create_operator_from_secrets(aws, settings):
-    tools.secrets_put("prod")
+    stage_secrets.secrets_put("prod")
     from voj.secrets import load_secrets
 
     load_secrets.cache_clear()
@@ -197,16 +198,16 @@ def test_configure_takes_the_key_id_of_the_signing_slot(tmp_path, monkeypatch):
             "SigningKeyNextId": "KSLOTB",
         },
     }
-    monkeypatch.setattr(tools, "stack_outputs", lambda stage, template: outputs[template])
+    monkeypatch.setattr(stacks, "stack_outputs", lambda stage, template: outputs[template])
     settings_file = tmp_path / "zappa_settings.json"
     shutil.copy(ROOT / "zappa_settings.json", settings_file)
-    assert tools.configure("prod", settings_file)["VOJ_CDN_KEY_ID"] == "KSLOTA"
+    assert configure("prod", settings_file)["VOJ_CDN_KEY_ID"] == "KSLOTA"
     document = json.loads(settings_file.read_text())
     document["prod"]["environment_variables"]["VOJ_CDN_PRIVATE_KEY_NAME"] = (
         "CLOUDFRONT_PRIVATE_KEY_NEXT"
     )
     settings_file.write_text(json.dumps(document))
-    assert tools.configure("prod", settings_file)["VOJ_CDN_KEY_ID"] == "KSLOTB"
+    assert configure("prod", settings_file)["VOJ_CDN_KEY_ID"] == "KSLOTB"
 
 
 def test_secrets_set_stores_a_given_secret_and_never_prints_it(aws, monkeypatch, capsys):
@@ -214,13 +215,13 @@ def test_secrets_set_stores_a_given_secret_and_never_prints_it(aws, monkeypatch,
 
     url = "postgres://voj_app:s3cret-pass@db.example:5432/voj"
     monkeypatch.setattr("sys.stdin", io.StringIO(url + "\n"))
-    tools.main(["secrets", "set", "prod", "DATABASE_URL"])
+    cli.main(["secrets", "set", "prod", "DATABASE_URL"])
     assert ssm_value("/voj/prod/DATABASE_URL") == url
     out = capsys.readouterr().out
     assert "/voj/prod/DATABASE_URL written" in out and "s3cret" not in out
     monkeypatch.setattr("sys.stdin", io.StringIO("  \n"))
     with pytest.raises(SystemExit, match="nothing written"):
-        tools.main(["secrets", "set", "prod", "DATABASE_URL"])
+        cli.main(["secrets", "set", "prod", "DATABASE_URL"])
     assert ssm_value("/voj/prod/DATABASE_URL") == url
     with pytest.raises(SystemExit):  # only the secrets an operator gives
-        tools.main(["secrets", "set", "prod", "JWT_SIGNING_KEY"])
+        cli.main(["secrets", "set", "prod", "JWT_SIGNING_KEY"])

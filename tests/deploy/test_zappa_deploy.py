@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.lambda_harness import CORE_STACK, REGION, moto_client, prod_on_moto
+from deploy.local.lambda_harness import CORE_STACK, REGION, moto_client, prod_on_moto
 from tests.deploy.iam import uncovered
 
 ROOT = Path(__file__).resolve().parents[2]

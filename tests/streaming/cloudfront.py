@@ -1,5 +1,5 @@
 """CloudFront signed URLs as the edge checks them, for the tests: the one verifier is the local
-edge's (deploy/local_edge.py), the one key maker deploy/cdn_keys.py."""
+edge's (deploy/local/edge.py), the one key maker deploy/cdn_keys.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from deploy.cdn_keys import new_key_pair
-from deploy.local_edge import Denied, SignedUrlVerifier
+from deploy.local.edge import Denied, SignedUrlVerifier
 
 
 def key_pair() -> tuple[str, str]:

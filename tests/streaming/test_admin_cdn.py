@@ -15,7 +15,7 @@ from voj.aws import aws_client
 @pytest.fixture
 def distribution(aws, settings) -> str:
     """The same moto distribution make run-aws creates."""
-    from deploy.local_aws import distribution as create_distribution
+    from deploy.local.aws import distribution as create_distribution
 
     settings.VOJ_CDN_DISTRIBUTION_ID = create_distribution(aws_client("cloudfront"))
     return settings.VOJ_CDN_DISTRIBUTION_ID

@@ -258,7 +258,7 @@ def test_stream_urls_play_through_the_local_edge(
 ):
     """The prod-like mode's CDN: the app signs CloudFront URLs for the local edge (http on
     127.0.0.1), which checks them with the public key and reads the range from SeaweedFS."""
-    from deploy.local_edge import LocalEdge, SignedUrlVerifier
+    from deploy.local.edge import LocalEdge, SignedUrlVerifier
 
     private_pem, public_pem = key_pair()
     client = seaweedfs_server.client()

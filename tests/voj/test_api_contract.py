@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.processes import free_port
+from deploy.local.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.processes import free_port, wait_for
+from deploy.local.processes import free_port, wait_for
 from tests.helpers import manage
 from tests.servers import ROOT, _clean_environment
 

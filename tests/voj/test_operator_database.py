@@ -255,10 +255,10 @@ def test_sqlite_url_passes_through(tmp_path):
 
 
 def test_run_aws_names_its_operator_database():
-    from deploy.local_aws import app_environment, operator_database
+    from deploy.local.aws import app_environment, operator_database
 
     env = app_environment(
-        endpoint="http://127.0.0.1:1", dynamodb_endpoint="x", port=1, password="p"
+        endpoint="http://127.0.0.1:1", dynamodb_endpoint="x", port=1, password="p", work=Path("/w")
     )
     env.pop("DATABASE_URL", None)
     assert operator_database(env).startswith("operator database SQLite in s3://")

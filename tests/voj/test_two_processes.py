@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.processes import free_port
+from deploy.local.processes import free_port
 from tests.conftest import AWS_TEST_ENV
 from tests.helpers import manage
 

@@ -111,7 +111,7 @@ VOJ_CDN_DOMAIN = env_str("VOJ_CDN_DOMAIN")
 VOJ_CDN_KEY_ID = env_str("VOJ_CDN_KEY_ID")
 VOJ_CDN_DISTRIBUTION_ID = env_str("VOJ_CDN_DISTRIBUTION_ID")
 # The scheme of stream URLs on the CDN domain: https (CloudFront); http only for the local edge
-# of the prod-like mode (deploy/local_edge.py on 127.0.0.1).
+# of the prod-like mode (deploy/local/edge.py on 127.0.0.1).
 VOJ_CDN_URL_PROTOCOL = env_choice("VOJ_CDN_URL_PROTOCOL", ("https", "http"), "https")
 
 VOJ_CDN_PRIVATE_KEY = ""  # production: from VOJ_SECRETS, never from the environment

@@ -3,9 +3,15 @@ ports, waiting for a server to answer, moto_server, and servers that end with th
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
+import socket
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,9 +22,7 @@ def die_with_parent(sig: signal.Signals = signal.SIGKILL) -> Callable[[], None]:
     """A ``preexec_fn``: in the child before exec, have the kernel send ``sig`` when the process
     that started it dies (Linux's PR_SET_PDEATHSIG), so a killed test worker or `make run-aws`
     leaves no server behind. A change of user clears the setting: a child that drops root sets
-    it again after the change (``setpriv --pdeathsig``, deploy/postgres_local.py)."""
-    import ctypes
-
+    it again after the change (``setpriv --pdeathsig``, deploy/local/postgres.py)."""
     # Looked up here, in the parent: between fork and exec the child may only make plain calls
     # (another thread of the parent may have held a lock, such as the loader's, at the fork).
     try:
@@ -40,8 +44,6 @@ LOOPBACK = "127.0.0.1"
 
 def free_ports(count: int) -> list[int]:
     """Distinct free loopback ports (held open together so none is handed out twice)."""
-    import socket
-
     probes = []
     try:
         for _ in range(count):
@@ -61,10 +63,6 @@ def free_port() -> int:
 def wait_for(url: str, seconds: float = 30, *, server: subprocess.Popen | None = None) -> None:
     """Until ``url`` answers (any HTTP status); RuntimeError if it does not within ``seconds``
     or ``server`` exits first."""
-    import time
-    import urllib.error
-    import urllib.request
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -85,8 +83,6 @@ def launch_moto(
     """A moto server starting on 127.0.0.1 (its own process: for code that runs in others),
     and its URL; ``moto_ready`` waits for it. The caller stops it (terminate); it also ends if
     the caller dies."""
-    import sys
-
     port = port or free_port()
     output = log.open("w") if log is not None else subprocess.DEVNULL
     server = subprocess.Popen(

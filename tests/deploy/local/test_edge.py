@@ -13,7 +13,7 @@ from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from deploy.local_edge import LocalEdge, SignedUrlVerifier
+from deploy.local.edge import LocalEdge, SignedUrlVerifier
 from tests.conftest import fixture_bytes
 from tests.streaming.cloudfront import key_pair
 

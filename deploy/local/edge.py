@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -274,8 +275,6 @@ class LocalEdge:
         self._forward(request, unquote(path.lstrip("/")), head=head)
 
     def _forward(self, request: BaseHTTPRequestHandler, key: str, *, head: bool) -> None:
-        from botocore.exceptions import ClientError
-
         client = self.s3_client()
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         for header, name in (

@@ -1,10 +1,10 @@
-"""The write-unit benchmark (deploy/bench_dynamodb.py), run on DynamoDB Local."""
+"""The write-unit benchmark (deploy/bench/dynamodb.py), run on DynamoDB Local."""
 
 from __future__ import annotations
 
 import pytest
 
-from deploy import bench_dynamodb
+from deploy.bench import dynamodb as bench_dynamodb
 
 
 @pytest.mark.dynamodb_local

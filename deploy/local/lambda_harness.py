@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from deploy.tools import stack_name
+import boto3
+
+from deploy.stacks import stack_name
 
 CORE_STACK = stack_name("prod", "core")
 REGION = "ap-northeast-2"
@@ -36,8 +40,6 @@ def unpack(zip_path: Path, task_dir: Path) -> Path:
 
 def runtime_dir(target: Path) -> Path:
     """boto3 and friends from this interpreter's site-packages, nothing else."""
-    import boto3
-
     site = Path(boto3.__file__).resolve().parent.parent
     target.mkdir(parents=True, exist_ok=True)
     for name in RUNTIME_PACKAGES:
@@ -168,8 +170,6 @@ def invoke(
     """Start a fresh interpreter, send the events, return each response (and, last, where Django
     and botocore were loaded from, whether Django's test framework was loaded, and the state of
     the garbage collector). ``logs``, if given, receives the lines the process logged."""
-    import time
-
     started = time.time()
     result = subprocess.run(
         [sys.executable, "-S", "-c", _SCRIPT, str(started)],
@@ -198,8 +198,6 @@ def invoke(
 
 def moto_client(endpoint: str, service: str) -> Any:
     """A client for the moto server at endpoint, with its throwaway credentials."""
-    import boto3
-
     return boto3.client(
         service,
         endpoint_url=endpoint,
@@ -220,8 +218,6 @@ CORE_TEST_PARAMETERS = {
 def prod_on_moto(endpoint: str, stack_template: Path) -> dict[str, str]:
     """The core stack and the stage's secrets in a moto server, as production reads them;
     returns the environment that points the AWS clients there. Idempotent."""
-    import secrets
-
     cloudformation = moto_client(endpoint, "cloudformation")
     names = [s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]]
     if CORE_STACK not in names:

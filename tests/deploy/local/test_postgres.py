@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.deploy.processes import left_behind_by_a_killed_starter
+from tests.deploy.local.processes import left_behind_by_a_killed_starter
 from tests.postgres import postgres_unavailable
 
 pytestmark = pytest.mark.postgres
@@ -15,7 +15,7 @@ def test_a_killed_starter_leaves_no_postgres_behind():
     if reason is not None:
         pytest.skip(f"PostgreSQL unavailable: {reason}")
     code = (
-        "from deploy.postgres_local import PostgresLocal\n"
+        "from deploy.local.postgres import PostgresLocal\n"
         "local = PostgresLocal(); local.start()\n"
         "print(local.process.pid, flush=True)"
     )

@@ -1,4 +1,4 @@
-"""Watching the local servers' processes from a test (deploy/processes.py)."""
+"""Watching the local servers' processes from a test (deploy/local/processes.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def children(pid: int) -> list[int]:

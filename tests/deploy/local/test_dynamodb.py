@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.dynamodb_local import unavailable
-from tests.deploy.processes import children, left_behind_by_a_killed_starter
+from deploy.local.dynamodb import unavailable
+from tests.deploy.local.processes import children, left_behind_by_a_killed_starter
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -58,7 +58,7 @@ def test_a_killed_starter_leaves_no_jvm_behind():
         return [namespace_side, java]
 
     code = (
-        "from deploy.dynamodb_local import DynamoDBLocal\n"
+        "from deploy.local.dynamodb import DynamoDBLocal\n"
         "local = DynamoDBLocal(); local.start()\n"
         "print(local._process.pid, flush=True)"
     )

@@ -1,7 +1,7 @@
 """The operator database file at 1k, 10k and 100k accounts: its size, the cold start's download
 and a publish, through the code production runs (voj.opsdb.sync) against an S3 server.
 
-    python -m deploy.bench_opsdb        # its own moto server; updates its section of
+    python -m deploy.bench.opsdb        # its own moto server; updates its section of
                                         # docs/performance.md (make bench runs it too)
 
 The file is made as production makes it (Django's migrations through manage.py), then filled
@@ -22,9 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from deploy.local.lambda_harness import moto_client
+from deploy.local.processes import start_moto
 from deploy.opsdb import KEY as OPSDB_KEY
+from voj.opsdb.sync import OperatorDatabaseSync
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIZES = (1_000, 10_000, 100_000)
 RUNS = 7
 # Not measured here: an assumed single-stream S3 throughput from Lambda, to show what the
@@ -73,9 +76,6 @@ def with_accounts(template: Path, target: Path, count: int) -> Path:
 
 def measure(endpoint: str) -> list[dict]:
     """One row per size: bytes, download and publish medians (seconds)."""
-    from deploy.lambda_harness import moto_client
-    from voj.opsdb.sync import OperatorDatabaseSync
-
     s3 = moto_client(endpoint, "s3")
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if BUCKET not in existing:
@@ -140,7 +140,7 @@ def section(rows: list[dict]) -> str:
     return f"""{BEGIN}
 ## The operator database: when to move the accounts to PostgreSQL
 
-Measured by `make bench` (deploy/bench_opsdb.py): the SQLite file of Django's tables with that
+Measured by `make bench` (deploy/bench/opsdb.py): the SQLite file of Django's tables with that
 many listener accounts, downloaded as a fresh container's first refresh does (HEAD, then a GET
 streamed to /tmp) and published as an account change does (conditional PUT), through
 voj.opsdb.sync against a moto server on 127.0.0.1. Medians of {RUNS} runs.
@@ -185,8 +185,6 @@ def update_docs(text: str, docs: Path = ROOT / "docs" / "performance.md") -> Non
 
 
 def main() -> None:
-    from deploy.processes import start_moto
-
     server, endpoint = start_moto()
     try:
         text = section(measure(endpoint))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from deploy import bench_opsdb
+from deploy.bench import opsdb as bench_opsdb
 
 
 def test_accounts_are_added_to_a_migrated_file(tmp_path):

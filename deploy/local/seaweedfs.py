@@ -30,7 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from deploy.processes import die_with_parent, free_ports
+import boto3
+from botocore.config import Config
+
+from deploy.local.processes import die_with_parent, free_ports
 
 HOST = "127.0.0.1"
 # The listeners `weed server` opens here: each HTTP port and its gRPC port.
@@ -57,6 +60,46 @@ def weed_binary() -> Path | None:
         return beside
     found = shutil.which("weed")
     return Path(found) if found else None
+
+
+def _write_s3_config(path: Path, access_key: str, secret_key: str) -> Path:
+    """The gateway's one identity, readable by its owner only."""
+    identity = {
+        "name": "voj",
+        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    path.write_text(json.dumps({"identities": [identity]}))
+    path.chmod(0o600)
+    return path
+
+
+def _server_command(binary: Path, base: Path, config: Path, ports: dict[str, int]) -> list[str]:
+    """`weed server` with the master, a volume, the filer and the S3 gateway, on the loopback."""
+    return [
+        str(binary),
+        "server",
+        f"-dir={base / 'data'}",
+        f"-ip={HOST}",
+        f"-ip.bind={HOST}",
+        "-master.telemetry=false",
+        "-master.volumeSizeLimitMB=256",
+        "-volume.max=0",
+        "-filer",
+        f"-filer.localSocket={base / 'filer.sock'}",
+        "-s3",
+        f"-s3.config={config}",
+        f"-s3.localSocket={base / 's3.sock'}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-s3.allowedOrigins=*",
+        # As on AWS: a PUT to a bucket that does not exist fails, it creates none.
+        "-s3.autoCreateBucket=false",
+        "-webdav=false",
+        "-sftp=false",
+        "-iam=false",
+        *(f"-{name}={port}" for name, port in ports.items()),
+    ]
 
 
 @dataclass
@@ -93,46 +136,8 @@ class SeaweedFS:
         (base / "data").mkdir(exist_ok=True)
         access_key = "VOJ" + secrets.token_hex(8).upper()
         secret_key = secrets.token_urlsafe(30)
-        config = base / "s3.json"
-        config.write_text(
-            json.dumps(
-                {
-                    "identities": [
-                        {
-                            "name": "voj",
-                            "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                        }
-                    ]
-                }
-            )
-        )
-        config.chmod(0o600)
+        config = _write_s3_config(base / "s3.json", access_key, secret_key)
         ports = dict(zip(PORTS, free_ports(len(PORTS)), strict=True))
-        command = [
-            str(binary),
-            "server",
-            f"-dir={base / 'data'}",
-            f"-ip={HOST}",
-            f"-ip.bind={HOST}",
-            "-master.telemetry=false",
-            "-master.volumeSizeLimitMB=256",
-            "-volume.max=0",
-            "-filer",
-            f"-filer.localSocket={base / 'filer.sock'}",
-            "-s3",
-            f"-s3.config={config}",
-            f"-s3.localSocket={base / 's3.sock'}",
-            "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
-            "-s3.allowedOrigins=*",
-            # As on AWS: a PUT to a bucket that does not exist fails, it creates none.
-            "-s3.autoCreateBucket=false",
-            "-webdav=false",
-            "-sftp=false",
-            "-iam=false",
-            *(f"-{name}={port}" for name, port in ports.items()),
-        ]
         log_path = base / "weed.log"
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -141,7 +146,7 @@ class SeaweedFS:
         }
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                command,
+                _server_command(binary, base, config, ports),
                 cwd=base,  # SeaweedFS reads ./security.toml: there is none here
                 env=environment,
                 stdout=log,
@@ -179,9 +184,6 @@ class SeaweedFS:
     def client(self, *, secret_key: str | None = None) -> Any:
         """A boto3 S3 client for the gateway, path-style, signed with this server's key (or,
         to see a refusal, with ``secret_key``)."""
-        import boto3
-        from botocore.config import Config
-
         return boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint,

@@ -1,4 +1,4 @@
-"""The SeaweedFS server the tests and `make run-aws` start (deploy/seaweedfs.py)."""
+"""The SeaweedFS server the tests and `make run-aws` start (deploy/local/seaweedfs.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy.seaweedfs import PORTS, SeaweedFS
+from deploy.local.seaweedfs import PORTS, SeaweedFS
 
 
 def listening_sockets(pid: int) -> list[tuple[str, int]]:

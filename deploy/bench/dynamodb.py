@@ -1,13 +1,13 @@
 """Write and read units of the catalogue's API calls, measured on AWS's DynamoDB Local.
 
-    python -m deploy.bench_dynamodb                  # starts DynamoDB Local (deploy.dynamodb_local)
-    python -m deploy.bench_dynamodb --endpoint URL   # or measures one already running
+    python -m deploy.bench.dynamodb                  # starts DynamoDB Local (deploy.local.dynamodb)
+    python -m deploy.bench.dynamodb --endpoint URL   # or measures one already running
 
 Every request the repository sends asks for ``ReturnConsumedCapacity=INDEXES``; the figures are
 the sums of what DynamoDB reports, tables and indexes together, for the repository calls each
 API call makes (the sequence in docs/configuration.md). The book has a 5,000-character Korean
 description (15 KB in UTF-8), the API's maximum, and an empty one for comparison.
-Updates the section of docs/performance.md between its markers; ``make bench`` (deploy/bench.py)
+Updates the section of docs/performance.md between its markers; ``make bench`` (deploy/bench/)
 writes the same section.
 """
 
@@ -21,7 +21,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from books.domain import Book, Chapter
+from books.repository.dynamodb import DynamoDBRepository
+from books.repository.tables import create_tables
+from deploy.local.dynamodb import DynamoDBLocal
+from voj.aws import build_client
+
+ROOT = Path(__file__).resolve().parents[2]
 PERFORMANCE = ROOT / "docs" / "performance.md"
 BEGIN = "<!-- dynamodb-costs -->"
 END = "<!-- /dynamodb-costs -->"
@@ -78,10 +84,6 @@ Figures = dict[str, tuple[float, float, int]]
 
 def measure(endpoint: str) -> dict[str, Figures]:
     """By description: each API call's (write units, read units, requests)."""
-    from books.repository.dynamodb import DynamoDBRepository
-    from books.repository.tables import create_tables
-    from voj.aws import build_client
-
     # The app's client (retries, timeouts) against DynamoDB Local, which accepts any key.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
@@ -103,8 +105,6 @@ def measure(endpoint: str) -> dict[str, Figures]:
 
 def _measure_calls(repository: Any, capacity: Capacity, description: str) -> Figures:
     """(write units, read units, requests) of each API call's repository calls."""
-    from books.domain import Book, Chapter
-
     figures: Figures = {}
 
     def measured(name: str, call: Callable[[], Any]) -> Any:
@@ -168,7 +168,7 @@ def section(endpoint: str) -> str:
 ## DynamoDB write and read units
 
 Measured on AWS's DynamoDB Local with `ReturnConsumedCapacity=INDEXES` (tables and indexes
-together), for the repository calls each API call makes (`python -m deploy.bench_dynamodb`).
+together), for the repository calls each API call makes (`python -m deploy.bench.dynamodb`).
 The RCU and request columns are for the 5,000-character description.
 
 {_table(measured)}
@@ -196,9 +196,7 @@ def update_performance_doc(text: str) -> None:
 
 @contextlib.contextmanager
 def dynamodb_local() -> Iterator[str]:
-    """The project's DynamoDB Local (deploy/dynamodb_local.py), for as long as it is needed."""
-    from deploy.dynamodb_local import DynamoDBLocal
-
+    """The project's DynamoDB Local (deploy/local/dynamodb.py), for as long as it is needed."""
     with DynamoDBLocal() as local:
         yield local.endpoint
 

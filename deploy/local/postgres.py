@@ -6,8 +6,8 @@ everything. PostgreSQL refuses to run as root, so as root the server runs as the
 user (or `nobody`) through setpriv. TCP logins need the generated password (SCRAM); durability
 is off (fsync, synchronous commit), since the data is thrown away.
 
-    python -m deploy.postgres_local     # serve one until interrupted; prints its DATABASE_URL
-    python -m deploy.postgres_local COMMAND...   # run COMMAND with DATABASE_URL set, then stop
+    python -m deploy.local.postgres     # serve one until interrupted; prints its DATABASE_URL
+    python -m deploy.local.postgres COMMAND...   # run COMMAND with DATABASE_URL set, then stop
 
 The tests (tests/postgres.py) use one per test process. `DATABASE_URL=... make run-aws` and
 `python -m deploy opsdb export|import --database-url ...` take this one's URL as well as any
@@ -29,8 +29,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
-from deploy.processes import die_with_parent, free_port
+from deploy.local.processes import die_with_parent, free_port
 
 START_TIMEOUT = 60.0
 SUPERUSER = "voj"
@@ -77,7 +78,7 @@ def unavailable() -> str | None:
         except RuntimeError as error:
             return str(error)
     try:
-        import psycopg  # noqa: F401
+        import psycopg  # noqa: F401, PLC0415 (whether psycopg imports is the check)
     except ImportError:
         return "psycopg is not installed (make install)"
     return None
@@ -213,7 +214,7 @@ class PostgresLocal:
         return self._wait_ready()
 
     def _wait_ready(self) -> bool:
-        import psycopg
+        import psycopg  # noqa: PLC0415 (every test process imports this module: psycopg imported with it would defeat voj.settings.database.drivers_absent)
 
         assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT
@@ -267,8 +268,6 @@ class PostgresLocal:
     def socket_url(self, database: str) -> str:
         """The same database over the Unix socket (no password: local connections are trusted)."""
         assert self.directory is not None
-        from urllib.parse import quote
-
         socket = quote(str(self.directory / "socket"), safe="")
         return f"postgres://{SUPERUSER}@{socket}:{self.port}/{database}"
 
@@ -281,14 +280,14 @@ class PostgresLocal:
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def _admin(self, statement: str) -> None:
-        import psycopg
+        import psycopg  # noqa: PLC0415 (every test process imports this module: psycopg imported with it would defeat voj.settings.database.drivers_absent)
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
             connection.execute(statement.encode())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m deploy.postgres_local")
+    parser = argparse.ArgumentParser(prog="python -m deploy.local.postgres")
     parser.add_argument("--database", default="voj", help="create this database (default voj)")
     parser.add_argument(
         "command",

@@ -1,0 +1,64 @@
+"""Cold start and warm latency of the packaged handler, against hello worlds built the same way.
+
+    python -m deploy.bench dist/voj-prod.zip [--write]      (make bench [BENCH_FLAGS=--write])
+
+Also measures the operator database file at 1k, 10k and 100k accounts (deploy/bench/opsdb.py).
+Both packages run through Zappa's handler in fresh interpreters that see only the package and
+what the Lambda runtime provides (deploy/local/lambda_harness.py); AWS is a moto server on
+127.0.0.1. Then the catalogue's DynamoDB write and read units, on DynamoDB Local
+(deploy/bench/dynamodb.py, also runnable alone). Prints the figures; rewrites
+docs/performance.md from deploy/bench/performance.md.template only with --write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from deploy.bench import dynamodb, latency, opsdb, report
+from deploy.local.processes import start_moto
+
+
+def measure_on_moto(zip_path: Path) -> tuple[latency.Latency, str]:
+    """The packaged handler's latency and the operator database's section, on one moto server."""
+    server, endpoint = start_moto()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            measured = latency.measure(zip_path, endpoint, Path(tmp))
+            operator_database = opsdb.section(opsdb.measure(endpoint))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return measured, operator_database
+
+
+def main(zip_path: Path, *, write: bool) -> None:
+    load_before = os.getloadavg()[0]
+    measured, operator_database = measure_on_moto(zip_path)
+    dynamodb_costs = dynamodb.measured_section()
+    machine = f"{latency.machine()}; {report.load(load_before)}"
+    print(report.summary(measured, machine))
+    print(dynamodb_costs)
+    print(operator_database)
+    if not write:
+        print("docs/performance.md left as it is (python -m deploy.bench --write rewrites it)")
+        return
+    report.PERFORMANCE.write_text(
+        report.render(
+            measured,
+            machine=machine,
+            dynamodb_costs=dynamodb_costs,
+            operator_database=operator_database,
+        )
+    )
+    print("docs/performance.md rewritten")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m deploy.bench")
+    parser.add_argument("zip", nargs="?", type=Path, default=report.ROOT / "dist" / "voj-prod.zip")
+    parser.add_argument("--write", action="store_true", help="rewrite docs/performance.md")
+    arguments = parser.parse_args()
+    main(arguments.zip, write=arguments.write)

@@ -1,0 +1,259 @@
+"""Cold start and warm latency of the packaged handler, against a hello world built the same way.
+
+Both packages run through Zappa's handler in fresh interpreters that see only the package and
+what the Lambda runtime provides (deploy/local/lambda_harness.py); AWS is a moto server on
+127.0.0.1 holding the core stack, the secrets, the operator database and a ready chapter.
+"""
+
+from __future__ import annotations
+
+import compileall
+import os
+import platform
+import py_compile
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from books.domain import Book, Chapter, ChapterStatus
+from books.repository.dynamodb import DynamoDBRepository
+from deploy.local.lambda_harness import (
+    api_gateway_event,
+    invoke,
+    moto_client,
+    prod_on_moto,
+    runtime_dir,
+    unpack,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", 25))
+WARM_REQUESTS = 200
+
+HELLO_SETTINGS = """
+SECRET_KEY = "hello-world-benchmark-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+ROOT_URLCONF = "hello.urls"
+DATABASES = {}
+USE_TZ = True
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+"""
+HELLO_URLS = """
+from django.urls import path
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class Hello(APIView):
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+urlpatterns = [path("api/v1/health", Hello.as_view()), path("api/v1/hello", Hello.as_view())]
+"""
+
+
+def hello_package(voj_task: Path, target: Path) -> Path:
+    """The same Zappa handler and the same Django and DRF, with a one-view project."""
+    shutil.copytree(voj_task, target, symlinks=True)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+    for project in ("voj", "books", "streaming", "deploy"):
+        shutil.rmtree(target / project)
+    (target / "hello").mkdir()
+    (target / "hello" / "__init__.py").write_text("")
+    (target / "hello" / "settings.py").write_text(HELLO_SETTINGS)
+    (target / "hello" / "urls.py").write_text(HELLO_URLS)
+    settings_py = target / "zappa_settings.py"
+    text = settings_py.read_text()
+    text = re.sub(r"ENVIRONMENT_VARIABLES=\{.*\}", "ENVIRONMENT_VARIABLES={}", text)
+    text = text.replace("DJANGO_SETTINGS='voj.settings'", "DJANGO_SETTINGS='hello.settings'")
+    settings_py.write_text(text)
+    compileall.compile_dir(
+        target,
+        quiet=1,
+        workers=0,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    for path in [target, *target.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    return target
+
+
+def prepare_aws(endpoint: str, workdir: Path) -> tuple[dict[str, str], str, str]:
+    """Core stack, secrets, the operator database with one user, a ready chapter, a token."""
+    env = prod_on_moto(endpoint, ROOT / "deploy" / "stack.yaml")
+    manage_env = {
+        **os.environ,
+        **env,
+        "VOJ_ENV": "production",
+        "VOJ_SECRETS": "/voj/prod/",
+        "VOJ_STORAGE": "s3",
+        "VOJ_DATA_BACKEND": "dynamodb",
+        "VOJ_MEDIA_BUCKET": "voj-audiobooks-prod",
+        "VOJ_BOOKS_TABLE": "voj-books-prod",
+        "VOJ_CHAPTERS_TABLE": "voj-audio-chapters-prod",
+        "VOJ_OPSDB_PATH": str(workdir / "ops.sqlite3"),
+        "BENCH_PASSWORD": secrets.token_urlsafe(16),
+    }
+    return env, operator_token(manage_env), ready_chapter(endpoint)
+
+
+def operator_token(manage_env: dict[str, str]) -> str:
+    """An access token of a new operator, `bench`, in the migrated operator database."""
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=manage_env, check=True)
+    subprocess.run(
+        [*manage, "create_operator", "--username", "bench", "--password-env", "BENCH_PASSWORD"],
+        env=manage_env,
+        check=True,
+        capture_output=True,
+    )
+    printed = subprocess.run(
+        [
+            *manage,
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model as m;"
+            "from rest_framework_simplejwt.tokens import AccessToken as t;"
+            "print(t.for_user(m().objects.get(username='bench')))",
+        ],
+        env=manage_env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return printed.stdout.strip().splitlines()[-1]
+
+
+def ready_chapter(endpoint: str) -> str:
+    """A book with one ready chapter in the catalogue's tables on moto: the chapter's id."""
+    repository = DynamoDBRepository(
+        client=moto_client(endpoint, "dynamodb"),
+        books_table="voj-books-prod",
+        chapters_table="voj-audio-chapters-prod",
+    )
+    book = repository.book_create(Book(title="Bench", author="bench", owner=1))
+    chapter = Chapter(
+        book_id=book.id,
+        number=1,
+        title="Bench",
+        status=ChapterStatus.READY,
+        content_type="audio/mp4",
+        size_bytes=9342,
+        duration_seconds=2.046,
+        revision="bench0001",
+    )
+    chapter = repository.chapter_create(
+        chapter.replace(object_key=f"media/books/{book.id}/chapters/{chapter.id}-bench0001.m4a")
+    )
+    return chapter.id
+
+
+def cold_start(task: Path, runtime: Path, env: dict[str, str], event: dict) -> float:
+    """Process start to the first response."""
+    first = invoke(task, runtime, [event], env)[0]
+    assert first["status"] == 200, first
+    return first["since_start"]
+
+
+def warm(
+    task: Path,
+    runtime: Path,
+    env: dict[str, str],
+    event: dict,
+    *,
+    zero_latency: bool = False,
+) -> tuple[list[float], list[float], float]:
+    """Each warm request's time and CPU time, then how long one full garbage collection takes. With
+    zero_latency, AWS answers every measured request from the answers moto gave to the two
+    requests before them (deploy/local/lambda_harness.py), so the times are voj's own."""
+    events = [event] * (WARM_REQUESTS + 2)
+    if zero_latency:
+        env = {**env, "HARNESS_REPLAY_FROM": "2"}
+    *results, process = invoke(task, runtime, events, env)
+    assert all(r["status"] == 200 for r in results), results[0]
+    measured = results[2:]  # the first is the cold start, the second records AWS's answers
+    if zero_latency:
+        sent = sum(r["aws_requests_sent"] for r in measured)
+        assert sent == 0, f"{sent} AWS requests went over the wire while replaying"
+    return (
+        [r["seconds"] for r in measured],
+        [r["cpu_seconds"] for r in measured],
+        process["gc"]["full_collection_seconds"],
+    )
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Seconds: each cold start and warm request measured, and one full collection each."""
+
+    voj_cold: list[float]
+    stream_cold: list[float]
+    hello_cold: list[float]
+    voj_warm: list[float]
+    voj_own: list[float]
+    voj_own_cpu: list[float]
+    hello_warm: list[float]
+    voj_collection: float
+    hello_collection: float
+
+
+def measure(zip_path: Path, endpoint: str, work: Path) -> Latency:
+    """Both packages unpacked into ``work``, AWS prepared at ``endpoint``, then measured."""
+    voj = unpack(zip_path, work / "voj-task")
+    hello = hello_package(voj, work / "hello-task")
+    runtime = runtime_dir(work / "runtime")
+    env, token, chapter_id = prepare_aws(endpoint, work)
+    health = api_gateway_event("/api/v1/health")
+    stream = api_gateway_event(
+        f"/api/v1/audio/{chapter_id}/stream-url", headers={"Authorization": f"Bearer {token}"}
+    )
+    # Alternated, so drift in the machine's load touches all alike.
+    voj_cold, stream_cold, hello_cold = [], [], []
+    for _ in range(COLD_RUNS):
+        voj_cold.append(cold_start(voj, runtime, env, health))
+        stream_cold.append(cold_start(voj, runtime, env, stream))
+        hello_cold.append(cold_start(hello, runtime, {}, health))
+    voj_warm, _, voj_collection = warm(voj, runtime, env, stream)
+    voj_own, voj_own_cpu, _ = warm(voj, runtime, env, stream, zero_latency=True)
+    hello_warm, _, hello_collection = warm(hello, runtime, {}, api_gateway_event("/api/v1/hello"))
+    return Latency(
+        voj_cold=voj_cold,
+        stream_cold=stream_cold,
+        hello_cold=hello_cold,
+        voj_warm=voj_warm,
+        voj_own=voj_own,
+        voj_own_cpu=voj_own_cpu,
+        hello_warm=hello_warm,
+        voj_collection=voj_collection,
+        hello_collection=hello_collection,
+    )
