@@ -8,6 +8,7 @@
         --template core|edge|monitoring|cdn-alarms|database
     python -m deploy opsdb versions|restore STAGE [--version-id ID]
     python -m deploy opsdb export|import STAGE ...   (deploy/opsdb_transfer.py)
+    python -m deploy migrate STAGE
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy configure STAGE
     python -m deploy throttle STAGE [--rate 100] [--burst 200]
@@ -89,6 +90,10 @@ def _opsdb(sub: argparse._SubParsersAction) -> None:
 
 
 def _stage_commands(sub: argparse._SubParsersAction) -> None:
+    mig = sub.add_parser(
+        "migrate", help="migrate the stage's operator database from this tree (release does it)"
+    )
+    mig.add_argument("stage", choices=STAGES)
     rel = sub.add_parser("release", help="package check, migrate, zappa update, health, smoke")
     rel.add_argument("stage", choices=STAGES)
     rel.add_argument("--base-url", help="the API's URL (default: the stage's execute-api URL)")
@@ -160,6 +165,8 @@ def main(argv: list[str] | None = None) -> None:
         _stack_command(args)
     elif args.group == "opsdb":
         _operator_database(args)
+    elif args.group == "migrate":
+        release.migrate(args.stage)
     elif args.group == "release":
         release.release(args.stage, base_url=args.base_url, run_smoke=not args.no_smoke)
     elif args.group == "configure":

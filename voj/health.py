@@ -75,13 +75,16 @@ class DetailedHealthApi(APIView):
             try:
                 check()
             except Exception as error:  # any failure is a failed component, not a 500
-                logger.warning("health check %s failed", name, exc_info=True)
                 # The error class, and the cause only where the application worded it (a
-                # misconfigured store): other messages can carry hosts, ARNs or paths.
+                # misconfigured store, a missing migration): other messages can carry hosts,
+                # ARNs or paths. A worded cause is the whole story: one line, no traceback.
                 checks[name] = {"status": "error", "error": type(error).__name__}
                 cause = getattr(error, "cause", None)
                 if isinstance(error, DomainError) and cause:
                     checks[name]["cause"] = cause
+                    logger.warning("health check %s failed: %s", name, cause)
+                else:
+                    logger.warning("health check %s failed", name, exc_info=True)
             else:
                 checks[name] = {"status": "ok"}
         healthy = all(c["status"] == "ok" for c in checks.values())

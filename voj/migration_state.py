@@ -21,8 +21,8 @@ from voj.exceptions import DomainError
 logger = logging.getLogger("voj.database")
 
 FIX = (
-    "run the release step that migrates it (`python -m deploy release STAGE`, "
-    "or `manage.py migrate` with the stage's settings)"
+    "run the migrate step: `python -m deploy migrate STAGE` from the release's tree (every "
+    "`python -m deploy release STAGE` runs it before the code switch)"
 )
 
 

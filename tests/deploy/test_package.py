@@ -350,7 +350,7 @@ def test_unmigrated_stage_answers_503_and_names_the_release_step(package, prod_e
     assert detailed["status"] == 503, detailed
     check = json.loads(detailed["body"])["checks"]["migrations"]
     assert check["error"] == "OperatorDatabaseNotMigrated"
-    assert "python -m deploy release" in check["cause"]
+    assert "python -m deploy migrate" in check["cause"]
     records = [json.loads(line) for line in logs if line.startswith("{")]
     refusals = [r for r in records if r["logger"] == "voj.database"]
-    assert len(refusals) == 1 and "python -m deploy release" in refusals[0]["message"], refusals
+    assert len(refusals) == 1 and "python -m deploy migrate" in refusals[0]["message"], refusals
