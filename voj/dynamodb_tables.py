@@ -37,9 +37,9 @@ class TableCreationFailed(Exception):
 def template_resources(template: Path) -> dict[str, Any]:
     """A CloudFormation template's resources, with its short-form tags (``!Ref``, ``!Sub``) kept
     as plain values (``{"!Ref": ...}``)."""
-    # yaml: about 30 ms of import (-X importtime), needed only to create tables. The DynamoDB
-    # path of a Lambda imports this module (voj.security.dynamodb) but never reads a template.
-    import yaml
+    # The DynamoDB path of a Lambda imports this module (voj.security.dynamodb) but never reads
+    # a template.
+    import yaml  # noqa: PLC0415 (cold start: yaml is ~30 ms of -X importtime, for table creation only)
 
     class CfnLoader(yaml.SafeLoader):
         pass
