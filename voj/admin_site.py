@@ -14,6 +14,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 
+from books import admin_views as catalogue
+from books import cdn_admin_views as cdn
+from books import converters  # noqa: F401 (registers <id:...>)
 from voj.security.throttle import LoginThrottled
 
 
@@ -53,10 +56,6 @@ class VojAdminSite(admin.AdminSite):
         return response
 
     def get_urls(self) -> list:
-        from books import admin_views as catalogue
-        from books import cdn_admin_views as cdn
-        from books import converters  # noqa: F401 (registers <id:...>)
-
         def view(function: Any) -> Any:
             return self.admin_view(function)
 

@@ -1,11 +1,24 @@
-"""The one place AWS clients are built: region, endpoint, addressing, retries and timeouts."""
+"""The one place AWS clients are built: region, endpoint, addressing, retries and timeouts.
+
+boto3 and botocore are imported at the top: on Lambda, Zappa's handler imports boto3 before
+Django starts and the production settings read the secrets with it, so importing them here adds
+nothing to a cold start."""
 
 from __future__ import annotations
 
 import os
+import platform
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
+
+import boto3
+import botocore
+import botocore.session
+from botocore.config import Config
+from botocore.configprovider import ConfiguredEndpointProvider
+from botocore.utils import CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES, SERVICE_NAME_ALIASES
+from django.conf import settings
 
 # Every AWS service the application calls while it runs. The Lambda package ships botocore with
 # these service models only (deploy/package.py), so a client for any other service fails there:
@@ -20,8 +33,6 @@ _AWS_HOST_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 def service_endpoint_variable(service: str) -> str:
     """botocore's own per-service variable, ``AWS_ENDPOINT_URL_<SERVICE ID>`` (e.g.
     ``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL_SECRETS_MANAGER``), named as botocore names it."""
-    from botocore.utils import CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES, SERVICE_NAME_ALIASES
-
     name = SERVICE_NAME_ALIASES.get(service, service)
     service_id = CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES.get(name, name)
     return "AWS_ENDPOINT_URL_" + service_id.replace("-", "_").upper()
@@ -46,8 +57,6 @@ def endpoint_url(service: str, shorthand: str | None = None) -> str | None:
         return shorthand
     if ignore:
         return None
-    from botocore.configprovider import ConfiguredEndpointProvider
-
     return ConfiguredEndpointProvider(
         full_config=session.full_config,
         scoped_config=session.get_scoped_config(),
@@ -64,8 +73,6 @@ def is_aws_endpoint(url: str | None) -> bool:
 
 
 def client_config(*, service: str, region: str, path_style: bool = False) -> Any:
-    from botocore.config import Config
-
     s3_options: dict[str, Any] = {}
     if service == "s3":
         s3_options = {
@@ -94,17 +101,11 @@ def client_config(*, service: str, region: str, path_style: bool = False) -> Any
 
 @cache
 def _user_agent() -> str:
-    import platform
-
-    import botocore
-
     return f"voj botocore/{botocore.__version__} Python/{platform.python_version()}"
 
 
 @cache
 def _botocore_session() -> Any:
-    import botocore.session
-
     return botocore.session.get_session()
 
 
@@ -113,8 +114,6 @@ def aws_session() -> Any:
     """One session per process: a new one reloads botocore's endpoint and model data (about
     75 ms here), while another client on a warm session costs a few. django-storages' S3
     storage uses it too (streaming/s3.py)."""
-    import boto3
-
     return boto3.session.Session(botocore_session=_botocore_session())
 
 
@@ -141,8 +140,6 @@ def build_client(service: str, *, region: str, endpoint_url: str | None = None) 
 
 @cache
 def aws_client(service: str) -> Any:
-    from django.conf import settings
-
     return build_client(
         service, region=settings.VOJ_AWS_REGION, endpoint_url=settings.VOJ_AWS_ENDPOINT_URL
     )

@@ -14,6 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from books.repository import get_repository
+from streaming.stores import get_object_store
 from voj.exceptions import DomainError
 from voj.migration_state import check_migrated
 
@@ -26,14 +28,10 @@ def _database() -> None:
 
 
 def _repository() -> None:
-    from books.repository import get_repository
-
     get_repository().ping()
 
 
 def _storage() -> None:
-    from streaming.stores import get_object_store
-
     get_object_store().ping()
 
 

@@ -11,6 +11,14 @@ from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
 from voj.digits import is_ascii_digits
+from voj.errors import (
+    RETRY_AFTER_SECONDS,
+    is_api_path,
+    is_aws_transport_error,
+    json_error,
+    status_error,
+    suspicious_request_error,
+)
 
 logger = logging.getLogger("voj.requests")
 
@@ -73,8 +81,6 @@ class ApiBoundaryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from voj.errors import is_api_path, json_error, status_error, suspicious_request_error
-
         if not is_api_path(request.path_info):
             return self.get_response(request)
         try:
@@ -98,14 +104,6 @@ class ApiBoundaryMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from voj.errors import (
-            RETRY_AFTER_SECONDS,
-            is_api_path,
-            is_aws_transport_error,
-            json_error,
-            suspicious_request_error,
-        )
-
         api = is_api_path(request.path_info)
         if api and isinstance(exception, SuspiciousOperation):
             security_logger.warning("refused request: %s", exception)

@@ -42,7 +42,7 @@ class OperatorDatabaseNotMigrated(DomainError):
 def pending_migrations(using: str = DEFAULT_DB_ALIAS) -> list[str]:
     """The migrations this code has that the database has not applied, in the order to apply."""
     # Only on the error path and the detailed health check: about 2 ms of cold start otherwise.
-    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.executor import MigrationExecutor  # noqa: PLC0415
 
     executor = MigrationExecutor(connections[using])
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())

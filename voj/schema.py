@@ -18,6 +18,7 @@ from django.conf import settings
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 
 from streaming.keys import ALLOWED_CONTENT_TYPES, ALLOWED_EXTENSIONS
+from streaming.policy import SIGNATURE_FIELD
 
 
 class CurrentTokenScheme(SimpleJWTScheme):
@@ -165,8 +166,6 @@ def _error_response(status: int) -> dict:
 
 def _upload_form_operation() -> dict:
     """The local mode's stand-in for S3's POST upload: the grant's fields, then the file."""
-    from streaming.policy import SIGNATURE_FIELD
-
     text = {"type": "string"}
     return {
         "post": {

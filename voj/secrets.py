@@ -14,7 +14,10 @@ import json
 import logging
 from functools import cache
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
+
+from voj.aws import build_client
 
 logger = logging.getLogger("voj.secrets")
 
@@ -41,10 +44,6 @@ def _source(spec: str) -> tuple[str, str]:
 
 @cache
 def load_secrets(spec: str, *, region: str, endpoint_url: str | None = None) -> dict[str, str]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from voj.aws import build_client
-
     kind, name = _source(spec)
     try:
         if kind == "ssm":

@@ -1,8 +1,8 @@
 """The DynamoDB tables as the repository uses them: keys, indexes, what is consistent and why.
 
 The one definition of the tables is the CloudFormation stack (deploy/stack.yaml); the tests and
-the prod-like local mode create their tables from it, so what runs in moto and DynamoDB Local is
-what deploys. The repository only needs the names below.
+the prod-like local mode create their tables from it (voj/dynamodb_tables.py), so what runs in
+moto and DynamoDB Local is what deploys. The repository only needs the names below.
 
 Books table, key (``book_id``, ``sk``): one item collection per book.
 
@@ -46,11 +46,11 @@ No write path reads a GSI; a test hides every GSI result and the write paths sti
 (tests/books/test_dynamodb_faults.py).
 """
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-STACK_TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "stack.yaml"
+from voj.dynamodb_tables import create_tables as create_stack_tables
+from voj.dynamodb_tables import table_definition
+
 BOOKS_RESOURCE = "BooksTable"
 CHAPTERS_RESOURCE = "ChaptersTable"
 
@@ -67,62 +67,12 @@ HEAD_ITEM = "head"
 SLOT_PREFIX = "slot#"
 
 
-@cache
-def stack_resources() -> dict[str, Any]:
-    """The stack's resources, with CloudFormation's short-form tags kept as plain values."""
-    import yaml
-
-    class CfnLoader(yaml.SafeLoader):
-        pass
-
-    def tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {f"!{suffix}": value}
-
-    CfnLoader.add_multi_constructor("!", tag)
-    return yaml.load(STACK_TEMPLATE.read_text(), Loader=CfnLoader)["Resources"]  # noqa: S506
-
-
-def _definition(resource: str, name: str) -> dict[str, Any]:
-    properties = stack_resources()[resource]["Properties"]
-    definition = {
-        "TableName": name,
-        "BillingMode": properties["BillingMode"],
-        "AttributeDefinitions": properties["AttributeDefinitions"],
-        "KeySchema": properties["KeySchema"],
-    }
-    for indexes in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
-        if properties.get(indexes):
-            definition[indexes] = properties[indexes]
-    return definition
-
-
 def table_definitions(books: str, chapters: str) -> list[dict[str, Any]]:
-    return [_definition(BOOKS_RESOURCE, books), _definition(CHAPTERS_RESOURCE, chapters)]
+    """The CreateTable requests of the catalogue's two tables, as the stack defines them."""
+    return [table_definition(BOOKS_RESOURCE, books), table_definition(CHAPTERS_RESOURCE, chapters)]
 
 
 def create_tables(client: Any, *, books: str, chapters: str) -> dict[str, bool]:
-    """Create both tables where they do not exist (idempotent). Returns, by table name, whether
-    it was created here."""
-    created: dict[str, bool] = {}
-    for definition in table_definitions(books, chapters):
-        name = definition["TableName"]
-        # One DescribeTable per table: a listing would be paged at 100 names.
-        try:
-            client.describe_table(TableName=name)
-            created[name] = False
-            continue
-        except client.exceptions.ResourceNotFoundException:
-            pass
-        try:
-            client.create_table(**definition)
-            created[name] = True
-        except client.exceptions.ResourceInUseException:  # created meanwhile by another
-            created[name] = False
-        client.get_waiter("table_exists").wait(TableName=name)
-    return created
+    """Create the catalogue's tables where they do not exist (voj.dynamodb_tables: idempotent,
+    safe under concurrent creators). Returns, by table name, whether it was created here."""
+    return create_stack_tables(client, {BOOKS_RESOURCE: books, CHAPTERS_RESOURCE: chapters})

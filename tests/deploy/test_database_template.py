@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from books.repository import tables
+from voj.dynamodb_tables import template_resources
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 def resources() -> dict:
-    tables.stack_resources.cache_clear()
-    original = tables.STACK_TEMPLATE
-    try:
-        tables.STACK_TEMPLATE = DEPLOY / "database.yaml"
-        return tables.stack_resources()
-    finally:
-        tables.STACK_TEMPLATE = original
-        tables.stack_resources.cache_clear()
+    return template_resources(DEPLOY / "database.yaml")
 
 
 def of_type(kind: str) -> dict:

@@ -11,6 +11,7 @@ import pytest
 from books.repository import tables
 from books.repository.dynamodb import DynamoDBRepository
 from voj.aws import aws_client
+from voj.dynamodb_tables import template_resources
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 TEMPLATES = sorted(DEPLOY.glob("*.yaml"))
@@ -23,14 +24,7 @@ PARAMETERS = [
 
 
 def load(name: str) -> dict:
-    tables.stack_resources.cache_clear()
-    original = tables.STACK_TEMPLATE
-    try:
-        tables.STACK_TEMPLATE = DEPLOY / name
-        return tables.stack_resources()
-    finally:
-        tables.STACK_TEMPLATE = original
-        tables.stack_resources.cache_clear()
+    return template_resources(DEPLOY / name)
 
 
 def test_templates_exist():

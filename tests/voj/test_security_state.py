@@ -13,8 +13,8 @@ from voj.security import get_security_state
 
 
 def test_the_table_has_the_stacks_ttl(dynamodb_tables, settings):
-    from books.repository.tables import stack_resources
     from voj.aws import aws_client
+    from voj.dynamodb_tables import stack_resources
 
     described = aws_client("dynamodb").describe_time_to_live(TableName=settings.VOJ_SECURITY_TABLE)
     ttl = stack_resources()["SecurityTable"]["Properties"]["TimeToLiveSpecification"]

@@ -7,17 +7,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db.backends.sqlite3 import base as sqlite3
+
+from voj.aws import aws_client
 
 from .sync import OperatorDatabaseSync
 
 
 @cache
 def _sync_for(bucket: str, key: str, path: str) -> OperatorDatabaseSync:
-    from django.conf import settings
-
-    from voj.aws import aws_client
-
     return OperatorDatabaseSync(
         client=aws_client("s3"),
         bucket=bucket,

@@ -12,7 +12,10 @@ from functools import cache
 
 from django.conf import settings
 
-from .state import ExpiringState
+from voj.aws import aws_client
+
+from .dynamodb import DynamoDBExpiringState
+from .state import ExpiringState, SqlExpiringState
 
 
 @cache
@@ -20,15 +23,9 @@ def get_security_state() -> ExpiringState:
     # Never the operator database (voj.opsdb): every failed login would publish it to S3.
     in_operator_database = settings.DATABASES["default"]["ENGINE"] == "voj.opsdb"
     if settings.VOJ_DATA_BACKEND == "dynamodb" or in_operator_database:
-        from voj.aws import aws_client
-
-        from .dynamodb import DynamoDBExpiringState
-
         return DynamoDBExpiringState(
             client=aws_client("dynamodb"), table=settings.VOJ_SECURITY_TABLE
         )
-    from .state import SqlExpiringState
-
     return SqlExpiringState()
 
 

@@ -16,7 +16,10 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import get_security_state
 from .state import state_key
@@ -31,9 +34,6 @@ def _key(user_id: Any) -> str:
 
 def account_claim(user: Any) -> str:
     """What a token issued now carries for the account, or ENDED if it may not have one."""
-    from rest_framework_simplejwt.settings import api_settings
-    from rest_framework_simplejwt.utils import get_md5_hash_password
-
     if not api_settings.USER_AUTHENTICATION_RULE(user):
         return ENDED
     return get_md5_hash_password(user.password)
@@ -48,8 +48,6 @@ _MARGIN = timedelta(minutes=2)
 def account_change_record(*, user_id: Any, claim: str) -> None:
     """Record the account's claim after a change, for one access-token lifetime, plus the
     leeway simplejwt gives an expired token and a margin."""
-    from rest_framework_simplejwt.settings import api_settings
-
     leeway = api_settings.LEEWAY or 0
     if not isinstance(leeway, timedelta):
         leeway = timedelta(seconds=leeway)
@@ -75,8 +73,6 @@ _CHANGED = "_voj_account_claim_changed"
 
 
 def _is_user_model(sender: Any) -> bool:
-    from django.contrib.auth import get_user_model
-
     # A proxy of the user model sends its own class: compare the concrete model.
     return sender._meta.concrete_model is get_user_model()
 

@@ -8,6 +8,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from voj.dynamodb_tables import create_table
+
 SECURITY_RESOURCE = "SecurityTable"  # in deploy/stack.yaml
 TTL_ATTRIBUTE = "expires_at"
 _TAKE_ATTEMPTS = 4
@@ -119,33 +121,7 @@ class DynamoDBExpiringState:
         return item.get("value", {}).get("S", "") if item else None
 
 
-def security_table_definition(name: str) -> dict[str, Any]:
-    """The table as deploy/stack.yaml defines it, for the tests and the prod-like local mode."""
-    from books.repository.tables import stack_resources
-
-    properties = stack_resources()[SECURITY_RESOURCE]["Properties"]
-    return {
-        "TableName": name,
-        "BillingMode": properties["BillingMode"],
-        "AttributeDefinitions": properties["AttributeDefinitions"],
-        "KeySchema": properties["KeySchema"],
-    }
-
-
 def create_security_table(client: Any, name: str) -> bool:
-    """Create the table with its TTL if it does not exist (idempotent); True if it was made."""
-    from books.repository.tables import stack_resources
-
-    try:
-        client.describe_table(TableName=name)
-        return False
-    except client.exceptions.ResourceNotFoundException:
-        pass
-    client.create_table(**security_table_definition(name))
-    client.get_waiter("table_exists").wait(TableName=name)
-    ttl = stack_resources()[SECURITY_RESOURCE]["Properties"]["TimeToLiveSpecification"]
-    client.update_time_to_live(
-        TableName=name,
-        TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": ttl["Enabled"]},
-    )
-    return True
+    """Create the table with the stack's TTL if it does not exist (voj.dynamodb_tables:
+    idempotent, safe under concurrent creators); True if it was made here."""
+    return create_table(client, SECURITY_RESOURCE, name)

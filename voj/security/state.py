@@ -10,7 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
+
+from voj.models import SecurityRecord
 
 
 def state_key(kind: str, value: str) -> str:
@@ -60,8 +63,6 @@ class SqlExpiringState:
     conditional writes (voj/security/dynamodb.py)."""
 
     def _records(self) -> Any:
-        from voj.models import SecurityRecord
-
         return SecurityRecord.objects
 
     def take(self, key: str, *, limit: int, window_seconds: int, subject: str = "") -> int | None:
@@ -98,8 +99,6 @@ class SqlExpiringState:
         return None
 
     def give_back(self, key: str) -> None:
-        from django.db.models import F
-
         self._records().filter(key=key, count__gt=0).update(count=F("count") - 1)
 
     def clear(self, key: str) -> None:

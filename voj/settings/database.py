@@ -10,6 +10,7 @@ import ipaddress
 import sys
 from typing import Any
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 POSTGRESQL = "django.db.backends.postgresql"
@@ -40,8 +41,6 @@ def database_from_url(url: str, *, conn_max_age: int) -> dict[str, Any]:
     failing the request. PostgreSQL off the machine needs TLS: sslmode=require unless the URL asks
     for a stricter mode; a weaker one is refused.
     """
-    import dj_database_url
-
     try:
         config: dict[str, Any] = dict(
             dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)

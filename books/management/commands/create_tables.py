@@ -4,7 +4,8 @@ or an account without the stack.
 
     python manage.py create_tables
 
-Idempotent: a table that exists is left as it is (its definition is not compared or changed).
+Idempotent, and safe to run twice at once (voj/dynamodb_tables.py): a table that exists is left
+as it is (its definition is not compared or changed).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from books.repository.tables import create_tables
 from voj.aws import aws_client
+from voj.dynamodb_tables import TableCreationFailed
 from voj.security.dynamodb import create_security_table
 
 
@@ -24,12 +26,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         client = aws_client("dynamodb")
-        created = create_tables(
-            client, books=settings.VOJ_BOOKS_TABLE, chapters=settings.VOJ_CHAPTERS_TABLE
-        )
-        created[settings.VOJ_SECURITY_TABLE] = create_security_table(
-            client, settings.VOJ_SECURITY_TABLE
-        )
+        try:
+            created = create_tables(
+                client, books=settings.VOJ_BOOKS_TABLE, chapters=settings.VOJ_CHAPTERS_TABLE
+            )
+            created[settings.VOJ_SECURITY_TABLE] = create_security_table(
+                client, settings.VOJ_SECURITY_TABLE
+            )
+        except TableCreationFailed as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(f"DynamoDB at {client.meta.endpoint_url}:")
         for name, new in created.items():
             self.stdout.write(f"  {name}: {'created' if new else 'already exists'}")

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from voj.secrets import load_secrets, secret
+
 
 class Command(BaseCommand):
     help = "Create the first operator (staff superuser) without a prompt; idempotent."
@@ -42,8 +44,6 @@ class Command(BaseCommand):
             return password
         if not settings.VOJ_SECRETS:
             raise CommandError("no VOJ_SECRETS here: pass --password-env VARIABLE")
-        from voj.secrets import load_secrets, secret
-
         values = load_secrets(
             settings.VOJ_SECRETS,
             region=settings.VOJ_AWS_REGION,

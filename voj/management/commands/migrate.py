@@ -9,11 +9,11 @@ from django.core.management import CommandError
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import connections
 
+from voj.opsdb.sync import OperatorDatabaseConflict, OperatorDatabaseUnavailable
+
 
 class Command(MigrateCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
-        from voj.opsdb.sync import OperatorDatabaseConflict, OperatorDatabaseUnavailable
-
         try:
             output = super().execute(*args, **options)
             # Published here, not at the connection's close or the process's exit, where a

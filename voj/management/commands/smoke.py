@@ -103,6 +103,166 @@ class Client:
         return response.json() if response.data else None
 
 
+class SmokeRun:
+    """One run's steps, in order, and what they hand each other (the book, the chapter, its
+    upload grant and stream URL). Each step returns the detail printed after ``ok``."""
+
+    def __init__(
+        self, client: Client, *, username: str, password: str, file: Path, bucket_url: str | None
+    ) -> None:
+        self.client = client
+        self.username = username
+        self.password = password
+        self.file = file
+        self.audio = file.read_bytes()
+        self.bucket_url = bucket_url
+        self.book: str | None = None
+        self.chapter = ""
+        self.grant: dict[str, Any] = {}
+        self.stream: dict[str, Any] = {}
+
+    def steps(self) -> list[tuple[str, Callable[[], str]]]:
+        return [
+            ("login", self.login),
+            ("me", self.me),
+            ("create book", self.create_book),
+            ("create chapter", self.create_chapter),
+            ("upload", self.upload),
+            ("complete", self.complete),
+            ("stream-url", self.stream_url),
+            ("range 0-127", self.ranged_get),
+            ("tampered url", self.tampered_get),
+            ("unsigned url", self.unsigned_refused),
+            ("bucket direct", self.bucket_refused),
+            ("delete book", self.delete_book),
+        ]
+
+    def login(self) -> str:
+        body = self.client.call(
+            "POST", "/api/v1/auth/login", {"username": self.username, "password": self.password}
+        )
+        self.client.token = body["access"]
+        return f"as {body['user']['username']}"
+
+    def me(self) -> str:
+        return str(self.client.call("GET", "/api/v1/auth/me")["groups"])
+
+    def create_book(self) -> str:
+        book = self.client.call(
+            "POST", "/api/v1/books", {"title": "voj smoke test", "author": "smoke"}, 201
+        )
+        self.book = book["id"]
+        return book["id"]
+
+    def create_chapter(self) -> str:
+        body = self.client.call(
+            "POST",
+            f"/api/v1/books/{self.book}/chapters",
+            {
+                "title": "Smoke",
+                "filename": self.file.name,
+                "content_type": "audio/mp4",
+                "size_bytes": len(self.audio),
+            },
+            201,
+        )
+        self.chapter, self.grant = body["chapter"]["id"], body["upload"]
+        return body["chapter"]["id"]
+
+    def upload(self) -> str:
+        fields: list[tuple[str, Any]] = list(self.grant["fields"].items())
+        content_type = self.grant["fields"]["Content-Type"]
+        fields.append(("file", (self.file.name, self.audio, content_type)))
+        body, form_type = urllib3.encode_multipart_formdata(fields)
+        response = self.client.http.request(
+            self.grant["method"], self.grant["url"], body=body, headers={"Content-Type": form_type}
+        )
+        if response.status not in (200, 201, 204):
+            raise SmokeFailure(f"upload: {response.status}: {response.data[:300]!r}")
+        return f"{len(self.audio)} bytes → {response.status}"
+
+    def complete(self) -> str:
+        chapter = self.client.call(
+            "POST", f"/api/v1/books/{self.book}/chapters/{self.chapter}/complete"
+        )
+        if chapter["status"] != "ready":
+            raise SmokeFailure(f"chapter is {chapter['status']}: {chapter['failure_reason']}")
+        return f"ready, {chapter['duration_seconds']} s"
+
+    def stream_url(self) -> str:
+        self.stream = self.client.call("GET", f"/api/v1/audio/{self.chapter}/stream-url")
+        return f"expires {self.stream['expires_at']}"
+
+    def ranged_get(self) -> str:
+        response = self.client.http.request(
+            "GET", self.stream["url"], headers={"Range": "bytes=0-127"}
+        )
+        content_range = response.headers.get("Content-Range", "")
+        if response.status != 206 or len(response.data) != 128:
+            raise SmokeFailure(
+                f"expected 206 with 128 bytes, got {response.status}, {len(response.data)} bytes"
+            )
+        if content_range != f"bytes 0-127/{len(self.audio)}" or response.data != self.audio[:128]:
+            raise SmokeFailure(f"wrong range: {content_range}")
+        return content_range
+
+    def refused(self, url: str) -> int:
+        return self.client.http.request("GET", url, headers={"Range": "bytes=0-127"}).status
+
+    def checks_signatures(self, url: str) -> bool:
+        return self.refused(forged(url)) in REFUSED
+
+    def tampered_get(self) -> str:
+        # The stream URL with its chapter id changed: the signature no longer covers it,
+        # so the CDN, S3 or the local endpoint must refuse it (never 404, never the bytes).
+        url, chapter = self.stream["url"], self.chapter
+        other = chapter[:-1] + ("0" if chapter[-1] != "0" else "1")
+        status = self.refused(url.replace(chapter, other))
+        if status == 403:
+            return "403"
+        if not self.checks_signatures(url):
+            raise NotCheckable(
+                f"{status} for another object, but this store also accepts a forged "
+                "signature: it checks no authorisation at all"
+            )
+        raise SmokeFailure(f"a tampered stream URL got {status}, not 403")
+
+    def unsigned_refused(self) -> str:
+        status = self.refused(unsigned(self.stream["url"]))
+        if status in REFUSED:
+            return f"{status} without the signature"
+        if not self.checks_signatures(self.stream["url"]):
+            raise NotCheckable(
+                f"{status} without the signature, but this store also accepts a forged "
+                "signature: it checks no authorisation at all"
+            )
+        raise SmokeFailure(f"the stream URL without its signature answered {status}")
+
+    def bucket_refused(self) -> str:
+        stream = self.stream["url"]
+        if is_s3_url(stream):
+            target = unsigned(stream)
+        elif self.bucket_url:
+            target = self.bucket_url.rstrip("/") + urlsplit(stream).path
+        elif urlsplit(stream).netloc == urlsplit(self.client.base).netloc:
+            raise NotCheckable("the local object store has no bucket URL")
+        else:
+            raise NotCheckable("pass --bucket-url to check that only the CDN reads the bucket")
+        status = self.refused(target)
+        if status in REFUSED:
+            return f"{status} from {urlsplit(target).netloc}"
+        if is_s3_url(stream) and not self.checks_signatures(stream):
+            raise NotCheckable(
+                f"{status}, but this store accepts a forged signature too: it checks none"
+            )
+        raise SmokeFailure(f"a direct unsigned GET of {target} answered {status}")
+
+    def delete_book(self) -> str:
+        book, self.book = self.book, None
+        self.client.call("DELETE", f"/api/v1/books/{book}", expect=204)
+        return "deleted"
+
+
 class Command(BaseCommand):
     help = "Run the end-to-end smoke test against a deployment of the API."
 
@@ -124,180 +284,50 @@ class Command(BaseCommand):
         timeout: float,
         bucket_url: str | None = None,
         **options: Any,
-    ):
+    ) -> None:
         username = os.environ.get("VOJ_SMOKE_USERNAME")
         password = os.environ.get("VOJ_SMOKE_PASSWORD")
         if not username or not password:
             raise CommandError("set VOJ_SMOKE_USERNAME and VOJ_SMOKE_PASSWORD")
-        client = Client(base_url, timeout)
-        audio = file.read_bytes()
-        state: dict[str, Any] = {}
+        run = SmokeRun(
+            Client(base_url, timeout),
+            username=username,
+            password=password,
+            file=file,
+            bucket_url=bucket_url,
+        )
         started = time.perf_counter()
-
-        def step(name: str, action: Callable[[], str | None]) -> None:
-            began = time.perf_counter()
-            try:
-                detail = action()
-            except SmokeFailure as failure:
-                self.stdout.write(f"FAIL {name} ({_ms(began)}): {failure}")
-                raise
-            except NotCheckable as reason:
-                self.stdout.write(f"skip {name:<14} {_ms(began):>8}  not checkable: {reason}")
-                return
-            except (urllib3.exceptions.HTTPError, OSError, ValueError, KeyError) as error:
-                self.stdout.write(f"FAIL {name} ({_ms(began)}): {error!r}")
-                raise SmokeFailure(f"{name}: {error!r}") from error
-            self.stdout.write(f"ok   {name:<14} {_ms(began):>8}  {detail or ''}".rstrip())
-
-        def login() -> str:
-            body = client.call(
-                "POST", "/api/v1/auth/login", {"username": username, "password": password}
-            )
-            client.token = body["access"]
-            return f"as {body['user']['username']}"
-
-        def me() -> str:
-            return str(client.call("GET", "/api/v1/auth/me")["groups"])
-
-        def create_book() -> str:
-            book = client.call(
-                "POST", "/api/v1/books", {"title": "voj smoke test", "author": "smoke"}, 201
-            )
-            state["book"] = book["id"]
-            return book["id"]
-
-        def create_chapter() -> str:
-            body = client.call(
-                "POST",
-                f"/api/v1/books/{state['book']}/chapters",
-                {
-                    "title": "Smoke",
-                    "filename": file.name,
-                    "content_type": "audio/mp4",
-                    "size_bytes": len(audio),
-                },
-                201,
-            )
-            state["chapter"], state["grant"] = body["chapter"]["id"], body["upload"]
-            return body["chapter"]["id"]
-
-        def upload() -> str:
-            grant = state["grant"]
-            fields: list[tuple[str, Any]] = list(grant["fields"].items())
-            fields.append(("file", (file.name, audio, grant["fields"]["Content-Type"])))
-            body, content_type = urllib3.encode_multipart_formdata(fields)
-            response = client.http.request(
-                grant["method"], grant["url"], body=body, headers={"Content-Type": content_type}
-            )
-            if response.status not in (200, 201, 204):
-                raise SmokeFailure(f"upload: {response.status}: {response.data[:300]!r}")
-            return f"{len(audio)} bytes → {response.status}"
-
-        def complete() -> str:
-            chapter = client.call(
-                "POST", f"/api/v1/books/{state['book']}/chapters/{state['chapter']}/complete"
-            )
-            if chapter["status"] != "ready":
-                raise SmokeFailure(f"chapter is {chapter['status']}: {chapter['failure_reason']}")
-            return f"ready, {chapter['duration_seconds']} s"
-
-        def stream_url() -> str:
-            state["stream"] = client.call("GET", f"/api/v1/audio/{state['chapter']}/stream-url")
-            return f"expires {state['stream']['expires_at']}"
-
-        def ranged_get() -> str:
-            response = client.http.request(
-                "GET", state["stream"]["url"], headers={"Range": "bytes=0-127"}
-            )
-            content_range = response.headers.get("Content-Range", "")
-            if response.status != 206 or len(response.data) != 128:
-                raise SmokeFailure(
-                    f"expected 206 with 128 bytes, got {response.status}, "
-                    f"{len(response.data)} bytes"
-                )
-            if content_range != f"bytes 0-127/{len(audio)}" or response.data != audio[:128]:
-                raise SmokeFailure(f"wrong range: {content_range}")
-            return content_range
-
-        def refused(url: str) -> int:
-            return client.http.request("GET", url, headers={"Range": "bytes=0-127"}).status
-
-        def checks_signatures(url: str) -> bool:
-            return refused(forged(url)) in REFUSED
-
-        def tampered_get() -> str:
-            # The stream URL with its chapter id changed: the signature no longer covers it,
-            # so the CDN, S3 or the local endpoint must refuse it (never 404, never the bytes).
-            url, chapter = state["stream"]["url"], state["chapter"]
-            other = chapter[:-1] + ("0" if chapter[-1] != "0" else "1")
-            status = refused(url.replace(chapter, other))
-            if status == 403:
-                return "403"
-            if not checks_signatures(url):
-                raise NotCheckable(
-                    f"{status} for another object, but this store also accepts a forged "
-                    "signature: it checks no authorisation at all"
-                )
-            raise SmokeFailure(f"a tampered stream URL got {status}, not 403")
-
-        def unsigned_refused() -> str:
-            url = unsigned(state["stream"]["url"])
-            status = refused(url)
-            if status in REFUSED:
-                return f"{status} without the signature"
-            if not checks_signatures(state["stream"]["url"]):
-                raise NotCheckable(
-                    f"{status} without the signature, but this store also accepts a forged "
-                    "signature: it checks no authorisation at all"
-                )
-            raise SmokeFailure(f"the stream URL without its signature answered {status}")
-
-        def bucket_refused() -> str:
-            stream = state["stream"]["url"]
-            if is_s3_url(stream):
-                target = unsigned(stream)
-            elif bucket_url:
-                target = bucket_url.rstrip("/") + urlsplit(stream).path
-            elif urlsplit(stream).netloc == urlsplit(client.base).netloc:
-                raise NotCheckable("the local object store has no bucket URL")
-            else:
-                raise NotCheckable("pass --bucket-url to check that only the CDN reads the bucket")
-            status = refused(target)
-            if status in REFUSED:
-                return f"{status} from {urlsplit(target).netloc}"
-            if is_s3_url(stream) and not checks_signatures(stream):
-                raise NotCheckable(
-                    f"{status}, but this store accepts a forged signature too: it checks none"
-                )
-            raise SmokeFailure(f"a direct unsigned GET of {target} answered {status}")
-
-        def delete_book() -> str:
-            client.call("DELETE", f"/api/v1/books/{state.pop('book')}", expect=204)
-            return "deleted"
-
         try:
-            for name, action in [
-                ("login", login),
-                ("me", me),
-                ("create book", create_book),
-                ("create chapter", create_chapter),
-                ("upload", upload),
-                ("complete", complete),
-                ("stream-url", stream_url),
-                ("range 0-127", ranged_get),
-                ("tampered url", tampered_get),
-                ("unsigned url", unsigned_refused),
-                ("bucket direct", bucket_refused),
-                ("delete book", delete_book),
-            ]:
-                step(name, action)
+            for name, action in run.steps():
+                self.step(name, action)
         finally:
-            if "book" in state:  # leave nothing behind after a failure
-                try:
-                    client.call("DELETE", f"/api/v1/books/{state['book']}", expect=204)
-                except (SmokeFailure, urllib3.exceptions.HTTPError):
-                    self.stderr.write(f"could not delete smoke book {state['book']}")
+            self.clean_up(run)
         self.stdout.write(f"smoke passed in {_ms(started)} against {base_url}")
+
+    def step(self, name: str, action: Callable[[], str]) -> None:
+        """Run one step and print its line: ok, skip (not checkable here) or FAIL."""
+        began = time.perf_counter()
+        try:
+            detail = action()
+        except SmokeFailure as failure:
+            self.stdout.write(f"FAIL {name} ({_ms(began)}): {failure}")
+            raise
+        except NotCheckable as reason:
+            self.stdout.write(f"skip {name:<14} {_ms(began):>8}  not checkable: {reason}")
+            return
+        except (urllib3.exceptions.HTTPError, OSError, ValueError, KeyError) as error:
+            self.stdout.write(f"FAIL {name} ({_ms(began)}): {error!r}")
+            raise SmokeFailure(f"{name}: {error!r}") from error
+        self.stdout.write(f"ok   {name:<14} {_ms(began):>8}  {detail or ''}".rstrip())
+
+    def clean_up(self, run: SmokeRun) -> None:
+        """Leave no book behind after a failure."""
+        if run.book is None:
+            return
+        try:
+            run.client.call("DELETE", f"/api/v1/books/{run.book}", expect=204)
+        except (SmokeFailure, urllib3.exceptions.HTTPError):
+            self.stderr.write(f"could not delete smoke book {run.book}")
 
 
 def _ms(since: float) -> str:
