@@ -405,14 +405,13 @@ def fixture_file(tmp_path):
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """A moto server on 127.0.0.1 for code that runs in another process."""
-    from deploy.local.processes import start_moto
+    from deploy.local.processes import start_moto, stop
 
     server, url = start_moto()
     try:
         yield url
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
 
 
 AWS_TEST_ENV = {

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from deploy.bench import dynamodb, latency, opsdb, report
-from deploy.local.processes import start_moto
+from deploy.local.processes import start_moto, stop
 
 
 def measure_on_moto(zip_path: Path) -> tuple[latency.Latency, str]:
@@ -29,8 +29,7 @@ def measure_on_moto(zip_path: Path) -> tuple[latency.Latency, str]:
             measured = latency.measure(zip_path, endpoint, Path(tmp))
             operator_database = opsdb.section(opsdb.measure(endpoint))
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
     return measured, operator_database
 
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from deploy.local.lambda_harness import moto_client
-from deploy.local.processes import start_moto
+from deploy.local.processes import start_moto, stop
 from deploy.opsdb import KEY as OPSDB_KEY
 from voj.opsdb.sync import OperatorDatabaseSync
 
@@ -189,8 +189,7 @@ def main() -> None:
     try:
         text = section(measure(endpoint))
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
     update_docs(text)
     print(text)
 

@@ -36,6 +36,7 @@ from deploy.cdn_keys import new_key_pair
 from deploy.local.dynamodb import DynamoDBLocal
 from deploy.local.edge import LocalEdge, SignedUrlVerifier
 from deploy.local.processes import die_with_parent, launch_moto, moto_ready
+from deploy.local.processes import stop as stop_process
 from deploy.local.seaweedfs import SeaweedFS
 from deploy.opsdb import KEY
 from voj.aws import build_client
@@ -191,8 +192,7 @@ class Servers:
 
     def stop(self) -> None:
         if self.app and self.app.poll() is None:
-            self.app.terminate()
-            self.app.wait(timeout=10)
+            stop_process(self.app)
         if self.edge:
             self.edge.stop()
         if self.s3:
@@ -200,8 +200,7 @@ class Servers:
         if self.dynamodb:
             self.dynamodb.stop()
         if self.moto:
-            self.moto.terminate()
-            self.moto.wait(timeout=10)
+            stop_process(self.moto)
 
 
 def store_cdn_key(endpoint: str) -> tuple[str, str]:

@@ -103,6 +103,19 @@ def moto_ready(server: subprocess.Popen, url: str) -> None:
         raise
 
 
+def stop(process: subprocess.Popen, seconds: float = 10) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended within ``seconds``: a server slowed
+    by a loaded machine must not fail the test or command that is done with it."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def start_moto(port: int | None = None, *, log: Path | None = None) -> tuple[subprocess.Popen, str]:
     """A moto server on 127.0.0.1, ready, and its URL (launch_moto, then moto_ready)."""
     server, url = launch_moto(port, log=log)

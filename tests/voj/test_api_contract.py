@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.processes import free_port
+from deploy.local.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -69,8 +69,7 @@ def local_server(tmp_path_factory) -> Iterator[dict]:
             raise RuntimeError("the server did not start")
         yield {"url": url, "password": password, "log": data / "server.log"}
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
         log.close()
 
 

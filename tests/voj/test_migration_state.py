@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.processes import free_port, wait_for
+from deploy.local.processes import free_port, stop, wait_for
 from tests.helpers import manage
 from tests.servers import ROOT, _clean_environment
 
@@ -48,8 +48,7 @@ def unmigrated(tmp_path) -> Iterator[tuple[str, Path, dict[str, str]]]:
         wait_for(url + "/api/v1/health", 60, server=server)
         yield url, log, env
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server, 20)
 
 
 def test_unmigrated_operator_database_is_a_503_that_names_the_fix(unmigrated):

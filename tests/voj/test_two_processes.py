@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.processes import free_port
+from deploy.local.processes import free_port, stop
 from tests.conftest import AWS_TEST_ENV
 from tests.helpers import manage
 
@@ -55,8 +55,7 @@ class Server:
         raise RuntimeError(f"{self.url} did not start")
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        stop(self.process)
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict, bytes]:
         request = urllib.request.Request(self.url + path, data=body, headers=headers, method="POST")
