@@ -6,6 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -23,11 +24,13 @@ _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 class CdnNotConfigured(DomainError):
     code = "cdn_not_configured"
+    status_code = HTTPStatus.BAD_REQUEST
     message = "CloudFront is not configured here (VOJ_CDN_DISTRIBUTION_ID is unset)."
 
 
 class InvalidPaths(DomainError):
     code = "invalid_paths"
+    status_code = HTTPStatus.BAD_REQUEST
 
 
 @dataclass(frozen=True, slots=True)
