@@ -34,9 +34,10 @@ from streaming.keys import (
     new_revision,
     upload_key,
 )
-from streaming.signing import stream_expiry, stream_url_create
+from streaming.signing import stream_expiry
+from streaming.storage import UploadGrant
 from streaming.stores import get_object_store
-from streaming.uploads import UploadGrant, upload_grant_create
+from streaming.uploads import upload_grant_create
 from voj.audit import audit
 
 if TYPE_CHECKING:
@@ -361,7 +362,9 @@ def chapter_stream(*, chapter_id: str, base_url: str) -> StreamLink:
 def _stream_link(chapter: Chapter, base_url: str) -> StreamLink:
     expires_at = stream_expiry(chapter.duration_seconds)
     return StreamLink(
-        url=stream_url_create(key=chapter.object_key, expires_at=expires_at, base_url=base_url),
+        url=get_object_store().stream_url(
+            key=chapter.object_key, expires_at=expires_at, base_url=base_url
+        ),
         expires_at=expires_at,
         content_type=chapter.content_type,
         size_bytes=chapter.size_bytes,
