@@ -14,6 +14,8 @@ from django.conf import settings
 from voj.aws import aws_client
 from voj.exceptions import DomainError, StorageUnavailable
 
+from .keys import book_media_prefix
+
 # CloudFront: a path starts with '/', '*' may only end it, at most 3,000 paths in progress and
 # 15 of them with wildcards. One request here stays far inside those.
 MAX_PATHS = 100
@@ -80,8 +82,6 @@ def invalidation_paths_validate(paths: list[str]) -> list[str]:
 
 
 def book_paths(book_id: str) -> list[str]:
-    from .keys import book_media_prefix
-
     return [f"/{book_media_prefix(book_id)}*"]
 
 
@@ -96,7 +96,9 @@ def _client() -> Any:
 
 
 def _call(method: Any, **kwargs: Any) -> Any:
-    from botocore.exceptions import BotoCoreError, ClientError
+    # Free here (the client that made ``method`` loaded botocore), not at import: the console's
+    # pages import this module on every cold start.
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - botocore: ~30 ms cold
 
     try:
         return method(**kwargs)

@@ -4,9 +4,17 @@ import json
 import sys
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.exceptions import (
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -114,16 +122,12 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
     if is_api_path(request.path):
         return api_not_found(request)
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)
 
 
 def handler500(request: HttpRequest) -> Any:
     if is_api_path(request.path):
         return json_error(500, "Internal server error.", "server_error")
-    from django.views.defaults import server_error
-
     return server_error(request)
 
 
@@ -148,8 +152,6 @@ def status_error(status_code: int) -> JsonResponse:
 
 def suspicious_request_error(exc: Exception) -> JsonResponse:
     """A request Django refuses as suspicious (too big, too many fields, a bad Host)."""
-    from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
-
     if isinstance(exc, RequestDataTooBig):
         return json_error(413, "The request body is too large.", "request_too_large")
     if isinstance(exc, TooManyFieldsSent):
@@ -162,22 +164,16 @@ def suspicious_request_error(exc: Exception) -> JsonResponse:
 def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
     if is_api_path(request.path):
         return suspicious_request_error(exception) if exception else status_error(400)
-    from django.views.defaults import bad_request
-
     return bad_request(request, exception)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> Any:
     if is_api_path(request.path):
         return json_error(403, "Forbidden.", "permission_denied")
-    from django.views.defaults import permission_denied
-
     return permission_denied(request, exception)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> Any:
     if is_api_path(request.path):
         return json_error(403, f"CSRF verification failed: {reason}", "csrf_failed")
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
     return django_csrf_failure(request, reason)
