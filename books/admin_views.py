@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -14,7 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from books import services
-from books.domain import ChapterStatus
+from books.admin_rendering import console_failure, console_render
+from books.domain import Book, ChapterStatus
 from books.errors import (
     BookNotFound,
     ChapterNotFound,
@@ -25,14 +25,6 @@ from books.errors import (
 from streaming.invalidations import cdn_configured
 
 PAGE_SIZE = 25
-
-
-def _render(request: HttpRequest, template: str, title: str, **context: Any) -> TemplateResponse:
-    return TemplateResponse(
-        request,
-        template,
-        {**admin.site.each_context(request), "title": title, **context},
-    )
 
 
 def _owners(user_ids: set[int]) -> dict[int, str]:
@@ -61,7 +53,7 @@ def book_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {"book": book, "owner": owners.get(book.owner, f"#{book.owner}")} for book in page.items
     ]
-    return _render(
+    return console_render(
         request,
         "admin/catalogue/book_list.html",
         "Books",
@@ -72,14 +64,14 @@ def book_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _book_or_404(book_id: str):
+def _book_or_404(book_id: str) -> Book:
     try:
         return services.book_get(book_id=book_id)
     except BookNotFound:
         raise Http404("No such book") from None
 
 
-def _book_page(request: HttpRequest, book_id: str, verdicts: dict | None = None):
+def _book_page(request: HttpRequest, book_id: str, verdicts: dict | None = None) -> HttpResponse:
     book = _book_or_404(book_id)
     try:
         page = services.chapter_list(book_id=book_id, limit=100, cursor=_cursor(request))
@@ -87,7 +79,7 @@ def _book_page(request: HttpRequest, book_id: str, verdicts: dict | None = None)
         return redirect("admin:catalogue-book", book_id=book_id)
     owner = _owners({book.owner}).get(book.owner, f"#{book.owner}")
     rows = [{"chapter": c, "verdict": (verdicts or {}).get(c.id)} for c in page.items]
-    return _render(
+    return console_render(
         request,
         "admin/catalogue/book_detail.html",
         book.title,
@@ -112,10 +104,7 @@ def book_check(request: HttpRequest, book_id: str) -> HttpResponse:
         results = services.book_check(actor=request.user, book_id=book_id)
     except StorageUnavailable as error:
         # The store, not the chapters, failed: say so (a misconfiguration names its cause).
-        messages.error(request, error.message)
-        response = _book_page(request, book_id)
-        response.status_code = 503
-        return response
+        return console_failure(request, error, lambda: _book_page(request, book_id))
     checked = [verdict for _, verdict in results if verdict.checked]
     failed = sum(not verdict.ok for verdict in checked)
     # Pending and rejected chapters have no object to examine: counted apart, never as failures.
@@ -143,7 +132,7 @@ def book_delete(request: HttpRequest, book_id: str) -> HttpResponse:
             return redirect("admin:catalogue-book", book_id=book_id)
         messages.success(request, f"Deleted “{book.title}” and its {book.chapter_count} chapters.")
         return redirect("admin:catalogue-books")
-    return _render(request, "admin/catalogue/book_delete.html", "Are you sure?", book=book)
+    return console_render(request, "admin/catalogue/book_delete.html", "Are you sure?", book=book)
 
 
 @require_http_methods(["GET"])
@@ -163,7 +152,7 @@ def chapter_list(request: HttpRequest) -> HttpResponse:
             titles[book_id] = services.book_get(book_id=book_id).title
         except BookNotFound:
             titles[book_id] = None
-    return _render(
+    return console_render(
         request,
         "admin/catalogue/chapter_list.html",
         f"Chapters: {status.label}",
@@ -183,7 +172,7 @@ def _chapter_page(request: HttpRequest, chapter_id: str, verdict=None) -> Templa
     preview = services.chapter_preview_url(
         chapter=chapter, base_url=request.build_absolute_uri("/")
     )
-    return _render(
+    return console_render(
         request,
         "admin/catalogue/chapter_detail.html",
         f"Chapter {chapter.number}: {chapter.title}",
@@ -207,8 +196,5 @@ def chapter_check(request: HttpRequest, chapter_id: str) -> HttpResponse:
     except ChapterNotFound:
         raise Http404("No such chapter") from None
     except StorageUnavailable as error:
-        messages.error(request, error.message)
-        response = _chapter_page(request, chapter_id)
-        response.status_code = 503
-        return response
+        return console_failure(request, error, lambda: _chapter_page(request, chapter_id))
     return _chapter_page(request, chapter_id, verdict=verdict)

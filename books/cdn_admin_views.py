@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
 from books import services
+from books.admin_rendering import console_failure, console_render
 from books.errors import BookNotFound, ChapterNotFound, DomainError
 from streaming.invalidations import (
     InvalidPaths,
@@ -33,34 +34,33 @@ PERMISSION = "streaming.invalidate_cdn"
 
 
 def _render(
-    request: HttpRequest, template: str, title: str, status: int = 200, **context: Any
+    request: HttpRequest, template: str, title: str, *, http_status: int = 200, **context: Any
 ) -> TemplateResponse:
-    return TemplateResponse(
+    return console_render(
         request,
         template,
-        status=status,
-        context={
-            **admin.site.each_context(request),
-            "title": title,
-            "configured": cdn_configured(),
-            "can_invalidate": request.user.has_perm(PERMISSION),
-            **context,
-        },
+        title,
+        http_status=http_status,
+        configured=cdn_configured(),
+        can_invalidate=request.user.has_perm(PERMISSION),
+        **context,
     )
 
 
 @require_http_methods(["GET"])
 def invalidation_history(request: HttpRequest) -> HttpResponse:
-    items, error = [], None
+    items, error, http_status = [], None, 200
     if cdn_configured():
         try:
             items = invalidation_list()
         except DomainError as failure:
-            error = failure.message
+            # Shown in the page rather than as a message: the history below it is empty.
+            error, http_status = failure.message, int(failure.status_code)
     return _render(
         request,
         "admin/cdn/invalidation_list.html",
         "CloudFront invalidations",
+        http_status=http_status,
         invalidations=items,
         error=error,
     )
@@ -89,6 +89,10 @@ def _target_paths(kind: str, value: str) -> tuple[list[str], str]:
     raise InvalidPaths("Choose what to invalidate.")
 
 
+def _form(request: HttpRequest, form: dict[str, str]) -> TemplateResponse:
+    return _render(request, "admin/cdn/invalidation_form.html", "New invalidation", form=form)
+
+
 @require_http_methods(["GET", "POST"])
 def invalidation_new(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(PERMISSION):
@@ -100,14 +104,11 @@ def invalidation_new(request: HttpRequest) -> HttpResponse:
     value = source.get("value") or source.get("chapter") or source.get("book") or ""
     form = {"kind": kind, "value": value}
     if request.method == "GET":
-        return _render(request, "admin/cdn/invalidation_form.html", "New invalidation", form=form)
+        return _form(request, form)
     try:
         paths, target = _target_paths(kind, value)
     except InvalidPaths as error:
-        messages.error(request, error.message)
-        return _render(
-            request, "admin/cdn/invalidation_form.html", "New invalidation", form=form, status=400
-        )
+        return console_failure(request, error, lambda: _form(request, form))
     if request.POST.get("confirm") != "yes":
         return _render(
             request,
@@ -127,8 +128,7 @@ def invalidation_new(request: HttpRequest) -> HttpResponse:
             result=f"failed: {error.message}",
             paths=paths,
         )
-        messages.error(request, error.message)
-        return _render(request, "admin/cdn/invalidation_form.html", "New invalidation", form=form)
+        return console_failure(request, error, lambda: _form(request, form))
     audit(
         request.user,
         "cdn.invalidate",

@@ -1,8 +1,12 @@
-"""The catalogue's domain errors. The API maps each ``code`` to an HTTP status (voj/errors.py).
+"""The catalogue's domain errors. Each class states its ``code``, the HTTP ``status_code`` the
+API answers with and, for a 503, whether it is ``retryable`` (voj/exceptions.py says why each
+must state them).
 
 DomainError and the errors other apps raise too (StorageUnavailable) live in voj/exceptions.py;
 they are imported here so the catalogue's code finds every error it handles in one place.
 """
+
+from http import HTTPStatus
 
 from voj.exceptions import DomainError, StorageUnavailable
 
@@ -25,11 +29,13 @@ __all__ = [
 
 class BookNotFound(DomainError):
     code = "book_not_found"
+    status_code = HTTPStatus.NOT_FOUND
     message = "Book not found."
 
 
 class ChapterNotFound(DomainError):
     code = "chapter_not_found"
+    status_code = HTTPStatus.NOT_FOUND
     message = "Chapter not found."
 
 
@@ -37,45 +43,55 @@ class VersionConflict(DomainError):
     """The record changed since the caller read it; re-read and retry."""
 
     code = "version_conflict"
+    status_code = HTTPStatus.CONFLICT
     message = "The record was changed by someone else; reload it and try again."
 
 
 class ChapterNumberTaken(DomainError):
     code = "chapter_number_taken"
+    status_code = HTTPStatus.CONFLICT
     message = "This book already has a chapter with that number."
 
 
 class ChapterNotReady(DomainError):
     code = "chapter_not_ready"
+    status_code = HTTPStatus.CONFLICT
     message = "The chapter is not ready for streaming."
 
 
 class UploadMissing(DomainError):
     code = "upload_missing"
+    status_code = HTTPStatus.CONFLICT
     message = "No uploaded file was found for this chapter; upload it through the grant first."
 
 
 class UploadNotExpected(DomainError):
     code = "upload_not_expected"
+    status_code = HTTPStatus.CONFLICT
     message = "This chapter is not waiting for an upload."
 
 
 class InvalidCursor(DomainError):
     code = "invalid_cursor"
+    status_code = HTTPStatus.BAD_REQUEST
     message = "The pagination cursor is invalid."
 
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
+    status_code = HTTPStatus.FORBIDDEN
     message = "You do not have permission to perform this action."
 
 
 class InvalidUpload(DomainError):
     code = "invalid_upload"
+    status_code = HTTPStatus.BAD_REQUEST
 
 
 class RepositoryUnavailable(DomainError):
     code = "repository_unavailable"
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    retryable = True
     message = "The catalogue store is unavailable; try again shortly."
 
 
@@ -83,9 +99,12 @@ class RepositoryBusy(RepositoryUnavailable):
     """Throttled, or cancelled by overlapping transactions, after retries with backoff."""
 
     code = "repository_busy"
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    retryable = True
     message = "The catalogue store is busy; try again shortly."
 
 
 class ItemTooLarge(DomainError):
     code = "item_too_large"
+    status_code = HTTPStatus.BAD_REQUEST
     message = "The record is too large to store."

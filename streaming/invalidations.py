@@ -6,12 +6,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
 
 from voj.aws import aws_client
 from voj.exceptions import DomainError, StorageUnavailable
+
+from .keys import book_media_prefix
 
 # CloudFront: a path starts with '/', '*' may only end it, at most 3,000 paths in progress and
 # 15 of them with wildcards. One request here stays far inside those.
@@ -23,11 +26,13 @@ _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 class CdnNotConfigured(DomainError):
     code = "cdn_not_configured"
+    status_code = HTTPStatus.BAD_REQUEST
     message = "CloudFront is not configured here (VOJ_CDN_DISTRIBUTION_ID is unset)."
 
 
 class InvalidPaths(DomainError):
     code = "invalid_paths"
+    status_code = HTTPStatus.BAD_REQUEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +82,6 @@ def invalidation_paths_validate(paths: list[str]) -> list[str]:
 
 
 def book_paths(book_id: str) -> list[str]:
-    from .keys import book_media_prefix
-
     return [f"/{book_media_prefix(book_id)}*"]
 
 
@@ -93,7 +96,9 @@ def _client() -> Any:
 
 
 def _call(method: Any, **kwargs: Any) -> Any:
-    from botocore.exceptions import BotoCoreError, ClientError
+    # Free here (the client that made ``method`` loaded botocore), not at import: the console's
+    # pages import this module on every cold start.
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - botocore: ~30 ms cold
 
     try:
         return method(**kwargs)

@@ -9,8 +9,8 @@ from django.http.multipartparser import MultiPartParserError
 
 from voj.digits import is_ascii_digits
 
+from .local_store import LocalObjectStore
 from .policy import SIGNATURE_FIELD, PolicyError, policy_check_fields, policy_decode
-from .stores import local_object_store
 
 # Room for the form fields and multipart framing around a file at the limit.
 _ENVELOPE_BYTES = 64 * 1024
@@ -41,8 +41,8 @@ class CappedUploadHandler(TemporaryFileUploadHandler):
         return super().receive_data_chunk(raw_data, start)
 
 
-def local_upload_receive(request: HttpRequest) -> str:
-    """Verify the signed form and store the file; return the object key."""
+def local_upload_receive(request: HttpRequest, store: LocalObjectStore) -> str:
+    """Verify the signed form and store the file in ``store``; return the object key."""
     limit = settings.VOJ_MAX_UPLOAD_BYTES
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not is_ascii_digits(declared):  # "abc", "1e3", "²": never int()
@@ -72,7 +72,7 @@ def local_upload_receive(request: HttpRequest) -> str:
             status = 403 if error.code in {"AccessDenied", "SignatureDoesNotMatch"} else 400
             raise UploadRejected(status, error.code, error.detail) from None
         key = fields["key"]
-        local_object_store().put_file(
+        store.put_file(
             key,
             upload.temporary_file_path(),
             content_type=fields["Content-Type"],

@@ -1,4 +1,5 @@
-"""Short-lived stream URLs: CloudFront signed URLs, S3 presigned GETs, or local signed URLs."""
+"""Short-lived stream URLs: how long one lives, and the local store's own signed URLs (the S3
+store's are CloudFront-signed or presigned by django-storages, streaming/s3.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from django.core.signing import Signer
 from django.utils.crypto import constant_time_compare
 
 from voj.digits import is_ascii_digits
-
-from .stores import get_object_store
 
 LOCAL_STREAM_PREFIX = "/stream/"
 _signer = Signer(salt="voj.streaming.stream-url")
@@ -50,9 +49,3 @@ def local_stream_signature_valid(
     if int(expires) <= (now or datetime.now(UTC)).timestamp():
         return False
     return constant_time_compare(_local_signature(key, int(expires)), signature)
-
-
-def stream_url_create(*, key: str, expires_at: datetime, base_url: str) -> str:
-    if settings.VOJ_STORAGE == "s3":
-        return get_object_store().stream_url(key=key, expires_at=expires_at)
-    return local_stream_url(key=key, expires_at=expires_at, base_url=base_url)

@@ -1,26 +1,16 @@
-"""The object store's interface and its local implementation (the embedded default).
+"""The object store's interface: what the rest of the code may ask of the store it was given.
 
-The rest of the code needs only a handful of operations on keys, and in S3 every one of them
-must be cheap (HEAD, ranged GET, server-side copy), so that is the whole interface. The S3
-implementation is streaming/s3.py; streaming/stores.py chooses one.
+A handful of operations on keys, each cheap in S3 (HEAD, ranged GET, server-side copy), and the
+two things a client needs to reach the store itself: an upload grant and a stream URL. The
+implementations are streaming/local_store.py (files, the embedded default) and streaming/s3.py;
+streaming/stores.py chooses one, and that choice alone decides local-or-S3 for the rest.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import BinaryIO, Protocol
-
-from django.core.files.move import file_move_safe
-from django.core.files.storage import FileSystemStorage
-
-CHUNK_SIZE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +21,17 @@ class ObjectInfo:
     last_modified: datetime
     content_type: str
     metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadGrant:
+    """Where and how a client sends a chapter's bytes: the same protocol for every store, a
+    multipart/form-data POST of ``fields`` and then ``file`` to ``url``."""
+
+    method: str
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
 
 
 class ObjectChanged(Exception):
@@ -60,110 +61,14 @@ class ObjectStore(Protocol):
 
     def ping(self) -> None: ...
 
+    def upload_grant(
+        self, *, key: str, content_type: str, expires_at: datetime, base_url: str
+    ) -> UploadGrant:
+        """A grant to upload one object under ``key``, of ``content_type`` and at most
+        VOJ_MAX_UPLOAD_BYTES, until ``expires_at``; the store itself enforces it. ``base_url``
+        is this service's own address, for a store that receives uploads through it."""
+        ...
 
-class LocalObjectStore:
-    """Objects as files under one root, with their metadata in a JSON file beside each."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        # FileSystemStorage.path() refuses keys that escape the root.
-        self._fs = FileSystemStorage(location=str(self.root))
-
-    def path(self, key: str) -> Path:
-        return Path(self._fs.path(key))
-
-    def _meta_path(self, key: str) -> Path:
-        path = self.path(key)
-        return path.with_name(path.name + ".meta.json")
-
-    def head(self, key: str) -> ObjectInfo | None:
-        path = self.path(key)
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return None
-        try:
-            meta = json.loads(self._meta_path(key).read_text())
-        except (FileNotFoundError, ValueError):
-            meta = {}
-        return ObjectInfo(
-            key=key,
-            size=stat.st_size,
-            etag=_etag(stat),
-            last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
-            content_type=meta.get("content_type", "application/octet-stream"),
-            metadata=meta.get("metadata", {}),
-        )
-
-    def open(self, key: str, *, size: int, etag: str) -> BinaryIO:
-        # A new upload replaces the file by a rename, so the open descriptor keeps reading the
-        # pinned file whatever happens to the key afterwards.
-        return self._open_pinned(key, etag)
-
-    def _open_pinned(self, key: str, etag: str) -> BinaryIO:
-        try:
-            handle = self.path(key).open("rb")
-        except FileNotFoundError:
-            raise ObjectChanged(key) from None
-        if _etag(os.fstat(handle.fileno())) != etag:
-            handle.close()
-            raise ObjectChanged(key)
-        return handle
-
-    def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
-        with self.path(key).open("rb") as handle:
-            handle.seek(start)
-            remaining = length
-            while remaining > 0:
-                chunk = handle.read(min(CHUNK_SIZE, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
-                yield chunk
-
-    def put_file(self, key: str, path: str, *, content_type: str, metadata: dict[str, str]) -> None:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._write_meta(key, content_type, metadata)
-        file_move_safe(path, str(target), allow_overwrite=True)
-
-    def copy(self, source: str, destination: str, *, etag: str) -> str:
-        target = self.path(destination)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        head = self.head(source)
-        if head is None:
-            raise ObjectChanged(source)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".copy-")
-        try:
-            with self._open_pinned(source, etag) as pinned, os.fdopen(fd, "wb") as copy:
-                shutil.copyfileobj(pinned, copy, CHUNK_SIZE)
-            try:
-                os.link(tmp, target)  # never over an existing object (If-None-Match: *)
-            except FileExistsError:
-                raise ObjectExists(destination) from None
-        finally:
-            os.unlink(tmp)
-        self._write_meta(destination, head.content_type, head.metadata)
-        return _etag(target.stat())
-
-    def delete(self, key: str) -> None:
-        for path in (self.path(key), self._meta_path(key)):
-            path.unlink(missing_ok=True)
-
-    def ping(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        if not os.access(self.root, os.W_OK):
-            raise PermissionError(f"object store root is not writable: {self.root}")
-
-    def _write_meta(self, key: str, content_type: str, metadata: dict[str, str]) -> None:
-        meta_path = self._meta_path(key)
-        meta_path.parent.mkdir(parents=True, exist_ok=True)
-        meta_path.write_text(
-            json.dumps({"content_type": content_type, "metadata": metadata}, ensure_ascii=False)
-        )
-
-
-def _etag(stat: os.stat_result) -> str:
-    # The inode too: a new upload is a new file renamed over the key, even if it has the same
-    # size and lands in the same nanosecond.
-    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}-{stat.st_ino:x}"'
+    def stream_url(self, *, key: str, expires_at: datetime, base_url: str) -> str:
+        """A signed URL that plays the object (HTTP Range included) until ``expires_at``."""
+        ...

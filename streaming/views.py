@@ -1,13 +1,12 @@
 """Local endpoints of the embedded default: the upload target and Range serving.
 
-They exist only with VOJ_STORAGE=local. In S3 mode uploads go to S3 and playback to
-CloudFront or S3, and no grant or URL points here, so these answer 404 rather than pass audio
-through Lambda; what serves them is imported only in local mode, off the Lambda cold start.
+They serve only for the local store (streaming/stores.py). With the S3 store uploads go to S3
+and playback to CloudFront or S3, and no grant or URL points here, so these answer 404 rather
+than pass audio through Lambda.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from voj.errors import api_not_found, json_error
 
 from .keys import MEDIA_KEY
+from .local_uploads import UploadRejected, local_upload_receive
 from .signing import local_stream_signature_valid
 from .stores import local_object_store
 
@@ -23,12 +23,11 @@ from .stores import local_object_store
 @csrf_exempt  # authorised by the signed policy, like S3's POST; no cookie is involved
 @require_http_methods(["POST"])
 def upload_receive(request: HttpRequest) -> HttpResponse:
-    if settings.VOJ_STORAGE != "local":
+    store = local_object_store()
+    if store is None:
         return api_not_found(request)
-    from .local_uploads import UploadRejected, local_upload_receive  # local mode only
-
     try:
-        local_upload_receive(request)
+        local_upload_receive(request, store)
     except UploadRejected as rejected:
         return json_error(rejected.status, rejected.detail, rejected.code)
     return HttpResponse(status=204)
@@ -46,15 +45,15 @@ def _if_range_allows(request: HttpRequest, etag: str, last_modified: float) -> b
 
 @require_http_methods(["GET", "HEAD"])
 def stream(request: HttpRequest, key: str) -> HttpResponse:
-    if settings.VOJ_STORAGE != "local":
+    store = local_object_store()
+    if store is None:
         return api_not_found(request)
-    from .ranges import RangeNotSatisfiable, parse_range  # local mode only
+    from .ranges import RangeNotSatisfiable, parse_range  # noqa: PLC0415 - 1.5-5 ms cold, local store only
 
     if not MEDIA_KEY.fullmatch(key) or not local_stream_signature_valid(
         key, request.GET.get("expires"), request.GET.get("signature")
     ):
         return json_error(403, "The stream URL is invalid or has expired.", "invalid_signature")
-    store = local_object_store()
     info = store.head(key)
     if info is None:
         return json_error(404, "Not found.", "not_found")

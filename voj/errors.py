@@ -1,11 +1,20 @@
 """Every API error is JSON ``{"detail": ..., "code": ...}``; field errors keep DRF's shape."""
 
 import json
+import sys
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.exceptions import (
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,24 +45,21 @@ _AWS_UNAVAILABLE_CODES = {
 
 # Seconds a client is told to wait after a 503 that retrying cures (busy or unreachable AWS).
 RETRY_AFTER_SECONDS = 5
-_RETRYABLE_503_CODES = {
-    "service_unavailable",
-    "storage_unavailable",
-    "repository_unavailable",
-    "repository_busy",
-}
 
 
 def is_aws_transport_error(exc: Exception) -> bool:
-    # On the error path only, not at import.
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    if isinstance(exc, ClientError):
+    # botocore is loaded only once an AWS client has been built; until then no exception can be
+    # one of its errors, and importing it here would cost an error response its load time.
+    botocore_exceptions = sys.modules.get("botocore.exceptions")
+    if botocore_exceptions is None:
+        return False
+    if isinstance(exc, botocore_exceptions.ClientError):
         return exc.response.get("Error", {}).get("Code") in _AWS_UNAVAILABLE_CODES
-    return isinstance(exc, BotoCoreError)
+    return isinstance(exc, botocore_exceptions.BotoCoreError)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    retryable = False
     if is_aws_transport_error(exc):
         # A dependency could not be reached even after retries: the caller may try again.
         exc = exceptions.APIException(
@@ -61,9 +67,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             code="service_unavailable",
         )
         exc.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        retryable = True
     if isinstance(exc, DomainError):
+        retryable = exc.retryable
+        status_code = int(exc.status_code)
         exc = exceptions.APIException(detail=exc.message, code=exc.code)
-        exc.status_code = DOMAIN_STATUS.get(exc.detail.code, status.HTTP_400_BAD_REQUEST)
+        exc.status_code = status_code
     elif isinstance(exc, DjangoValidationError):
         # Services raise Django's ValidationError; the API shows it as DRF field errors.
         exc = exceptions.ValidationError(
@@ -80,9 +89,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if response.status_code == 503 and getattr(exc, "get_codes", lambda: None)() in (
-        _RETRYABLE_503_CODES
-    ):
+    if retryable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
@@ -104,27 +111,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-# Domain error codes and the HTTP status each maps to.
-DOMAIN_STATUS = {
-    "not_found": status.HTTP_404_NOT_FOUND,
-    "book_not_found": status.HTTP_404_NOT_FOUND,
-    "chapter_not_found": status.HTTP_404_NOT_FOUND,
-    "version_conflict": status.HTTP_409_CONFLICT,
-    "chapter_number_taken": status.HTTP_409_CONFLICT,
-    "chapter_not_ready": status.HTTP_409_CONFLICT,
-    "upload_missing": status.HTTP_409_CONFLICT,
-    "upload_not_expected": status.HTTP_409_CONFLICT,
-    "permission_denied": status.HTTP_403_FORBIDDEN,
-    "invalid_cursor": status.HTTP_400_BAD_REQUEST,
-    "invalid_upload": status.HTTP_400_BAD_REQUEST,
-    "storage_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
-    "storage_misconfigured": status.HTTP_503_SERVICE_UNAVAILABLE,
-    "repository_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
-    "repository_busy": status.HTTP_503_SERVICE_UNAVAILABLE,
-    "item_too_large": status.HTTP_400_BAD_REQUEST,
-}
-
-
 def json_error(status_code: int, detail: str, code: str, **extra: Any) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code, **extra}, status=status_code)
 
@@ -136,16 +122,12 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
     if is_api_path(request.path):
         return api_not_found(request)
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)
 
 
 def handler500(request: HttpRequest) -> Any:
     if is_api_path(request.path):
         return json_error(500, "Internal server error.", "server_error")
-    from django.views.defaults import server_error
-
     return server_error(request)
 
 
@@ -170,8 +152,6 @@ def status_error(status_code: int) -> JsonResponse:
 
 def suspicious_request_error(exc: Exception) -> JsonResponse:
     """A request Django refuses as suspicious (too big, too many fields, a bad Host)."""
-    from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
-
     if isinstance(exc, RequestDataTooBig):
         return json_error(413, "The request body is too large.", "request_too_large")
     if isinstance(exc, TooManyFieldsSent):
@@ -184,22 +164,16 @@ def suspicious_request_error(exc: Exception) -> JsonResponse:
 def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
     if is_api_path(request.path):
         return suspicious_request_error(exception) if exception else status_error(400)
-    from django.views.defaults import bad_request
-
     return bad_request(request, exception)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> Any:
     if is_api_path(request.path):
         return json_error(403, "Forbidden.", "permission_denied")
-    from django.views.defaults import permission_denied
-
     return permission_denied(request, exception)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> Any:
     if is_api_path(request.path):
         return json_error(403, f"CSRF verification failed: {reason}", "csrf_failed")
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
     return django_csrf_failure(request, reason)

@@ -1,11 +1,40 @@
 """Errors that more than one app raises (books and streaming both depend on voj, never on each
-other's errors). Each carries a ``code``; the API renders it as ``{"detail", "code"}`` with the
-HTTP status voj/errors.py maps the code to."""
+other's errors). Each class carries what the API answers for it: a ``code``, the HTTP
+``status_code`` and whether the caller may simply try again (``retryable``: a 503 with
+Retry-After). voj/errors.py renders them as ``{"detail", "code"}``; the console reads the same
+attributes."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import ClassVar
 
 
 class DomainError(Exception):
-    code = "invalid"
-    message = "Invalid request."
+    """The base of every error the services raise on purpose.
+
+    Every subclass states its own ``code`` and ``status_code`` in its class body, and a 503 also
+    states ``retryable``: a subclass that inherited them would answer with its parent's status
+    and code unnoticed (a new error silently answering 400, or a misconfiguration told to retry).
+    """
+
+    code: ClassVar[str] = "invalid"
+    status_code: ClassVar[int] = HTTPStatus.BAD_REQUEST
+    retryable: ClassVar[bool] = False
+    message: str = "Invalid request."
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = vars(cls)
+        missing = [name for name in ("code", "status_code") if name not in declared]
+        if missing:
+            raise TypeError(f"{cls.__qualname__} must declare {' and '.join(missing)}")
+        if not 400 <= cls.status_code < 600:
+            raise TypeError(f"{cls.__qualname__}.status_code must be a 4xx or 5xx status")
+        if cls.status_code == HTTPStatus.SERVICE_UNAVAILABLE and "retryable" not in declared:
+            raise TypeError(f"{cls.__qualname__} answers 503 and must declare retryable")
+        if cls.retryable and cls.status_code != HTTPStatus.SERVICE_UNAVAILABLE:
+            raise TypeError(f"{cls.__qualname__} is retryable, so it must answer 503")
 
     def __init__(self, message: str | None = None) -> None:
         if message is not None:
@@ -18,6 +47,8 @@ class StorageUnavailable(DomainError):
     may try again shortly."""
 
     code = "storage_unavailable"
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    retryable = True
     message = "The media store is unavailable; try again shortly."
 
 
@@ -27,6 +58,8 @@ class StorageMisconfigured(StorageUnavailable):
     names the cause (never the server's own text, which can carry ARNs or hosts)."""
 
     code = "storage_misconfigured"
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    retryable = False  # retrying cannot help: an operator must fix the configuration
     message = "The media store is misconfigured; an operator must fix it."
 
     def __init__(self, cause: str) -> None:

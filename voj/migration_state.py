@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +29,8 @@ FIX = (
 
 class OperatorDatabaseNotMigrated(DomainError):
     code = "operator_db_not_migrated"
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    retryable = False  # waiting does not migrate it: an operator must
     message = (
         "The operator database has not been migrated for this version of the service; "
         "an operator must run the release's migrate step. Try again later."
@@ -76,4 +79,4 @@ class UnmigratedDatabaseMiddleware:
             return None
         error = OperatorDatabaseNotMigrated(pending)
         logger.error("operator database not migrated: %s", error.cause)
-        return json_error(503, error.message, error.code)
+        return json_error(error.status_code, error.message, error.code)

@@ -19,6 +19,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 
 from streaming.keys import ALLOWED_CONTENT_TYPES, ALLOWED_EXTENSIONS
 from streaming.policy import SIGNATURE_FIELD
+from streaming.stores import local_object_store
 
 
 class CurrentTokenScheme(SimpleJWTScheme):
@@ -232,6 +233,6 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
             responses = operation.setdefault("responses", {})
             for status in sorted(_error_statuses(path, method, operation)):
                 responses.setdefault(str(status), _error_response(status))
-    if settings.VOJ_STORAGE == "local":
+    if local_object_store() is not None:  # the store's grants point at the local endpoint
         result["paths"]["/api/v1/uploads"] = _upload_form_operation()
     return result

@@ -1,5 +1,7 @@
 from django import template
 
+from books.domain import ChapterStatus
+
 register = template.Library()
 
 
@@ -28,8 +30,6 @@ def duration(seconds: float | None) -> str:
 @register.filter
 def status_label(value: str) -> str:
     """A chapter status as people read it: "pending_upload" → "Pending upload"."""
-    from books.domain import ChapterStatus
-
     try:
         return ChapterStatus(value).label
     except ValueError:

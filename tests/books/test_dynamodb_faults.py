@@ -234,7 +234,6 @@ def test_too_large_an_item_is_a_400_error(dynamodb):
     from books.domain import Book, Chapter
     from books.errors import ItemTooLarge
     from books.repository import get_repository
-    from voj.errors import DOMAIN_STATUS
 
     repository = get_repository()
     book = repository.book_create(Book(title="t", author="a", owner=1))
@@ -243,7 +242,7 @@ def test_too_large_an_item_is_a_400_error(dynamodb):
     with pytest.raises(ItemTooLarge):
         repository.chapter_create(Chapter(book_id=book.id, number=1, title="나" * 150_000))
     assert repository.book_get(book.id) == book
-    assert DOMAIN_STATUS[ItemTooLarge.code] == 400
+    assert ItemTooLarge.status_code == 400
 
 
 def test_unprocessed_batch_items_are_retried_with_backoff(dynamodb, pauses, as_editor):

@@ -170,3 +170,33 @@ def test_requester_comes_only_from_this_consoles_references():
     assert who("voj:").requested_by == ""
     assert who("voj:name").requested_by == ""
     assert who("terraform:name:x").requested_by == ""
+
+
+def refuse_cloudfront(operation: str) -> None:
+    """CloudFront unreachable for one operation, as botocore reports it after its retries."""
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable(**kwargs):
+        raise EndpointConnectionError(endpoint_url="https://cloudfront.amazonaws.com")
+
+    events = aws_client("cloudfront").meta.events
+    events.register(f"before-call.cloudfront.{operation}", unreachable)
+
+
+def test_cloudfront_unreachable_is_a_503_page_that_says_so(console, distribution, db):
+    refuse_cloudfront("CreateInvalidation")
+    response = console.post("/admin/cdn/new/", {"kind": "paths", "value": "/a", "confirm": "yes"})
+    assert response.status_code == 503
+    assert "CloudFront could not be reached" in response.content.decode()
+    assert response.context["form"] == {"kind": "paths", "value": "/a"}
+    refuse_cloudfront("ListInvalidations")
+    history = console.get("/admin/cdn/")
+    assert history.status_code == 503
+    assert "CloudFront could not be reached" in history.content.decode()
+
+
+def test_an_invalidation_cloudfront_refuses_is_a_400_page(console, distribution, settings):
+    settings.VOJ_CDN_DISTRIBUTION_ID = "EDFDVBD6EXAMPLE"  # no such distribution
+    response = console.post("/admin/cdn/new/", {"kind": "paths", "value": "/a", "confirm": "yes"})
+    assert response.status_code == 400
+    assert response.context["form"] == {"kind": "paths", "value": "/a"}

@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIRequest
 from rest_framework.test import APIClient
 
+from streaming.local_store import upload_conditions
 from streaming.policy import policy_encode
 from streaming.stores import get_object_store
-from streaming.uploads import upload_conditions
 from streaming.views import upload_receive
 from tests.conftest import fixture_bytes
 from tests.helpers import book_create, chapter_create

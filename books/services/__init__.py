@@ -1,0 +1,57 @@
+"""Catalogue use cases. Views call these; these hold the rules and call the repository and the
+object store. One module for each thing served:
+
+- ``books``: books, for editors (and the console's search);
+- ``chapters``: chapters' records, read and changed;
+- ``uploads``: a chapter's audio, from its upload grant to publication;
+- ``streams``: the short-lived links that play a chapter;
+- ``console``: what only the operator console does (object checks, audited deletes);
+- ``objects``: deleting the stored objects of records that are gone.
+
+Callers import from here (``from books import services``); the modules import one another one
+way only (books <- chapters <- uploads; console, streams and objects apart).
+"""
+
+from books.services.books import (
+    book_create,
+    book_delete,
+    book_get,
+    book_list,
+    book_search,
+    book_update,
+)
+from books.services.chapters import (
+    chapter_delete,
+    chapter_find,
+    chapter_get,
+    chapter_list,
+    chapter_update,
+    chapters_by_status,
+)
+from books.services.console import book_check, book_delete_by_operator, chapter_check
+from books.services.streams import StreamLink, chapter_preview_url, chapter_stream
+from books.services.uploads import chapter_complete, chapter_create, chapter_upload_renew
+
+__all__ = [
+    "StreamLink",
+    "book_check",
+    "book_create",
+    "book_delete",
+    "book_delete_by_operator",
+    "book_get",
+    "book_list",
+    "book_search",
+    "book_update",
+    "chapter_check",
+    "chapter_complete",
+    "chapter_create",
+    "chapter_delete",
+    "chapter_find",
+    "chapter_get",
+    "chapter_list",
+    "chapter_preview_url",
+    "chapter_stream",
+    "chapter_update",
+    "chapter_upload_renew",
+    "chapters_by_status",
+]

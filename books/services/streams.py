@@ -1,0 +1,48 @@
+"""The short-lived links that play a chapter: for listeners, and the console's preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from books.domain import Chapter, ChapterStatus
+from books.errors import ChapterNotReady
+from books.repository import get_repository
+from streaming.signing import stream_expiry
+from streaming.stores import get_object_store
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLink:
+    url: str
+    expires_at: datetime
+    content_type: str
+    size_bytes: int
+    duration_seconds: float | None
+
+
+def chapter_stream(*, chapter_id: str, base_url: str) -> StreamLink:
+    # The listener knows only the chapter id: the one read path served by the by-id index.
+    chapter = get_repository().chapter_find(chapter_id)
+    if chapter.status != ChapterStatus.READY:
+        raise ChapterNotReady(f"The chapter is {chapter.status}, not ready for streaming.")
+    return _stream_link(chapter, base_url)
+
+
+def chapter_preview_url(*, chapter: Chapter, base_url: str) -> str | None:
+    if chapter.status != ChapterStatus.READY:
+        return None
+    return _stream_link(chapter, base_url).url
+
+
+def _stream_link(chapter: Chapter, base_url: str) -> StreamLink:
+    expires_at = stream_expiry(chapter.duration_seconds)
+    return StreamLink(
+        url=get_object_store().stream_url(
+            key=chapter.object_key, expires_at=expires_at, base_url=base_url
+        ),
+        expires_at=expires_at,
+        content_type=chapter.content_type,
+        size_bytes=chapter.size_bytes,
+        duration_seconds=chapter.duration_seconds,
+    )
