@@ -62,8 +62,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         )
         exc.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     if isinstance(exc, DomainError):
+        domain_status = DOMAIN_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
         exc = exceptions.APIException(detail=exc.message, code=exc.code)
-        exc.status_code = DOMAIN_STATUS.get(exc.detail.code, status.HTTP_400_BAD_REQUEST)
+        exc.status_code = domain_status
     elif isinstance(exc, DjangoValidationError):
         # Services raise Django's ValidationError; the API shows it as DRF field errors.
         exc = exceptions.ValidationError(
@@ -78,8 +79,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(json.loads(refused.content), status=refused.status_code)
 
     response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response  # DRF answers its own exceptions only (the others became one above)
     if response.status_code == 503 and getattr(exc, "get_codes", lambda: None)() in (
         _RETRYABLE_503_CODES
     ):
@@ -181,7 +182,7 @@ def suspicious_request_error(exc: Exception) -> JsonResponse:
     return json_error(400, "Bad request.", "bad_request")
 
 
-def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
+def handler400(request: HttpRequest, exception: Exception) -> Any:
     if is_api_path(request.path):
         return suspicious_request_error(exception) if exception else status_error(400)
     from django.views.defaults import bad_request
@@ -189,7 +190,7 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
     return bad_request(request, exception)
 
 
-def handler403(request: HttpRequest, exception: Exception | None = None) -> Any:
+def handler403(request: HttpRequest, exception: Exception) -> Any:
     if is_api_path(request.path):
         return json_error(403, "Forbidden.", "permission_denied")
     from django.views.defaults import permission_denied

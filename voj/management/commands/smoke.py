@@ -124,7 +124,7 @@ class Command(BaseCommand):
         timeout: float,
         bucket_url: str | None = None,
         **options: Any,
-    ):
+    ) -> None:
         username = os.environ.get("VOJ_SMOKE_USERNAME")
         password = os.environ.get("VOJ_SMOKE_PASSWORD")
         if not username or not password:
