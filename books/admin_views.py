@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from books import services
-from books.domain import ChapterStatus
+from books.domain import Book, ChapterStatus
 from books.errors import (
     BookNotFound,
     ChapterNotFound,
@@ -23,6 +23,9 @@ from books.errors import (
     StorageUnavailable,
 )
 from streaming.invalidations import cdn_configured
+
+if TYPE_CHECKING:
+    from streaming.checks import CheckVerdict
 
 PAGE_SIZE = 25
 
@@ -72,14 +75,16 @@ def book_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _book_or_404(book_id: str):
+def _book_or_404(book_id: str) -> Book:
     try:
         return services.book_get(book_id=book_id)
     except BookNotFound:
         raise Http404("No such book") from None
 
 
-def _book_page(request: HttpRequest, book_id: str, verdicts: dict | None = None):
+def _book_page(
+    request: HttpRequest, book_id: str, verdicts: dict[str, CheckVerdict] | None = None
+) -> HttpResponse:
     book = _book_or_404(book_id)
     try:
         page = services.chapter_list(book_id=book_id, limit=100, cursor=_cursor(request))
@@ -157,7 +162,7 @@ def chapter_list(request: HttpRequest) -> HttpResponse:
         page = services.chapters_by_status(status=status, limit=PAGE_SIZE, cursor=_cursor(request))
     except InvalidCursor:
         return redirect(reverse("admin:catalogue-chapters") + f"?status={status}")
-    titles = {}
+    titles: dict[str, str | None] = {}
     for book_id in dict.fromkeys(c.book_id for c in page.items):
         try:
             titles[book_id] = services.book_get(book_id=book_id).title
@@ -174,7 +179,9 @@ def chapter_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _chapter_page(request: HttpRequest, chapter_id: str, verdict=None) -> TemplateResponse:
+def _chapter_page(
+    request: HttpRequest, chapter_id: str, verdict: CheckVerdict | None = None
+) -> TemplateResponse:
     try:
         chapter = services.chapter_find(chapter_id=chapter_id)
     except ChapterNotFound:
