@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, cast
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
@@ -13,6 +14,9 @@ from django.utils.crypto import constant_time_compare
 from voj.digits import is_ascii_digits
 
 from .stores import get_object_store
+
+if TYPE_CHECKING:
+    from .s3 import S3ObjectStore
 
 LOCAL_STREAM_PREFIX = "/stream/"
 _signer = Signer(salt="voj.streaming.stream-url")
@@ -54,5 +58,6 @@ def local_stream_signature_valid(
 
 def stream_url_create(*, key: str, expires_at: datetime, base_url: str) -> str:
     if settings.VOJ_STORAGE == "s3":
-        return get_object_store().stream_url(key=key, expires_at=expires_at)
+        store = cast("S3ObjectStore", get_object_store())  # S3 mode: stores.py chose S3
+        return store.stream_url(key=key, expires_at=expires_at)
     return local_stream_url(key=key, expires_at=expires_at, base_url=base_url)

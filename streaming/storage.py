@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from types import TracebackType
+from typing import BinaryIO, Protocol, Self
 
 from django.core.files.move import file_move_safe
 from django.core.files.storage import FileSystemStorage
+
+from .media import Reader
 
 CHUNK_SIZE = 64 * 1024
 
@@ -42,10 +45,26 @@ class ObjectExists(Exception):
     """The destination of a copy already holds an object: copies never overwrite."""
 
 
+class ObjectReader(Reader, Protocol):
+    """A seekable reader of one object, closed after use: a local file, S3's ranged reader."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> None: ...
+
+
 class ObjectStore(Protocol):
     def head(self, key: str) -> ObjectInfo | None: ...
 
-    def open(self, key: str, *, size: int, etag: str) -> BinaryIO:
+    def open(self, key: str, *, size: int, etag: str) -> ObjectReader:
         """A seekable reader of the object ``head`` described (``size`` bytes, ``etag``);
         remote stores read ranges on demand, never the whole object. Every read is of that
         object or raises ObjectChanged."""

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 
 from .policy import SIGNATURE_FIELD, policy_encode
 from .stores import get_object_store
+
+if TYPE_CHECKING:
+    from .s3 import S3ObjectStore
 
 LOCAL_UPLOAD_PATH = "/api/v1/uploads"
 
@@ -40,9 +44,8 @@ def upload_grant_create(*, key: str, content_type: str, base_url: str) -> Upload
         seconds=settings.VOJ_UPLOAD_GRANT_SECONDS
     )
     if settings.VOJ_STORAGE == "s3":
-        post = get_object_store().presigned_post(
-            key=key, content_type=content_type, expires_at=expires_at
-        )
+        store = cast("S3ObjectStore", get_object_store())  # S3 mode: stores.py chose S3
+        post = store.presigned_post(key=key, content_type=content_type, expires_at=expires_at)
         return UploadGrant(
             method="POST", url=post["url"], fields=post["fields"], expires_at=expires_at
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -45,7 +46,7 @@ def _if_range_allows(request: HttpRequest, etag: str, last_modified: float) -> b
 
 
 @require_http_methods(["GET", "HEAD"])
-def stream(request: HttpRequest, key: str) -> HttpResponse:
+def stream(request: HttpRequest, key: str) -> HttpResponseBase:
     if settings.VOJ_STORAGE != "local":
         return api_not_found(request)
     from .ranges import RangeNotSatisfiable, parse_range  # local mode only
@@ -67,7 +68,7 @@ def stream(request: HttpRequest, key: str) -> HttpResponse:
         "Cache-Control": "private, max-age=3600",
     }
     if request.headers.get("If-None-Match") == info.etag:
-        response = HttpResponse(status=304)
+        response: HttpResponseBase = HttpResponse(status=304)
         for name, value in common.items():
             response[name] = value
         return response
