@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploy.opsdb import KEY, media_bucket
 from deploy.tools import _say
@@ -54,7 +54,11 @@ def manage(database_url: str, *args: str, work: Path) -> str:
     return result.stdout
 
 
-def _sync(stage: str, bucket: str | None, path: Path):
+if TYPE_CHECKING:
+    from voj.opsdb.sync import OperatorDatabaseSync
+
+
+def _sync(stage: str, bucket: str | None, path: Path) -> OperatorDatabaseSync:
     from deploy.tools import client
     from voj.opsdb.sync import OperatorDatabaseSync
 
