@@ -98,9 +98,12 @@ test: install
 test-fast: install
 	VOJ_ENV=test $(BIN)/pytest -x -q -m "not slow and not dynamodb_local and not contract" $(PYTEST_ARGS)
 
+## lint: ruff, then mypy ([tool.mypy] in pyproject.toml; the Django plugin loads the test
+## settings, which need no AWS)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	VOJ_ENV=test $(BIN)/mypy --config-file pyproject.toml
 
 # Checkov's dependency tree conflicts with the app's pins, so it lives in a virtualenv of its own.
 CHECKOV_VENV  := .venv-checkov

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,6 +24,9 @@ from books.errors import (
     StorageUnavailable,
 )
 from streaming.invalidations import cdn_configured
+
+if TYPE_CHECKING:
+    from streaming.checks import CheckVerdict
 
 PAGE_SIZE = 25
 
@@ -146,7 +150,7 @@ def chapter_list(request: HttpRequest) -> HttpResponse:
         page = services.chapters_by_status(status=status, limit=PAGE_SIZE, cursor=_cursor(request))
     except InvalidCursor:
         return redirect(reverse("admin:catalogue-chapters") + f"?status={status}")
-    titles = {}
+    titles: dict[str, str | None] = {}
     for book_id in dict.fromkeys(c.book_id for c in page.items):
         try:
             titles[book_id] = services.book_get(book_id=book_id).title
@@ -163,7 +167,9 @@ def chapter_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _chapter_page(request: HttpRequest, chapter_id: str, verdict=None) -> TemplateResponse:
+def _chapter_page(
+    request: HttpRequest, chapter_id: str, verdict: CheckVerdict | None = None
+) -> TemplateResponse:
     try:
         chapter = services.chapter_find(chapter_id=chapter_id)
     except ChapterNotFound:

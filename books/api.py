@@ -43,7 +43,9 @@ def _page_query(request: Request) -> dict:
     return query
 
 
-def _paged(request: Request, page: Page, serializer_class: type[serializers.Serializer]):
+def _paged(
+    request: Request, page: Page[Any], serializer_class: type[serializers.Serializer]
+) -> Response:
     next_url = None
     if page.next_cursor:
         params = request.query_params.copy()
@@ -56,7 +58,7 @@ def _base_url(request: Request) -> str:
     return request.build_absolute_uri("/")
 
 
-def _paged_schema(name: str, item: type[serializers.Serializer]):
+def _paged_schema(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
     return inline_serializer(
         name, {"results": item(many=True), "next": serializers.URLField(allow_null=True)}
     )

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 
 def utcnow() -> datetime:
@@ -42,7 +43,7 @@ class Book:
     chapter_count: int = 0
     version: int = 1
 
-    def replace(self, **changes: object) -> Book:
+    def replace(self, **changes: Any) -> Book:
         return dataclasses.replace(self, **changes)
 
 
@@ -70,7 +71,7 @@ class Chapter:
     updated_at: datetime = field(default_factory=utcnow)
     version: int = 1
 
-    def replace(self, **changes: object) -> Chapter:
+    def replace(self, **changes: Any) -> Chapter:
         return dataclasses.replace(self, **changes)
 
 

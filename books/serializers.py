@@ -11,7 +11,7 @@ from books.domain import ChapterStatus
 class Text(serializers.CharField):
     """A JSON string and nothing else: DRF's CharField would also take 12 or 1.5 as text."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -20,7 +20,7 @@ class Text(serializers.CharField):
 class WholeNumber(serializers.IntegerField):
     """A JSON integer (1.0 counts, as in JSON Schema); DRF's IntegerField also takes "12"."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         if isinstance(data, float) and not data.is_integer():
@@ -98,7 +98,8 @@ class ChapterUpdateIn(serializers.Serializer):
 class UploadGrantOut(serializers.Serializer):
     method = serializers.CharField()
     url = serializers.CharField()
-    fields = serializers.DictField(child=serializers.CharField())
+    # DRF's metaclass takes declared fields off the class: Serializer.fields is left intact.
+    fields = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]
     expires_at = serializers.DateTimeField()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from .keys import ALLOWED_CONTENT_TYPES
 from .media import MediaRejected, MediaReport, inspect_media
@@ -13,6 +14,12 @@ CHANGED_DURING_CHECK = "the upload changed while it was being checked; upload it
 
 class ObjectMissing(Exception):
     pass
+
+
+class _Found(TypedDict):
+    exists: bool
+    size: int
+    content_type: str
 
 
 def object_verify(
@@ -85,7 +92,7 @@ def object_check(
     info = store.head(key)
     if info is None:
         return CheckVerdict(ok=False, reason=f"no object at {key}", exists=False)
-    found = {"exists": True, "size": info.size, "content_type": info.content_type}
+    found: _Found = {"exists": True, "size": info.size, "content_type": info.content_type}
     if expected_etag and info.etag != expected_etag:
         return CheckVerdict(
             ok=False,

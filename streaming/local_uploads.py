@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
@@ -50,24 +51,25 @@ def local_upload_receive(request: HttpRequest, store: LocalObjectStore) -> str:
     content_length = int(declared)
     if content_length > limit + _ENVELOPE_BYTES:
         raise UploadRejected(400, "EntityTooLarge", f"the file must be at most {limit} bytes")
-    if not request.content_type.startswith("multipart/form-data"):
+    if not (request.content_type or "").startswith("multipart/form-data"):
         raise UploadRejected(400, "InvalidRequest", "send multipart/form-data: fields, then file")
 
     handler = CappedUploadHandler(request, limit)
     request.upload_handlers = [handler]
     try:
-        fields = {name: request.POST.get(name) for name in request.POST}
+        fields = {name: request.POST[name] for name in request.POST}
         upload = request.FILES.get("file")
     except MultiPartParserError as error:
         raise UploadRejected(400, "MalformedPOSTRequest", f"malformed form: {error}") from None
     try:
         if handler.exceeded:
             raise UploadRejected(400, "EntityTooLarge", f"the file must be at most {limit} bytes")
-        if upload is None:
+        # CappedUploadHandler writes every file it accepts to a temporary file.
+        if not isinstance(upload, TemporaryUploadedFile):
             raise UploadRejected(400, "InvalidArgument", "the form has no 'file' field")
         try:
             document = policy_decode(fields.get("policy", ""), fields.get(SIGNATURE_FIELD, ""))
-            policy_check_fields(document, fields, upload.size)
+            policy_check_fields(document, fields, upload.size or 0)
         except PolicyError as error:
             status = 403 if error.code in {"AccessDenied", "SignatureDoesNotMatch"} else 400
             raise UploadRejected(status, error.code, error.detail) from None

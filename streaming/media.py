@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Protocol, cast
+
+if TYPE_CHECKING:
+    from mutagen.mp4 import MP4Info
 
 # Major or compatible brands of the MP4 family (ISO BMFF with MPEG-4 / Apple audio brands).
 MP4_BRANDS = frozenset(
@@ -39,6 +42,16 @@ MP4_BRANDS = frozenset(
 )
 MAX_BOXES_PER_LEVEL = 64
 MAX_FTYP_SIZE = 4096
+
+
+class Reader(Protocol):
+    """What the inspection (and mutagen) use of a reader: a file, BytesIO or S3's ranged one."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
 
 
 class MediaRejected(Exception):
@@ -72,7 +85,7 @@ class MediaReport:
     sample_rate: int
 
 
-def _read_exact(reader: BinaryIO, offset: int, length: int) -> bytes:
+def _read_exact(reader: Reader, offset: int, length: int) -> bytes:
     reader.seek(offset)
     return reader.read(length)
 
@@ -81,7 +94,7 @@ def _box_type(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-def walk_boxes(reader: BinaryIO, size: int) -> list[Box]:
+def walk_boxes(reader: Reader, size: int) -> list[Box]:
     """The top-level boxes, checked to tile the file exactly.
 
     Raises MediaRejected for a header cut short, a box that runs past the end of the file
@@ -90,12 +103,12 @@ def walk_boxes(reader: BinaryIO, size: int) -> list[Box]:
     return _walk(reader, 0, size, where="the file")
 
 
-def child_boxes(reader: BinaryIO, parent: Box) -> list[Box]:
+def child_boxes(reader: Reader, parent: Box) -> list[Box]:
     """The boxes inside a container box (moov, trak, mdia, ...)."""
     return _walk(reader, parent.offset + parent.header_size, parent.end, where=f"'{parent.type}'")
 
 
-def _walk(reader: BinaryIO, start: int, end: int, *, where: str) -> list[Box]:
+def _walk(reader: Reader, start: int, end: int, *, where: str) -> list[Box]:
     boxes: list[Box] = []
     offset = start
     while offset < end:
@@ -132,7 +145,7 @@ def _first(boxes: list[Box], box_type: str) -> Box | None:
     return next((b for b in boxes if b.type == box_type), None)
 
 
-def has_audio_track(reader: BinaryIO, moov: Box) -> bool:
+def has_audio_track(reader: Reader, moov: Box) -> bool:
     """Whether any trak's handler (moov/trak/mdia/hdlr) is 'soun'."""
     for trak in (b for b in child_boxes(reader, moov) if b.type == "trak"):
         mdia = _first(child_boxes(reader, trak), "mdia")
@@ -146,7 +159,7 @@ def has_audio_track(reader: BinaryIO, moov: Box) -> bool:
     return False
 
 
-def read_brands(reader: BinaryIO, ftyp: Box) -> tuple[str, list[str]]:
+def read_brands(reader: Reader, ftyp: Box) -> tuple[str, list[str]]:
     if ftyp.size > MAX_FTYP_SIZE or ftyp.size < ftyp.header_size + 8:
         raise MediaRejected(f"'ftyp' box has an implausible size {ftyp.size}")
     payload = _read_exact(reader, ftyp.offset + ftyp.header_size, ftyp.size - ftyp.header_size)
@@ -155,7 +168,7 @@ def read_brands(reader: BinaryIO, ftyp: Box) -> tuple[str, list[str]]:
     return major, compatible
 
 
-def check_container(reader: BinaryIO, size: int) -> tuple[str, list[Box], bool]:
+def check_container(reader: Reader, size: int) -> tuple[str, list[Box], bool]:
     """ftyp first with an MP4-family brand, boxes intact, moov and mdat present, and a track
     whose handler is audio.
 
@@ -183,7 +196,7 @@ def check_container(reader: BinaryIO, size: int) -> tuple[str, list[Box], bool]:
     return brand, boxes, moov.offset < mdat.offset
 
 
-def inspect_media(reader: BinaryIO, size: int) -> MediaReport:
+def inspect_media(reader: Reader, size: int) -> MediaReport:
     """Everything completion and the operator check need to know about an upload."""
     brand, boxes, faststart = check_container(reader, size)
 
@@ -192,7 +205,9 @@ def inspect_media(reader: BinaryIO, size: int) -> MediaReport:
     from mutagen.mp4 import MP4  # noqa: PLC0415 - mutagen: 26-90 ms cold, examining audio only
 
     try:
-        info = MP4(reader).info  # mutagen reads from the start whatever the position
+        # mutagen reads from the start whatever the position. Its FileType declares info = None;
+        # MP4 sets an MP4Info when it loads.
+        info = cast("MP4Info", MP4(reader).info)
     except (MutagenError, struct.error, ValueError, EOFError) as error:
         raise MediaRejected(f"unreadable MP4 metadata: {error}") from None
     duration = float(info.length or 0)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,34 @@ class ObjectExists(Exception):
     """The destination of a copy already holds an object: copies never overwrite."""
 
 
+class ObjectReader(Protocol):
+    """A seekable reader of one object, closed after use: a local file, S3's ranged reader.
+    It is also a streaming.media.Reader (read, seek, tell), restated here so the interface does
+    not load the media checks at every cold start."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> None: ...
+
+
 class ObjectStore(Protocol):
     def head(self, key: str) -> ObjectInfo | None: ...
 
-    def open(self, key: str, *, size: int, etag: str) -> BinaryIO:
+    def open(self, key: str, *, size: int, etag: str) -> ObjectReader:
         """A seekable reader of the object ``head`` described (``size`` bytes, ``etag``);
         remote stores read ranges on demand, never the whole object. Every read is of that
         object or raises ObjectChanged."""

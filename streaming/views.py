@@ -8,6 +8,7 @@ than pass audio through Lambda.
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -44,7 +45,7 @@ def _if_range_allows(request: HttpRequest, etag: str, last_modified: float) -> b
 
 
 @require_http_methods(["GET", "HEAD"])
-def stream(request: HttpRequest, key: str) -> HttpResponse:
+def stream(request: HttpRequest, key: str) -> HttpResponseBase:
     store = local_object_store()
     if store is None:
         return api_not_found(request)
@@ -66,7 +67,7 @@ def stream(request: HttpRequest, key: str) -> HttpResponse:
         "Cache-Control": "private, max-age=3600",
     }
     if request.headers.get("If-None-Match") == info.etag:
-        response = HttpResponse(status=304)
+        response: HttpResponseBase = HttpResponse(status=304)
         for name, value in common.items():
             response[name] = value
         return response

@@ -50,9 +50,10 @@ class VojAdminSite(admin.AdminSite):
         Retry-After, like the API's login."""
         response = super().login(request, extra_context)
         form = (getattr(response, "context_data", None) or {}).get("form")
-        if getattr(form, "retry_after", None):
+        retry_after = getattr(form, "retry_after", None)
+        if retry_after:
             response.status_code = 429
-            response["Retry-After"] = str(form.retry_after)
+            response["Retry-After"] = str(retry_after)
         return response
 
     def get_urls(self) -> list:

@@ -47,16 +47,15 @@ class RefreshOut(serializers.Serializer):
 
 class LoginSerializer(TokenObtainPairSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        data = super().validate(attrs)
-        data["user"] = UserOut(self.user).data
-        return data
+        return {**super().validate(attrs), "user": UserOut(self.user).data}
 
 
 @extend_schema_view(post=extend_schema(responses={200: LoginOut}))
 class LoginApi(TokenObtainPairView):
     serializer_class = LoginSerializer
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+    # simplejwt's TokenViewBase sets permission_classes = () unannotated: mypy reads tuple[()].
+    permission_classes = [AllowAny]  # type: ignore[assignment]  # simplejwt's unannotated ()
+    authentication_classes = ()
 
 
 class RefreshSerializer(serializers.Serializer):
@@ -72,8 +71,9 @@ class RefreshApi(TokenRefreshView):
     """Answers a new refresh token with the access token; the one sent is used up."""
 
     serializer_class = RefreshSerializer
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
+    # simplejwt's TokenViewBase sets permission_classes = () unannotated: mypy reads tuple[()].
+    permission_classes = [AllowAny]  # type: ignore[assignment]  # simplejwt's unannotated ()
+    authentication_classes = ()
 
 
 class LogoutIn(serializers.Serializer):

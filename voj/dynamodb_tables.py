@@ -49,8 +49,10 @@ def template_resources(template: Path) -> dict[str, Any]:
             value: Any = loader.construct_scalar(node)
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
-        else:
+        elif isinstance(node, yaml.MappingNode):
             value = loader.construct_mapping(node, deep=True)
+        else:
+            raise yaml.YAMLError(f"unexpected node {node!r}")
         return {f"!{suffix}": value}
 
     CfnLoader.add_multi_constructor("!", tag)

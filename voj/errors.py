@@ -87,8 +87,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(json.loads(refused.content), status=refused.status_code)
 
     response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return None  # only APIExceptions get a response from DRF's handler
     if retryable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     data = response.data
@@ -161,13 +161,13 @@ def suspicious_request_error(exc: Exception) -> JsonResponse:
     return json_error(400, "Bad request.", "bad_request")
 
 
-def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
+def handler400(request: HttpRequest, exception: Exception) -> Any:
     if is_api_path(request.path):
         return suspicious_request_error(exception) if exception else status_error(400)
     return bad_request(request, exception)
 
 
-def handler403(request: HttpRequest, exception: Exception | None = None) -> Any:
+def handler403(request: HttpRequest, exception: Exception) -> Any:
     if is_api_path(request.path):
         return json_error(403, "Forbidden.", "permission_denied")
     return permission_denied(request, exception)

@@ -37,7 +37,7 @@ class RequestLogMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        request.request_id = request_id(request)
+        rid = request_id(request)
         response = self.get_response(request)
         user = getattr(request, "user", None)
         # DRF authenticates inside the view; its user is on the wrapped request. Read what it
@@ -49,7 +49,7 @@ class RequestLogMiddleware:
         logger.info(
             "request",
             extra={
-                "request_id": request.request_id,
+                "request_id": rid,
                 "user": _who(who),
                 "method": request.method,
                 "path": request.path,
@@ -57,7 +57,7 @@ class RequestLogMiddleware:
                 "latency_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
-        response["X-Request-ID"] = request.request_id
+        response["X-Request-ID"] = rid
         return response
 
 
@@ -66,7 +66,8 @@ def _who(user: object) -> str | None:
     only the user's id."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return user.get_username() or f"id:{user.pk}"  # type: ignore[attr-defined]
+    # A User or simplejwt's TokenUser: both have get_username and pk, and no common base class.
+    return user.get_username() or f"id:{user.pk}"  # type: ignore[attr-defined]  # either kind
 
 
 security_logger = logging.getLogger("voj.security")
@@ -113,6 +114,7 @@ class ApiBoundaryMiddleware:
             # console: its sign-in counts failures, an account change records it): try again.
             logger.warning("backing service unavailable", exc_info=exception)
             detail = "A backing service is unavailable; try again shortly."
+            response: HttpResponse
             if api:
                 response = json_error(503, detail, "service_unavailable")
             else:

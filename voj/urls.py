@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from streaming import views as streaming_views
 from voj import auth, errors, health
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/login", auth.LoginApi.as_view(), name="auth-login"),
     path("auth/refresh", auth.RefreshApi.as_view(), name="auth-refresh"),
     path("auth/logout", auth.LogoutApi.as_view(), name="auth-logout"),

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Model, Q, QuerySet
 
 from books.domain import Book, Chapter, ChapterStatus, Page
 from books.errors import (
@@ -41,7 +41,9 @@ def _chapter_values(chapter: Chapter) -> dict:
     return values
 
 
-def _newest_first_page(queryset, *, kind: str, limit: int, cursor: str | None, time_field: str):
+def _newest_first_page[M: Model](
+    queryset: QuerySet[M], *, kind: str, limit: int, cursor: str | None, time_field: str
+) -> tuple[list[M], str | None]:
     if cursor:
         position = decode_cursor(kind, cursor)
         try:
@@ -58,7 +60,7 @@ def _newest_first_page(queryset, *, kind: str, limit: int, cursor: str | None, t
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor(
-            kind, {"t": getattr(last, time_field).isoformat(), "id": last.id}
+            kind, {"t": getattr(last, time_field).isoformat(), "id": last.pk}
         )
     return rows, next_cursor
 

@@ -83,6 +83,12 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         pass
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    """Resolve ``future`` unless it already is (a second signal, a second stop)."""
+    if not future.done():
+        future.set_result(None)
+
+
 class Relay:
     """Carries each connection a server accepts over a new one that `connect` opens."""
 
@@ -96,7 +102,8 @@ class Relay:
     async def __call__(
         self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
     ) -> None:
-        self.tasks.add(asyncio.current_task())
+        if task := asyncio.current_task():  # always: the server runs each handler as a task
+            self.tasks.add(task)
         self.open.add(client_writer)
         writers = [client_writer]
         try:
@@ -182,7 +189,7 @@ async def _serve_namespace(socket_path: str, jar: Path) -> int:
         loop = asyncio.get_running_loop()
         stopped = loop.create_future()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, lambda: stopped.done() or stopped.set_result(None))
+            loop.add_signal_handler(signum, _resolve, stopped)
         stdin = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
         eof = asyncio.ensure_future(stdin.read())
@@ -286,14 +293,14 @@ class DynamoDBLocal:
         ready = threading.Event()
         loop = asyncio.new_event_loop()
         self._loop = loop
-        self._stopped = loop.create_future()
+        self._stopped = stopped = loop.create_future()
 
         async def serve() -> None:
             relay = Relay(lambda: asyncio.open_unix_connection(socket_path))
             server = await asyncio.start_server(relay, host="127.0.0.1", port=self.port)
             self.port = server.sockets[0].getsockname()[1]
             ready.set()
-            await relay.serve_until(server, self._stopped)
+            await relay.serve_until(server, stopped)
 
         def run() -> None:
             try:
@@ -309,14 +316,14 @@ class DynamoDBLocal:
         self.endpoint = f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self._loop and self._thread:
-            stopped = self._stopped
-            self._loop.call_soon_threadsafe(lambda: stopped.done() or stopped.set_result(None))
+        if self._loop and self._thread and self._stopped:
+            self._loop.call_soon_threadsafe(_resolve, self._stopped)
             self._thread.join(timeout=10)
         self._loop = self._thread = None
         if self._process:
             with contextlib.suppress(OSError):
-                self._process.stdin.close()  # end-of-file: the namespace side stops
+                if self._process.stdin:  # always: started with stdin=PIPE
+                    self._process.stdin.close()  # end-of-file: the namespace side stops
             try:
                 self._process.wait(timeout=15)
             except subprocess.TimeoutExpired:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from voj.errors import json_error
 
+from .base import DatabaseWrapper
 from .sync import OperatorDatabaseConflict, OperatorDatabaseUnavailable
 
 logger = logging.getLogger("voj.opsdb")
@@ -22,7 +23,7 @@ class OperatorDatabaseMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         connection = connections["default"]
-        if not hasattr(connection, "has_unpublished_changes"):
+        if not isinstance(connection, DatabaseWrapper):
             return response  # another engine (local SQLite, DATABASE_URL)
         try:
             connection.publish()

@@ -21,7 +21,7 @@ from .accounts import ENDED, account_recorded_claim
 class CurrentTokenAuthentication(JWTStatelessUserAuthentication):
     def get_user(self, validated_token: Any) -> Any:
         user = super().get_user(validated_token)
-        recorded = account_recorded_claim(user.id)
+        recorded = account_recorded_claim(user.pk)
         if recorded is None:
             return user
         if recorded == ENDED:

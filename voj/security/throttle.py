@@ -26,6 +26,8 @@ class LoginThrottled(exceptions.Throttled):
     default_detail = "Too many failed sign-ins."
     extra_detail_singular = "Try again in {wait} second."
     extra_detail_plural = "Try again in {wait} seconds."
+    # Set by DRF's Throttled (seconds, rounded up); its stubs leave the attribute out.
+    wait: int | None
 
 
 def client_address(request: HttpRequest | None) -> str | None:

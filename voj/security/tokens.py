@@ -42,7 +42,8 @@ def refresh_token_user(token: RefreshToken) -> Any:
 
 def refresh_token_rotate(raw: str) -> dict[str, str]:
     """A new token pair for a refresh token, which is used up by it."""
-    token = RefreshToken(raw)  # TokenError (bad, expired) is the view's 401
+    # TokenError (bad, expired) is the view's 401.
+    token = RefreshToken(raw)  # type: ignore[arg-type]  # simplejwt types the JWT string as Token
     user = refresh_token_user(token)
     if not refresh_token_revoke(token):
         raise InvalidToken("Token has been revoked or already used.")

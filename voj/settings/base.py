@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from .env import env_bool, env_choice, env_int, env_list, env_str
 
@@ -187,7 +188,7 @@ CSRF_FAILURE_VIEW = "voj.errors.csrf_failure"  # JSON under /api/, Django's page
 # Schema and Swagger UI are served only where this is on (local and test).
 VOJ_API_DOCS = False
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -69,4 +69,5 @@ def drivers_absent() -> None:
     fields voj does not use. With the drivers marked absent (None in sys.modules, Python's way to
     make an import fail at once) DRF goes on without them."""
     for name in DRIVERS:
-        sys.modules.setdefault(name, None)
+        # typeshed's sys.modules has no None values; Python documents None as "import fails".
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None is allowed here

@@ -1,5 +1,7 @@
 """The embedded default: SQLite and local files, demo accounts, nothing from AWS."""
 
+from pathlib import Path
+
 from django.core.management.utils import get_random_secret_key
 
 from .base import *
@@ -10,7 +12,7 @@ DEBUG = True
 VOJ_API_DOCS = True
 
 
-def _local_secret(path):
+def _local_secret(path: Path) -> str:
     """A per-checkout key kept beside the data (git-ignored), so sessions and tokens survive
     restarts without a secret ever entering the repository."""
     path.parent.mkdir(parents=True, exist_ok=True)

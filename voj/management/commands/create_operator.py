@@ -27,7 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
         parser.add_argument("--password-env", help="take the password from this variable")
 
-    def handle(self, *args: Any, username: str, email: str, password_env: str | None, **kw: Any):
+    def handle(
+        self, *args: Any, username: str, email: str, password_env: str | None, **kw: Any
+    ) -> None:
         users = get_user_model().objects
         if users.filter(username=username).exists():
             self.stdout.write(f"operator {username} exists; nothing changed")

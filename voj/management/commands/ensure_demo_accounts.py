@@ -15,7 +15,7 @@ from django.db import transaction
 
 from books.permissions import EDITORS_GROUP
 
-DEMO_ACCOUNTS = (
+DEMO_ACCOUNTS: tuple[tuple[str, dict[str, bool], list[str]], ...] = (
     ("operator", {"is_staff": True, "is_superuser": True}, []),
     ("editor", {"is_staff": False, "is_superuser": False}, [EDITORS_GROUP]),
     ("listener", {"is_staff": False, "is_superuser": False}, []),

@@ -9,6 +9,7 @@ from django.core.management import CommandError
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import connections
 
+from voj.opsdb.base import DatabaseWrapper as OperatorDatabase
 from voj.opsdb.sync import OperatorDatabaseConflict, OperatorDatabaseUnavailable
 
 
@@ -19,7 +20,7 @@ class Command(MigrateCommand):
             # Published here, not at the connection's close or the process's exit, where a
             # failure could no longer change the exit status.
             connection = connections[options.get("database") or "default"]
-            if hasattr(connection, "has_unpublished_changes"):
+            if isinstance(connection, OperatorDatabase):
                 connection.publish()
         except OperatorDatabaseUnavailable as error:
             raise CommandError(str(error)) from None
