@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from voj.aws import aws_client
@@ -96,10 +97,6 @@ def _client() -> Any:
 
 
 def _call(method: Any, **kwargs: Any) -> Any:
-    # Free here (the client that made ``method`` loaded botocore), not at import: the console's
-    # pages import this module on every cold start.
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - botocore: ~30 ms cold
-
     try:
         return method(**kwargs)
     except BotoCoreError as error:

@@ -1,9 +1,9 @@
 """Every API error is JSON ``{"detail": ..., "code": ...}``; field errors keep DRF's shape."""
 
 import json
-import sys
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import (
     DisallowedHost,
     PermissionDenied,
@@ -48,14 +48,9 @@ RETRY_AFTER_SECONDS = 5
 
 
 def is_aws_transport_error(exc: Exception) -> bool:
-    # botocore is loaded only once an AWS client has been built; until then no exception can be
-    # one of its errors, and importing it here would cost an error response its load time.
-    botocore_exceptions = sys.modules.get("botocore.exceptions")
-    if botocore_exceptions is None:
-        return False
-    if isinstance(exc, botocore_exceptions.ClientError):
+    if isinstance(exc, ClientError):
         return exc.response.get("Error", {}).get("Code") in _AWS_UNAVAILABLE_CODES
-    return isinstance(exc, botocore_exceptions.BotoCoreError)
+    return isinstance(exc, BotoCoreError)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

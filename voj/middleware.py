@@ -39,7 +39,9 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         rid = request_id(request)
         response = self.get_response(request)
-        user = getattr(request, "user", None)
+        # The console's user only where the request already loaded it: loading it here would
+        # query the database again after the view failed on it (an unmigrated database).
+        user = getattr(request, "_cached_user", None)
         # DRF authenticates inside the view; its user is on the wrapped request. Read what it
         # found, not its ``user`` property: after an authentication that raised (AWS down)
         # that property would authenticate again, here, outside DRF's error handling.

@@ -78,6 +78,8 @@ def _server_command(binary: Path, base: Path, config: Path, ports: dict[str, int
     """`weed server` with the master, a volume, the filer and the S3 gateway, on the loopback."""
     return [
         str(binary),
+        # glog's files, which would otherwise pile up in /tmp, go with the rest of the run.
+        f"-logdir={base}",
         "server",
         f"-dir={base / 'data'}",
         f"-ip={HOST}",

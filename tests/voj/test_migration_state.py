@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core import signing
+from django.core.signing import JSONSerializer
 
 from deploy.local.processes import free_port, stop, wait_for
 from tests.helpers import manage
@@ -92,3 +94,27 @@ def test_console_sign_in_on_an_unmigrated_database_is_a_503(unmigrated):
         browser.open(request, timeout=30)
     assert refused.value.code == 503
     assert json.loads(refused.value.read())["code"] == "operator_db_not_migrated"
+
+
+def test_a_signed_in_operator_on_an_unmigrated_database_gets_the_503_too(unmigrated, tmp_path):
+    """A console session from before the database lost its tables (a restore, a switch by
+    hand): the request log must not load the user again after the view failed on it."""
+    url, log, _ = unmigrated
+    secret = (tmp_path / "data" / "secret-key").read_text().strip()
+    session = signing.dumps(
+        {
+            "_auth_user_id": "1",
+            "_auth_user_backend": "voj.security.backends.ThrottledModelBackend",
+            "_auth_user_hash": "0" * 64,
+        },
+        key=secret,
+        salt="django.contrib.sessions.backends.signed_cookies",
+        serializer=JSONSerializer,
+        compress=True,
+    )
+    request = urllib.request.Request(url + "/admin/", headers={"Cookie": f"sessionid={session}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 503
+    assert json.loads(refused.value.read())["code"] == "operator_db_not_migrated"
+    assert "Traceback" not in log.read_text()
