@@ -7,6 +7,7 @@ way (books -> streaming -> voj). Their templates are streaming's (admin/cdn/).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from books import services
 from books.admin_rendering import console_failure, console_render
+from books.converters import IdConverter
 from books.errors import BookNotFound, ChapterNotFound, DomainError
 from streaming.invalidations import (
     InvalidPaths,
@@ -69,6 +71,9 @@ def invalidation_history(request: HttpRequest) -> HttpResponse:
 def _target_paths(kind: str, value: str) -> tuple[list[str], str]:
     """The paths to purge and a human description of the target."""
     value = value.strip()
+    if kind in ("book", "chapter") and not re.fullmatch(IdConverter.regex, value):
+        # As in URLs: no such text names a record, and DynamoDB refuses an empty or huge key.
+        raise InvalidPaths(f"No {kind} with that id.")
     if kind == "book":
         try:
             book = services.book_get(book_id=value)

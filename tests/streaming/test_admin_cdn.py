@@ -111,6 +111,14 @@ def test_unknown_targets_are_refused(console, distribution, db):
         assert response.status_code == 400
 
 
+@pytest.mark.parametrize("value", ["", "   ", "not-an-id", "x" * 3000, "../../etc"])
+def test_text_that_is_no_id_is_refused_on_every_backend(console, distribution, backend, value):
+    for kind in ("book", "chapter"):
+        response = console.post("/admin/cdn/new/", {"kind": kind, "value": value})
+        assert response.status_code == 400
+        assert f"No {kind} with that id." in response.content.decode()
+
+
 def test_staff_without_the_permission_see_history_only(staff_without_permission, distribution):
     client = staff_without_permission
     page = client.get("/admin/cdn/")
