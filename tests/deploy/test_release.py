@@ -6,12 +6,13 @@ from __future__ import annotations
 import http.server
 import sqlite3
 import threading
+import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from deploy import release
+from deploy import cli, release
 from deploy.local.lambda_harness import moto_client, prod_on_moto
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,17 +52,37 @@ def test_package_check(tmp_path, capsys):
         release.check_package("prod", tmp_path / "missing.zip")
 
 
-def test_migrate_runs_this_trees_migrations_on_the_stage(moto_server, monkeypatch, tmp_path):
+def _migrated_apps(moto_server: str, key: str, work: Path) -> set[str]:
+    s3 = moto_client(moto_server, "s3")
+    body = s3.get_object(Bucket="voj-audiobooks-prod", Key=key)["Body"]
+    (work / "published.sqlite3").write_bytes(body.read())
+    with sqlite3.connect(work / "published.sqlite3") as connection:
+        return {row[0] for row in connection.execute("select app from django_migrations")}
+
+
+@pytest.fixture
+def stage_on_moto(moto_server, monkeypatch, tmp_path) -> str:
+    """The prod stage in the shared moto server, with an operator-database key of this test's
+    own (no other test's file is seen, none is left for another): that key."""
     for name, value in prod_on_moto(moto_server, ROOT / "deploy" / "stack.yaml").items():
         monkeypatch.setenv(name, value)
+    key = f"system/test-{uuid.uuid4().hex}.sqlite3"
+    monkeypatch.setenv("VOJ_OPSDB_KEY", key)
     monkeypatch.setenv("VOJ_OPSDB_PATH", str(tmp_path / "local-copy.sqlite3"))
+    return key
+
+
+def test_migrate_runs_this_trees_migrations_on_the_stage(stage_on_moto, moto_server, tmp_path):
     release.migrate("prod")
-    s3 = moto_client(moto_server, "s3")
-    body = s3.get_object(Bucket="voj-audiobooks-prod", Key="system/operator-db.sqlite3")["Body"]
-    (tmp_path / "published.sqlite3").write_bytes(body.read())
-    with sqlite3.connect(tmp_path / "published.sqlite3") as connection:
-        apps = {row[0] for row in connection.execute("select app from django_migrations")}
-    assert {"auth", "admin", "sessions"} <= apps
+    assert {"auth", "admin", "sessions"} <= _migrated_apps(moto_server, stage_on_moto, tmp_path)
+
+
+def test_migrate_command_is_the_release_step_alone(stage_on_moto, moto_server, tmp_path, capsys):
+    """`python -m deploy migrate STAGE`: what a first deploy runs before `zappa deploy`."""
+    cli.main(["migrate", "prod"])
+    assert "manage.py migrate" in capsys.readouterr().out
+    assert {"auth", "voj", "books"} <= _migrated_apps(moto_server, stage_on_moto, tmp_path)
+    cli.main(["migrate", "prod"])  # again: nothing left to apply, and no error
 
 
 class Health(http.server.BaseHTTPRequestHandler):
