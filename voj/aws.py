@@ -1,8 +1,7 @@
 """The one place AWS clients are built: region, endpoint, addressing, retries and timeouts.
 
-boto3 and botocore are imported at the top: on Lambda, Zappa's handler imports boto3 before
-Django starts and the production settings read the secrets with it, so importing them here adds
-nothing to a cold start."""
+boto3 and botocore are imported at the top: on Lambda the production settings read the secrets
+with them before anything else runs, so importing them here adds nothing to a cold start."""
 
 from __future__ import annotations
 
