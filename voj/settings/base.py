@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "voj",
     "books",
     "streaming",
+    "listening",
 ]
 
 MIDDLEWARE = [
