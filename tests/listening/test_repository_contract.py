@@ -20,6 +20,8 @@ from tests.conftest import DYNAMODB_TABLES
 @pytest.fixture(
     params=[
         pytest.param("sql", marks=pytest.mark.django_db(transaction=True)),
+        pytest.param("dynamodb", marks=pytest.mark.django_db),
+        pytest.param("dynamodb-local", marks=[pytest.mark.django_db, pytest.mark.dynamodb_local]),
     ]
 )
 def repo(request):
