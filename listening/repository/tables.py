@@ -11,8 +11,9 @@ listener keeps is one item collection, read by Query and deleted with the accoun
   number, ``lp``/``fp`` position, ``ld``/``fd`` device), and ``f`` (finished). Times are integer
   microseconds since the epoch (Numbers: 9 bytes, where an ISO string takes 32); chapter ids,
   always UUIDs, are 16-byte Binaries (a Stringed id takes 36). The worst case, a 19-digit user
-  id and two different 100-character devices of 4-byte characters, is about 990 bytes, so a
-  report is 1 write unit (tests/listening/test_dynamodb.py measures it on DynamoDB Local).
+  id, two different 100-character devices of 4-byte characters and positions of 16 digits, is
+  982 bytes, so a report is 1 write unit (tests/listening/test_dynamodb.py measures both, the
+  units on DynamoDB Local).
 - ``sk = "b#<bookmark_id>"``: a bookmark (chapter, position, note up to 1,000 characters,
   times, version), with ``o`` and ``c``, the sort keys of its two local indexes.
 - ``sk = "n#<book_id>"``: how many bookmarks the listener keeps in the book (``n``). Every
