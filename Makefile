@@ -81,7 +81,8 @@ package: install $(LAMBDA_STAMP)
 	rm -f dist/voj-$(STAGE).raw.zip
 
 ## bench: cold start and warm request of the packaged handler against hello worlds, and the
-## catalogue's DynamoDB write units on DynamoDB Local (alone: python -m deploy.bench.dynamodb);
+## catalogue's and the listeners' DynamoDB units on DynamoDB Local (alone:
+## python -m deploy.bench.dynamodb);
 ## prints the figures; BENCH_FLAGS=--write rewrites docs/performance.md from its template,
 ## deploy/bench/performance.md.template (the words that are not figures belong there)
 bench: package dynamodb-local

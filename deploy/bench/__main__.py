@@ -5,8 +5,8 @@
 Also measures the operator database file at 1k, 10k and 100k accounts (deploy/bench/opsdb.py).
 Both packages run through Zappa's handler in fresh interpreters that see only the package and
 what the Lambda runtime provides (deploy/local/lambda_harness.py); AWS is a moto server on
-127.0.0.1. Then the catalogue's DynamoDB write and read units, on DynamoDB Local
-(deploy/bench/dynamodb.py, also runnable alone). Prints the figures; rewrites
+127.0.0.1. Then the catalogue's and the listeners' DynamoDB write and read units, on DynamoDB
+Local (deploy/bench/dynamodb.py, also runnable alone). Prints the figures; rewrites
 docs/performance.md from deploy/bench/performance.md.template only with --write.
 """
 

@@ -1,4 +1,4 @@
-"""Write and read units of the catalogue's API calls, measured on AWS's DynamoDB Local.
+"""Write and read units of the catalogue's and the listeners' DynamoDB calls, on DynamoDB Local.
 
     python -m deploy.bench.dynamodb                  # starts DynamoDB Local (deploy.local.dynamodb)
     python -m deploy.bench.dynamodb --endpoint URL   # or measures one already running
@@ -6,7 +6,8 @@
 Every request the repository sends asks for ``ReturnConsumedCapacity=INDEXES``; the figures are
 the sums of what DynamoDB reports, tables and indexes together, for the repository calls each
 API call makes (the sequence in docs/configuration.md). The book has a 5,000-character Korean
-description (15 KB in UTF-8), the API's maximum, and an empty one for comparison.
+description (15 KB in UTF-8), the API's maximum, and an empty one for comparison. What
+listeners keep (progress, bookmarks) is measured by deploy/bench/listening_costs.py.
 Updates the section of docs/performance.md between its markers; ``make bench`` (deploy/bench/)
 writes the same section.
 """
@@ -17,15 +18,16 @@ import argparse
 import contextlib
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from books.domain import Book, Chapter
 from books.repository.dynamodb import DynamoDBRepository
 from books.repository.tables import create_tables
+from deploy.bench import listening_costs
+from deploy.bench.capacity import Capacity, Figures, bench_client
 from deploy.local.dynamodb import DynamoDBLocal
-from voj.aws import build_client
 
 ROOT = Path(__file__).resolve().parents[2]
 PERFORMANCE = ROOT / "docs" / "performance.md"
@@ -33,61 +35,11 @@ BEGIN = "<!-- dynamodb-costs -->"
 END = "<!-- /dynamodb-costs -->"
 DESCRIPTION = ("가나다라마바사아자차카타파하" * 400)[:5000]
 GOAL_CREATE_WCU = 12
-_READS = {"GetItem", "Query", "BatchGetItem"}
-_DATA_CALLS = _READS | {
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "BatchWriteItem",
-    "TransactWriteItems",
-}
-
-
-class Capacity:
-    """Adds ReturnConsumedCapacity to every DynamoDB call of a client and sums the answers."""
-
-    def __init__(self, client: Any) -> None:
-        self.read = 0.0
-        self.write = 0.0
-        self.requests: list[str] = []
-        for operation in _DATA_CALLS:
-            client.meta.events.register(f"provide-client-params.dynamodb.{operation}", self._ask)
-        client.meta.events.register("after-call.dynamodb.*", self._count)
-
-    @staticmethod
-    def _ask(params: dict, **kwargs: Any) -> None:
-        params.setdefault("ReturnConsumedCapacity", "INDEXES")
-
-    def _count(self, parsed: dict, model: Any, **kwargs: Any) -> None:
-        self.requests.append(model.name)
-        consumed = parsed.get("ConsumedCapacity") or []
-        for entry in consumed if isinstance(consumed, list) else [consumed]:
-            self.read += entry.get("ReadCapacityUnits", 0.0)
-            self.write += entry.get("WriteCapacityUnits", 0.0)
-            if "ReadCapacityUnits" not in entry and "WriteCapacityUnits" not in entry:
-                # Older answers give only the total; reads and writes never mix in one call.
-                units = entry.get("CapacityUnits", 0.0)
-                if model.name in _READS:
-                    self.read += units
-                else:
-                    self.write += units
-
-    @contextlib.contextmanager
-    def during(self) -> Iterator[Capacity]:
-        self.read = self.write = 0.0
-        self.requests = []
-        yield self
-
-
-Figures = dict[str, tuple[float, float, int]]
 
 
 def measure(endpoint: str) -> dict[str, Figures]:
     """By description: each API call's (write units, read units, requests)."""
-    # The app's client (retries, timeouts) against DynamoDB Local, which accepts any key.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    client = build_client("dynamodb", region="ap-northeast-2", endpoint_url=endpoint)
+    client = bench_client(endpoint)
     suffix = uuid.uuid4().hex[:8]
     books, chapters = f"bench-books-{suffix}", f"bench-chapters-{suffix}"
     create_tables(client, books=books, chapters=chapters)
@@ -106,13 +58,7 @@ def measure(endpoint: str) -> dict[str, Figures]:
 def _measure_calls(repository: Any, capacity: Capacity, description: str) -> Figures:
     """(write units, read units, requests) of each API call's repository calls."""
     figures: Figures = {}
-
-    def measured(name: str, call: Callable[[], Any]) -> Any:
-        with capacity.during() as seen:
-            result = call()
-        figures[name] = (seen.write, seen.read, len(seen.requests))
-        return result
-
+    measured = capacity.recorder(figures)
     book = measured(
         "book create",
         lambda: repository.book_create(
@@ -162,13 +108,18 @@ def _table(measured: dict[str, Figures]) -> str:
 
 def section(endpoint: str) -> str:
     measured = measure(endpoint)
+    listening = listening_costs.section(listening_costs.measure(endpoint))
     create = max(figures["chapter create"][0] for figures in measured.values())
     verdict = "within" if create <= GOAL_CREATE_WCU else "ABOVE"
     return f"""{BEGIN}
 ## DynamoDB write and read units
 
 Measured on AWS's DynamoDB Local with `ReturnConsumedCapacity=INDEXES` (tables and indexes
-together), for the repository calls each API call makes (`python -m deploy.bench.dynamodb`).
+together), for the repository calls each API call makes (`python -m deploy.bench.dynamodb`):
+the catalogue's, then what listeners keep.
+
+### The catalogue
+
 The RCU and request columns are for the 5,000-character description.
 
 {_table(measured)}
@@ -180,6 +131,8 @@ plus the chapter's copies in its three indexes. The book's 15 KB item is written
 book itself is created, edited or deleted (twice as a transaction when created). Before the
 head and the slots, the count lived on the book item, and a chapter create rewrote the whole
 book and its copy in `books-by-created`: about 82 write units with this description.
+
+{listening}
 {END}"""
 
 
