@@ -49,7 +49,11 @@ def runtime_dir(target: Path) -> Path:
     return target
 
 
-def api_gateway_event(path: str, *, method: str = "GET", headers: dict | None = None) -> dict:
+def api_gateway_event(
+    path: str, *, method: str = "GET", headers: dict | None = None, body: str | None = None
+) -> dict:
+    """An API Gateway proxy event; ``body`` is the request body as text (JSON: say so in a
+    Content-Type header)."""
     host = "abc123def4.execute-api.ap-northeast-2.amazonaws.com"
     all_headers = {
         "Host": host,
@@ -77,7 +81,7 @@ def api_gateway_event(path: str, *, method: str = "GET", headers: dict | None = 
             "requestId": "harness-request",
             "identity": {"sourceIp": "203.0.113.7"},
         },
-        "body": None,
+        "body": body,
         "isBase64Encoded": False,
     }
 
@@ -97,10 +101,13 @@ class Context:
 
 # HARNESS_REPLAY_FROM=n: from the n-th event on, AWS answers at zero latency. botocore still
 # builds, signs and sends each request and parses the answer; only the wire is replaced by the
-# answer moto gave to the same request (method, URL, target) earlier in this process.
+# answer moto gave to the same request earlier in this process: the same method, URL and target,
+# and the same place among the event's requests of that kind (its second GetItem gets the answer
+# of an earlier event's second GetItem: DynamoDB's requests differ only by their bodies, which
+# are not compared, so one request reading several tables gets each table's answer).
 import os
 replay_from = int(os.environ.get("HARNESS_REPLAY_FROM", "-1"))
-wire = {"replay": False, "sent": 0}
+wire = {"replay": False, "sent": 0, "seen": {}}
 if replay_from >= 0:
     import io, botocore.awsrequest, botocore.endpoint
 
@@ -114,7 +121,9 @@ if replay_from >= 0:
             yield self.getvalue()
 
     def replayed(self, request):
-        key = (request.method, request.url, request.headers.get("X-Amz-Target"))
+        kind = (request.method, request.url, request.headers.get("X-Amz-Target"))
+        wire["seen"][kind] = nth = wire["seen"].get(kind, 0) + 1
+        key = (*kind, nth)
         if wire["replay"] and key in recorded:
             url, status, headers, body = recorded[key]
             return botocore.awsrequest.AWSResponse(url, status, headers, Raw(body))
@@ -131,6 +140,7 @@ import handler
 results = []
 for number, event in enumerate(events):
     wire["replay"] = 0 <= replay_from <= number
+    wire["seen"] = {}
     sent_before = wire["sent"]
     began, cpu_began = time.perf_counter(), time.process_time()
     response = handler.lambda_handler(event, Context())
