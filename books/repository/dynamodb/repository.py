@@ -28,6 +28,7 @@ from books.repository.tables import (
     SLOT_PREFIX,
 )
 
+from . import many
 from .calls import Calls, Cancelled, ConditionFailed
 from .items import (
     book_key,
@@ -428,6 +429,9 @@ class DynamoDBRepository:
         self.calls.call(
             "get_item", TableName=self.chapters_table, Key=chapter_key("__health__", "-")
         )
+
+    def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
+        return many.book_get_many(self.calls, self.books_table, book_ids)
 
     def _count_chapters(self, book_id: str, delta: int, condition: str) -> dict[str, Any]:
         """The head's chapter count moved by ``delta``, in a transaction, under ``condition``."""
