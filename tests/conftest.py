@@ -35,11 +35,13 @@ def fixture_bytes(name: str) -> bytes:
 
 def _reset_singletons() -> None:
     from books.repository import get_repository
+    from listening.repository import get_listening_repository
     from streaming.stores import get_object_store
     from voj.aws import reset_clients
     from voj.security import get_security_state
 
     get_repository.cache_clear()
+    get_listening_repository.cache_clear()
     get_security_state.cache_clear()
     get_object_store.cache_clear()
     reset_clients()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import get_type_hints
 
 from books.repository import Repository, get_repository
+from listening.repository import ListeningRepository, get_listening_repository
 from streaming.storage import ObjectStore
 from streaming.stores import get_object_store
 from voj.security import ExpiringState, get_security_state
@@ -15,6 +16,7 @@ from voj.security import ExpiringState, get_security_state
 def test_each_backend_factory_returns_its_protocol():
     for factory, protocol in (
         (get_repository, Repository),
+        (get_listening_repository, ListeningRepository),
         (get_object_store, ObjectStore),
         (get_security_state, ExpiringState),
     ):

@@ -107,6 +107,8 @@ VOJ_BOOKS_TABLE = env_str("VOJ_BOOKS_TABLE", "voj-books-local")
 VOJ_CHAPTERS_TABLE = env_str("VOJ_CHAPTERS_TABLE", "voj-audio-chapters-local")
 # Login failure counts and revoked refresh tokens (voj/security), when the data backend is DynamoDB.
 VOJ_SECURITY_TABLE = env_str("VOJ_SECURITY_TABLE", "voj-security-local")
+# What listeners keep (progress, bookmarks: listening/), when the data backend is DynamoDB.
+VOJ_LISTENING_TABLE = env_str("VOJ_LISTENING_TABLE", "voj-listening-local")
 VOJ_MEDIA_BUCKET = env_str("VOJ_MEDIA_BUCKET", "voj-audiobooks-local")
 VOJ_MEDIA_ROOT = Path(env_str("VOJ_MEDIA_ROOT") or DATA_DIR / "objects")
 VOJ_CDN_DOMAIN = env_str("VOJ_CDN_DOMAIN")
