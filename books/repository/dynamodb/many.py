@@ -10,7 +10,7 @@ from .calls import Calls
 from .items import book_key, head_key, item_to_book
 
 
-def book_get_many(calls: Calls, table: str, book_ids: list[str]) -> dict[str, Book]:
+def books_by_id(calls: Calls, table: str, book_ids: list[str]) -> dict[str, Book]:
     """Each book with its head (its chapter count), as ``book_get`` reads them: BatchGetItem,
     100 keys (50 books) a request, the keys DynamoDB leaves unprocessed sent again (Calls).
     Eventually consistent, which lists may be; no write path starts from it."""

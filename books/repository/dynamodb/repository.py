@@ -28,7 +28,6 @@ from books.repository.tables import (
     SLOT_PREFIX,
 )
 
-from . import many
 from .calls import Calls, Cancelled, ConditionFailed
 from .items import (
     book_key,
@@ -45,6 +44,7 @@ from .items import (
     slot_number,
     slot_to_item,
 )
+from .many import books_by_id
 from .pages import page_of, query_all, query_page
 
 # Named conditions.
@@ -431,7 +431,7 @@ class DynamoDBRepository:
         )
 
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
-        return many.book_get_many(self.calls, self.books_table, book_ids)
+        return books_by_id(self.calls, self.books_table, book_ids)
 
     def _count_chapters(self, book_id: str, delta: int, condition: str) -> dict[str, Any]:
         """The head's chapter count moved by ``delta``, in a transaction, under ``condition``."""

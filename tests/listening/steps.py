@@ -1,0 +1,74 @@
+"""Steps of the listener's flows, shared by the listening API tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import Api, fixture_bytes
+from tests.helpers import book_create, chapter_create, chapter_url
+
+FIXTURE = "tone-faststart.m4a"
+# The fixture's measured duration (tests/books/test_api_completion.py).
+DURATION = 2.046
+
+
+def ready_chapter(api: Api, book: dict, **fields) -> dict:
+    """A ready chapter in ``book``: created, its fixture uploaded, completed."""
+    content = fixture_bytes(FIXTURE)
+    created = chapter_create(api, book, size=len(content), **fields)
+    assert api.upload(created["upload"], content).status_code == 204
+    completed = api.post(chapter_url(created["chapter"]) + "/complete")
+    assert completed.status_code == 200, completed.content
+    return completed.json()
+
+
+def pending_chapter(api: Api, book: dict, **fields) -> dict:
+    return chapter_create(api, book, size=10, **fields)["chapter"]
+
+
+def listenable_book(api: Api, *, chapters: int = 1, title: str = "Book") -> tuple[dict, list]:
+    """A book with ``chapters`` ready chapters that listeners can see."""
+    book = book_create(api, title)
+    ready = [ready_chapter(api, book) for _ in range(chapters)]
+    return book, ready
+
+
+def when(**delta: float) -> str:
+    """An RFC 3339 time, ``delta`` (timedelta's arguments) from now."""
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
+
+
+def report(chapter: dict, position: float, *, at: str | None = None, device: str = "phone"):
+    return {
+        "chapter_id": chapter["id"],
+        "position_seconds": position,
+        "updated_at": at or when(),
+        "device": device,
+    }
+
+
+def progress_url(book: dict | str) -> str:
+    return f"/api/v1/me/progress/{book if isinstance(book, str) else book['id']}"
+
+
+def put_progress(api: Api, book: dict, body: dict, status: int = 200) -> dict:
+    response = api.put(progress_url(book), body)
+    assert response.status_code == status, response.content
+    return response.json()
+
+
+def place(chapter: dict, position: float, at: str, device: str = "phone") -> dict:
+    """P, as the API answers it."""
+    return {
+        "chapter_id": chapter["id"],
+        "chapter_number": chapter["number"],
+        "position_seconds": position,
+        "updated_at": at,
+        "device": device,
+    }
+
+
+def utc(text: str) -> str:
+    """An RFC 3339 time as the API writes it back: in UTC, with a Z."""
+    value = datetime.fromisoformat(text).astimezone(UTC).isoformat()
+    return value.removesuffix("+00:00") + "Z"
