@@ -35,6 +35,7 @@ def configure(stage: str, settings_file: Path = SETTINGS_FILE) -> dict[str, str]
         "VOJ_BOOKS_TABLE": core["BooksTableName"],
         "VOJ_CHAPTERS_TABLE": core["ChaptersTableName"],
         "VOJ_SECURITY_TABLE": core["SecurityTableName"],
+        "VOJ_LISTENING_TABLE": core["ListeningTableName"],
         "VOJ_SECRETS": core["SecretsPath"],
     }
     try:

@@ -162,6 +162,7 @@ def s3_substrate(request, aws, monkeypatch) -> Iterator[str]:
 @pytest.fixture
 def dynamodb_tables(aws, settings) -> None:
     from books.repository.tables import create_tables
+    from listening.repository.tables import create_listening_table
     from voj.aws import aws_client
     from voj.security.dynamodb import create_security_table
 
@@ -173,6 +174,7 @@ def dynamodb_tables(aws, settings) -> None:
         chapters=settings.VOJ_CHAPTERS_TABLE,
     )
     create_security_table(aws_client("dynamodb"), settings.VOJ_SECURITY_TABLE)
+    create_listening_table(aws_client("dynamodb"), settings.VOJ_LISTENING_TABLE)
 
 
 # --- DynamoDB Local ---------------------------------------------------------------------------
@@ -246,6 +248,7 @@ def dynamodb_local_tables(aws, settings, monkeypatch, dynamodb_local) -> Iterato
     """The DynamoDB backend on DynamoDB Local, fresh tables for each test; moto keeps the other
     services. botocore's AWS_ENDPOINT_URL_DYNAMODB points the DynamoDB client only."""
     from books.repository.tables import create_tables
+    from listening.repository.tables import create_listening_table
     from voj.aws import aws_client
     from voj.security.dynamodb import create_security_table
 
@@ -255,16 +258,19 @@ def dynamodb_local_tables(aws, settings, monkeypatch, dynamodb_local) -> Iterato
     settings.VOJ_BOOKS_TABLE = f"voj-books-{unique}"
     settings.VOJ_CHAPTERS_TABLE = f"voj-audio-chapters-{unique}"
     settings.VOJ_SECURITY_TABLE = f"voj-security-{unique}"
+    settings.VOJ_LISTENING_TABLE = f"voj-listening-{unique}"
     _reset_singletons()
     client = aws_client("dynamodb")
     assert client.meta.endpoint_url == dynamodb_local
     create_tables(client, books=settings.VOJ_BOOKS_TABLE, chapters=settings.VOJ_CHAPTERS_TABLE)
     create_security_table(client, settings.VOJ_SECURITY_TABLE)
+    create_listening_table(client, settings.VOJ_LISTENING_TABLE)
     yield
     for table in (
         settings.VOJ_BOOKS_TABLE,
         settings.VOJ_CHAPTERS_TABLE,
         settings.VOJ_SECURITY_TABLE,
+        settings.VOJ_LISTENING_TABLE,
     ):
         client.delete_table(TableName=table)
 

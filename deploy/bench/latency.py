@@ -105,6 +105,7 @@ def prepare_aws(endpoint: str, workdir: Path) -> tuple[dict[str, str], str, str]
         "VOJ_MEDIA_BUCKET": "voj-audiobooks-prod",
         "VOJ_BOOKS_TABLE": "voj-books-prod",
         "VOJ_CHAPTERS_TABLE": "voj-audio-chapters-prod",
+        "VOJ_LISTENING_TABLE": "voj-listening-prod",
         "VOJ_OPSDB_PATH": str(workdir / "ops.sqlite3"),
         "BENCH_PASSWORD": secrets.token_urlsafe(16),
     }

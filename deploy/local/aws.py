@@ -48,6 +48,7 @@ BUCKET = "voj-audiobooks-local"
 BOOKS_TABLE = "voj-books-local"
 CHAPTERS_TABLE = "voj-audio-chapters-local"
 SECURITY_TABLE = "voj-security-local"
+LISTENING_TABLE = "voj-listening-local"
 SECRETS_PATH = "/voj/local/"
 # VOJ_DATA_DIR moves the mode's files (a test runs it beside a developer's own run).
 DATA_DIR = Path(os.environ.get("VOJ_DATA_DIR") or ROOT / "var")
@@ -73,6 +74,7 @@ def app_environment(
         "VOJ_BOOKS_TABLE": BOOKS_TABLE,
         "VOJ_CHAPTERS_TABLE": CHAPTERS_TABLE,
         "VOJ_SECURITY_TABLE": SECURITY_TABLE,
+        "VOJ_LISTENING_TABLE": LISTENING_TABLE,
         "VOJ_SECRETS": SECRETS_PATH,
         "VOJ_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "VOJ_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",

@@ -258,6 +258,7 @@ def test_core_stack_deploys_into_moto(aws):
     assert set(iam.list_role_policies(RoleName=role_name)["PolicyNames"]) == {
         "voj-media",
         "voj-catalogue",
+        "voj-listening",
         "voj-security-state",
         "voj-secrets",
         "voj-logs",
@@ -275,9 +276,30 @@ def test_core_stack_deploys_into_moto(aws):
     repository = DynamoDBRepository(
         client=dynamodb, books_table="voj-books-prod", chapters_table="voj-audio-chapters-prod"
     )
-    from books.domain import Book, Chapter
+    from books.domain import Book, Chapter, new_id
 
     book = repository.book_create(Book(title="t", author="a", owner=1))
     repository.chapter_create(Chapter(book_id=book.id, number=10, title="x"))
     repository.chapter_create(Chapter(book_id=book.id, number=9, title="y"))
     assert [c.number for c in repository.chapter_list(book.id, limit=5).items] == [9, 10]
+
+    # And what listeners keep, on theirs, with its indexes; its policy reads no table by Scan.
+    assert outputs["ListeningTableName"] == "voj-listening-prod"
+    listening_table = dynamodb.describe_table(TableName="voj-listening-prod")["Table"]
+    assert {i["IndexName"] for i in listening_table["LocalSecondaryIndexes"]} == {
+        "bookmarks-in-book-order",
+        "bookmarks-by-created",
+    }
+    assert [i["IndexName"] for i in listening_table["GlobalSecondaryIndexes"]] == ["by-book"]
+    listening_policy = iam.get_role_policy(RoleName=role_name, PolicyName="voj-listening")
+    assert "Scan" not in str(listening_policy["PolicyDocument"])
+    from listening.domain import Bookmark
+    from listening.repository.dynamodb import DynamoDBListeningRepository
+
+    listening = DynamoDBListeningRepository(client=dynamodb, table="voj-listening-prod")
+    mark = Bookmark(
+        user_id=1, book_id=book.id, chapter_id=new_id(), chapter_number=9, position_seconds=1.5
+    )
+    listening.bookmark_create(mark, per_book_limit=1)
+    assert listening.bookmark_list(user_id=1, book_id=book.id, limit=5).items == [mark]
+    listening.book_forget(book_id=book.id)

@@ -101,6 +101,7 @@ def test_configure_writes_names_only(aws, tmp_path):
     assert document["prod"]["s3_bucket"] == "voj-zappa-packages-prod"  # the stack's bucket
     assert names["VOJ_BOOKS_TABLE"] == env["VOJ_BOOKS_TABLE"]
     assert env["VOJ_SECURITY_TABLE"] == "voj-security-prod"
+    assert env["VOJ_LISTENING_TABLE"] == "voj-listening-prod"
     assert document["dev"] == json.loads((ROOT / "zappa_settings.json").read_text())["dev"]
 
 
@@ -189,6 +190,7 @@ def test_configure_takes_the_key_id_of_the_signing_slot(tmp_path, monkeypatch):
             "ChaptersTableName": "voj-audio-chapters-prod",
             "SecretsPath": "/voj/prod/",
             "SecurityTableName": "voj-security-prod",
+            "ListeningTableName": "voj-listening-prod",
             "ZappaBucketName": "voj-zappa-packages-prod",
         },
         "edge": {

@@ -4,6 +4,7 @@ DynamoDB on AWS's DynamoDB Local."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,25 +13,43 @@ from books.domain import new_id
 from books.errors import InvalidCursor, VersionConflict
 from listening.domain import Bookmark, Position
 from listening.errors import BookmarkLimitReached, BookmarkNotFound, ProgressNotFound
+from listening.repository.base import ListeningRepository
 from tests.books.test_repository_contract import run_threads
 from tests.conftest import DYNAMODB_TABLES
+from tests.postgres import default_database
 
 
-# Threads use their own connections, so SQL data must really be committed.
+# Threads use their own connections, so SQL data must really be committed. The SQL backend runs
+# on SQLite (the embedded default, where IMMEDIATE transactions queue writers) and on
+# PostgreSQL (where only its row locks keep concurrent reports and creates apart).
 @pytest.fixture(
     params=[
         pytest.param("sql", marks=pytest.mark.django_db(transaction=True)),
+        pytest.param(
+            "sql-postgres", marks=[pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+        ),
+        pytest.param("dynamodb", marks=pytest.mark.django_db),
+        pytest.param("dynamodb-local", marks=[pytest.mark.django_db, pytest.mark.dynamodb_local]),
     ]
 )
-def repo(request):
+def repo(request) -> Iterator[ListeningRepository]:
+    from listening.repository.sql import SqlListeningRepository
+
     if request.param == "sql":
-        from listening.repository.sql import SqlListeningRepository
+        yield SqlListeningRepository()
+    elif request.param == "sql-postgres":
+        from listening.models import BookmarkLockRecord, BookmarkRecord, ProgressRecord
 
-        return SqlListeningRepository()
-    request.getfixturevalue(DYNAMODB_TABLES[request.param])
-    from listening.repository import get_listening_repository
+        with default_database(request.getfixturevalue("postgres_test_database")):
+            yield SqlListeningRepository()
+            # pytest-django empties the suite's own database, not this one.
+            for model in (ProgressRecord, BookmarkRecord, BookmarkLockRecord):
+                model.objects.all().delete()
+    else:
+        request.getfixturevalue(DYNAMODB_TABLES[request.param])
+        from listening.repository import get_listening_repository
 
-    return get_listening_repository()
+        yield get_listening_repository()
 
 
 # Microseconds included: every backend keeps a report's time to the microsecond.

@@ -131,6 +131,7 @@ def test_the_command_reports_a_refused_create_in_one_line(names, settings):
     settings.VOJ_BOOKS_TABLE = unique(names, "books")
     settings.VOJ_CHAPTERS_TABLE = unique(names, "chapters")
     settings.VOJ_SECURITY_TABLE = unique(names, "security")
+    settings.VOJ_LISTENING_TABLE = unique(names, "listening")
     refuse_create_table(aws_client("dynamodb"))
     with pytest.raises(CommandError, match=f"{settings.VOJ_BOOKS_TABLE} could not be created"):
         call_command("create_tables", stdout=StringIO())

@@ -123,11 +123,14 @@ def production_pair(moto_server, tmp_path_factory):
     """Two production-mode processes, each with its own copy of the operator database, sharing
     the bucket and the tables as two Lambda containers do."""
     from books.repository.tables import create_tables
+    from listening.repository.tables import create_listening_table
     from voj.security.dynamodb import create_security_table
 
     run = secrets.token_hex(4)
     bucket, secrets_path = f"voj-pair-{run}", f"/voj/pair-{run}/"
-    books, chapters, security = (f"voj-{name}-{run}" for name in ("books", "chapters", "security"))
+    books, chapters, security, listening = (
+        f"voj-{name}-{run}" for name in ("books", "chapters", "security", "listening")
+    )
     _aws(moto_server, "s3").create_bucket(
         Bucket=bucket,
         CreateBucketConfiguration={"LocationConstraint": AWS_TEST_ENV["AWS_DEFAULT_REGION"]},
@@ -139,6 +142,7 @@ def production_pair(moto_server, tmp_path_factory):
     dynamodb = _aws(moto_server, "dynamodb")
     create_tables(dynamodb, books=books, chapters=chapters)
     create_security_table(dynamodb, security)
+    create_listening_table(dynamodb, listening)
     base = tmp_path_factory.mktemp("containers")
 
     def env(name: str) -> dict[str, str]:
@@ -154,6 +158,7 @@ def production_pair(moto_server, tmp_path_factory):
             "VOJ_BOOKS_TABLE": books,
             "VOJ_CHAPTERS_TABLE": chapters,
             "VOJ_SECURITY_TABLE": security,
+            "VOJ_LISTENING_TABLE": listening,
             "VOJ_SECRETS": secrets_path,
             "VOJ_ALLOWED_HOSTS": "127.0.0.1",
             "VOJ_SSL_REDIRECT": "false",  # plain HTTP on the loopback

@@ -1,4 +1,4 @@
-"""`manage.py create_tables`: the catalogue's tables from the stack, on moto and DynamoDB Local."""
+"""`manage.py create_tables`: voj's tables from the stack, on moto and DynamoDB Local."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from books.repository.tables import table_definitions
+from listening.repository.tables import listening_table_definition
 from voj.aws import aws_client
 
 
@@ -22,12 +23,18 @@ def endpoint(request, aws, settings, monkeypatch) -> Iterator[str]:
     settings.VOJ_BOOKS_TABLE = f"voj-books-{unique}"
     settings.VOJ_CHAPTERS_TABLE = f"voj-audio-chapters-{unique}"
     settings.VOJ_SECURITY_TABLE = f"voj-security-{unique}"
+    settings.VOJ_LISTENING_TABLE = f"voj-listening-{unique}"
     if request.param == "dynamodb-local":
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", request.getfixturevalue("dynamodb_local"))
     client = aws_client("dynamodb")
     yield client.meta.endpoint_url
     existing = set(client.list_tables()["TableNames"])
-    tables = {settings.VOJ_BOOKS_TABLE, settings.VOJ_CHAPTERS_TABLE, settings.VOJ_SECURITY_TABLE}
+    tables = {
+        settings.VOJ_BOOKS_TABLE,
+        settings.VOJ_CHAPTERS_TABLE,
+        settings.VOJ_SECURITY_TABLE,
+        settings.VOJ_LISTENING_TABLE,
+    }
     for name in tables & existing:
         client.delete_table(TableName=name)
 
@@ -49,9 +56,12 @@ def test_creates_the_stacks_tables_then_leaves_them(endpoint, settings):
         f"  {books}: created",
         f"  {chapters}: created",
         f"  {settings.VOJ_SECURITY_TABLE}: created",
+        f"  {settings.VOJ_LISTENING_TABLE}: created",
     ]
     client = aws_client("dynamodb")
-    for definition in table_definitions(books, chapters):
+    definitions = table_definitions(books, chapters)
+    definitions.append(listening_table_definition(settings.VOJ_LISTENING_TABLE))
+    for definition in definitions:
         table = client.describe_table(TableName=definition["TableName"])["Table"]
         assert table["TableStatus"] == "ACTIVE"
         assert table["KeySchema"] == definition["KeySchema"]
@@ -70,6 +80,7 @@ def test_creates_the_stacks_tables_then_leaves_them(endpoint, settings):
         f"  {books}: already exists",
         f"  {chapters}: already exists",
         f"  {settings.VOJ_SECURITY_TABLE}: already exists",
+        f"  {settings.VOJ_LISTENING_TABLE}: already exists",
     ]
     assert client.scan(TableName=books)["Count"] == 1, "an existing table was recreated"
 
@@ -82,4 +93,5 @@ def test_creates_only_what_is_missing(endpoint, settings):
         f"  {books['TableName']}: already exists",
         f"  {chapters['TableName']}: created",
         f"  {settings.VOJ_SECURITY_TABLE}: created",
+        f"  {settings.VOJ_LISTENING_TABLE}: created",
     ]

@@ -1,6 +1,6 @@
-"""voj's DynamoDB tables (the catalogue's and the security state's), created from the stack's
-definition (deploy/stack.yaml) at whatever endpoint the settings point to: DynamoDB Local, moto,
-or an account without the stack.
+"""voj's DynamoDB tables (the catalogue's, the security state's and what listeners keep),
+created from the stack's definition (deploy/stack.yaml) at whatever endpoint the settings point
+to: DynamoDB Local, moto, or an account without the stack.
 
     python manage.py create_tables
 
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from books.repository.tables import create_tables
+from listening.repository.tables import create_listening_table
 from voj.aws import aws_client
 from voj.dynamodb_tables import TableCreationFailed
 from voj.security.dynamodb import create_security_table
@@ -32,6 +33,9 @@ class Command(BaseCommand):
             )
             created[settings.VOJ_SECURITY_TABLE] = create_security_table(
                 client, settings.VOJ_SECURITY_TABLE
+            )
+            created[settings.VOJ_LISTENING_TABLE] = create_listening_table(
+                client, settings.VOJ_LISTENING_TABLE
             )
         except TableCreationFailed as error:
             raise CommandError(str(error)) from None
