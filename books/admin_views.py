@@ -47,7 +47,7 @@ def book_list(request: HttpRequest) -> HttpResponse:
         if query:
             page = services.book_search(query=query, limit=PAGE_SIZE, cursor=_cursor(request))
         else:
-            page = services.book_list(limit=PAGE_SIZE, cursor=_cursor(request))
+            page = services.book_list(user=request.user, limit=PAGE_SIZE, cursor=_cursor(request))
     except InvalidCursor:
         messages.warning(request, "That page link is no longer valid; showing the first page.")
         return redirect(
@@ -68,17 +68,19 @@ def book_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _book_or_404(book_id: str) -> Book:
+def _book_or_404(request: HttpRequest, book_id: str) -> Book:
     try:
-        return services.book_get(book_id=book_id)
+        return services.book_get(user=request.user, book_id=book_id)
     except BookNotFound:
         raise Http404("No such book") from None
 
 
 def _book_page(request: HttpRequest, book_id: str, verdicts: dict | None = None) -> HttpResponse:
-    book = _book_or_404(book_id)
+    book = _book_or_404(request, book_id)
     try:
-        page = services.chapter_list(book_id=book_id, limit=100, cursor=_cursor(request))
+        page = services.chapter_list(
+            user=request.user, book_id=book_id, limit=100, cursor=_cursor(request)
+        )
     except InvalidCursor:
         return redirect("admin:catalogue-book", book_id=book_id)
     owner = _owners({book.owner}).get(book.owner, f"#{book.owner}")
@@ -103,7 +105,7 @@ def book_detail(request: HttpRequest, book_id: str) -> HttpResponse:
 
 @require_POST
 def book_check(request: HttpRequest, book_id: str) -> HttpResponse:
-    _book_or_404(book_id)
+    _book_or_404(request, book_id)
     try:
         results = services.book_check(actor=request.user, book_id=book_id)
     except StorageUnavailable as error:
@@ -127,7 +129,7 @@ def book_check(request: HttpRequest, book_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def book_delete(request: HttpRequest, book_id: str) -> HttpResponse:
-    book = _book_or_404(book_id)
+    book = _book_or_404(request, book_id)
     if request.method == "POST":
         try:
             services.book_delete_by_operator(actor=request.user, book_id=book_id)
@@ -137,6 +139,32 @@ def book_delete(request: HttpRequest, book_id: str) -> HttpResponse:
         messages.success(request, f"Deleted “{book.title}” and its {book.chapter_count} chapters.")
         return redirect("admin:catalogue-books")
     return console_render(request, "admin/catalogue/book_delete.html", "Are you sure?", book=book)
+
+
+@require_POST
+def book_publish(request: HttpRequest, book_id: str) -> HttpResponse:
+    book = _book_or_404(request, book_id)
+    try:
+        services.book_publish_by_operator(actor=request.user, book_id=book_id)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Published “{book.title}”: listeners can see it now.")
+    return redirect("admin:catalogue-book", book_id=book_id)
+
+
+@require_POST
+def book_unpublish(request: HttpRequest, book_id: str) -> HttpResponse:
+    book = _book_or_404(request, book_id)
+    try:
+        services.book_unpublish_by_operator(actor=request.user, book_id=book_id)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"Unpublished “{book.title}”: back to a draft, hidden from listeners."
+        )
+    return redirect("admin:catalogue-book", book_id=book_id)
 
 
 @require_http_methods(["GET"])
@@ -153,7 +181,7 @@ def chapter_list(request: HttpRequest) -> HttpResponse:
     titles: dict[str, str | None] = {}
     for book_id in dict.fromkeys(c.book_id for c in page.items):
         try:
-            titles[book_id] = services.book_get(book_id=book_id).title
+            titles[book_id] = services.book_get(user=request.user, book_id=book_id).title
         except BookNotFound:
             titles[book_id] = None
     return console_render(
@@ -171,10 +199,10 @@ def _chapter_page(
     request: HttpRequest, chapter_id: str, verdict: CheckVerdict | None = None
 ) -> TemplateResponse:
     try:
-        chapter = services.chapter_find(chapter_id=chapter_id)
+        chapter = services.chapter_find(user=request.user, chapter_id=chapter_id)
     except ChapterNotFound:
         raise Http404("No such chapter") from None
-    book = _book_or_404(chapter.book_id)
+    book = _book_or_404(request, chapter.book_id)
     preview = services.chapter_preview_url(
         chapter=chapter, base_url=request.build_absolute_uri("/")
     )

@@ -40,7 +40,8 @@ class BooksApi(APIView):
         operation_id="books_list",
     )
     def get(self, request: Request) -> Response:
-        return _paged(request, services.book_list(**_page_query(request)), BookOut)
+        page = services.book_list(user=request.user, **_page_query(request))
+        return _paged(request, page, BookOut)
 
     @extend_schema(request=BookCreateIn, responses={201: BookOut})
     def post(self, request: Request) -> Response:
@@ -51,7 +52,7 @@ class BooksApi(APIView):
 class BookDetailApi(APIView):
     @extend_schema(responses=BookOut)
     def get(self, request: Request, book_id: str) -> Response:
-        return Response(BookOut(services.book_get(book_id=book_id)).data)
+        return Response(BookOut(services.book_get(user=request.user, book_id=book_id)).data)
 
     @extend_schema(request=BookUpdateIn, responses=BookOut)
     def patch(self, request: Request, book_id: str) -> Response:
@@ -65,6 +66,19 @@ class BookDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class BookPublishApi(APIView):
+    @extend_schema(request=None, responses=BookOut, operation_id="books_publish")
+    def post(self, request: Request, book_id: str) -> Response:
+        return Response(BookOut(services.book_publish(user=request.user, book_id=book_id)).data)
+
+
+class BookUnpublishApi(APIView):
+    @extend_schema(request=None, responses=BookOut, operation_id="books_unpublish")
+    def post(self, request: Request, book_id: str) -> Response:
+        book = services.book_unpublish(user=request.user, book_id=book_id)
+        return Response(BookOut(book).data)
+
+
 class ChaptersApi(APIView):
     @extend_schema(
         parameters=[PageQuery],
@@ -72,7 +86,7 @@ class ChaptersApi(APIView):
         operation_id="chapters_list",
     )
     def get(self, request: Request, book_id: str) -> Response:
-        page = services.chapter_list(book_id=book_id, **_page_query(request))
+        page = services.chapter_list(user=request.user, book_id=book_id, **_page_query(request))
         return _paged(request, page, ChapterOut)
 
     @extend_schema(request=ChapterCreateIn, responses={201: ChapterWithUploadOut})
@@ -92,7 +106,7 @@ class ChaptersApi(APIView):
 class ChapterDetailApi(APIView):
     @extend_schema(responses=ChapterOut)
     def get(self, request: Request, book_id: str, chapter_id: str) -> Response:
-        chapter = services.chapter_get(book_id=book_id, chapter_id=chapter_id)
+        chapter = services.chapter_get(user=request.user, book_id=book_id, chapter_id=chapter_id)
         return Response(ChapterOut(chapter).data)
 
     @extend_schema(request=ChapterUpdateIn, responses=ChapterOut)
@@ -141,5 +155,7 @@ class StreamUrlApi(APIView):
 
     @extend_schema(responses=StreamLinkOut)
     def get(self, request: Request, chapter_id: str) -> Response:
-        link = services.chapter_stream(chapter_id=chapter_id, base_url=_base_url(request))
+        link = services.chapter_stream(
+            user=request.user, chapter_id=chapter_id, base_url=_base_url(request)
+        )
         return Response(stream_link_data(link))

@@ -68,7 +68,7 @@ def invalidation_history(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _target_paths(kind: str, value: str) -> tuple[list[str], str]:
+def _target_paths(user: Any, kind: str, value: str) -> tuple[list[str], str]:
     """The paths to purge and a human description of the target."""
     value = value.strip()
     if kind in ("book", "chapter") and not re.fullmatch(IdConverter.regex, value):
@@ -76,13 +76,13 @@ def _target_paths(kind: str, value: str) -> tuple[list[str], str]:
         raise InvalidPaths(f"No {kind} with that id.")
     if kind == "book":
         try:
-            book = services.book_get(book_id=value)
+            book = services.book_get(user=user, book_id=value)
         except BookNotFound:
             raise InvalidPaths("No book with that id.") from None
         return book_paths(book.id), f"book “{book.title}”"
     if kind == "chapter":
         try:
-            chapter = services.chapter_find(chapter_id=value)
+            chapter = services.chapter_find(user=user, chapter_id=value)
         except ChapterNotFound:
             raise InvalidPaths("No chapter with that id.") from None
         if not chapter.object_key.startswith("media/"):
@@ -111,7 +111,7 @@ def invalidation_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _form(request, form)
     try:
-        paths, target = _target_paths(kind, value)
+        paths, target = _target_paths(request.user, kind, value)
     except InvalidPaths as error:
         return console_failure(request, error, lambda: _form(request, form))
     if request.POST.get("confirm") != "yes":

@@ -30,6 +30,31 @@ class ChapterStatus(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class BookStatus(StrEnum):
+    """A draft is seen by its owner, editors' own lists and staff; a published book by everyone
+    (books/permissions.py)."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class BookVisibility:
+    """Which books a list may show: every book (staff), or the published ones plus the drafts
+    of ``drafts_of`` (an editor's own; None for a listener, who sees no draft)."""
+
+    everything: bool = False
+    drafts_of: int | None = None
+
+
+EVERY_BOOK = BookVisibility(everything=True)
+PUBLISHED_BOOKS = BookVisibility()
+
+
 @dataclass(frozen=True, slots=True)
 class Book:
     title: str
@@ -42,6 +67,13 @@ class Book:
     updated_at: datetime = field(default_factory=utcnow)
     chapter_count: int = 0
     version: int = 1
+    status: BookStatus = BookStatus.DRAFT
+    # When the book was last published; None while it is a draft.
+    published_at: datetime | None = None
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == BookStatus.PUBLISHED
 
     def replace(self, **changes: Any) -> Book:
         return dataclasses.replace(self, **changes)

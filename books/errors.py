@@ -18,6 +18,7 @@ __all__ = [
     "DomainError",
     "InvalidCursor",
     "InvalidUpload",
+    "NothingToPublish",
     "PermissionDenied",
     "RepositoryUnavailable",
     "StorageUnavailable",
@@ -57,6 +58,12 @@ class ChapterNotReady(DomainError):
     code = "chapter_not_ready"
     status_code = HTTPStatus.CONFLICT
     message = "The chapter is not ready for streaming."
+
+
+class NothingToPublish(DomainError):
+    code = "nothing_to_publish"
+    status_code = HTTPStatus.CONFLICT
+    message = "The book has no ready chapter to publish yet."
 
 
 class UploadMissing(DomainError):

@@ -15,10 +15,16 @@ class BookRecord(models.Model):
     updated_at = models.DateTimeField()
     chapter_count = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, default="draft")
+    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "books_book"
-        indexes = [models.Index(fields=["-created_at", "-id"], name="books_book_newest")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="books_book_newest"),
+            # The listener's list: published books, newest first.
+            models.Index(fields=["status", "-created_at", "-id"], name="books_book_status"),
+        ]
 
     def __str__(self) -> str:
         return self.title

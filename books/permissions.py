@@ -1,21 +1,94 @@
-"""Who may do what with the catalogue."""
+"""Who may do what with the catalogue, and who may see what of it.
+
+Visibility: a published book is everyone's; a draft is its owner's and staff's. Within a visible
+book, ready chapters are everyone's; the others (pending, processing, failed) only the owner's
+and staff's. So an editor sees their own drafts and every chapter of their own books, and only
+the ready chapters of other editors' published books.
+
+These take the request's user as it comes: a Django user, or the stateless token user of the
+listener's hot path (``voj.security.authentication.CurrentTokenAuthentication``), which carries
+the account's id and nothing else (its ``is_staff`` is a token claim voj never sets). The common
+answers need no database: a published book, a ready chapter, the owner. Only the rare rest
+(staff looking at someone's draft) loads the account's row.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from books.domain import Book
+from django.contrib.auth import get_user_model
+
+from books.domain import EVERY_BOOK, PUBLISHED_BOOKS, Book, BookVisibility, Chapter, ChapterStatus
 
 EDITORS_GROUP = "editors"
 
 
+def _authenticated(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def _account(user: Any) -> Any:
+    """The user's row: the user itself when it is one, else loaded by id (None if gone)."""
+    model = get_user_model()
+    if isinstance(user, model):
+        return user
+    return model.objects.filter(pk=user.pk).first()
+
+
+def _is_staff(user: Any) -> bool:
+    account = _account(user)
+    return bool(account is not None and account.is_active and account.is_staff)
+
+
+def _owns(user: Any, book: Book) -> bool:
+    # The token user's id is the token's text claim; a Django user's is an int.
+    return str(book.owner) == str(user.pk)
+
+
 def user_is_editor(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False):
+    if not _authenticated(user):
         return False
-    return bool(user.is_staff or user.groups.filter(name=EDITORS_GROUP).exists())
+    account = _account(user)
+    if account is None or not account.is_active:
+        return False
+    return bool(account.is_staff or account.groups.filter(name=EDITORS_GROUP).exists())
 
 
 def user_can_change_book(user: Any, book: Book) -> bool:
-    if not getattr(user, "is_authenticated", False):
+    if not _authenticated(user):
         return False
-    return bool(user.is_staff or book.owner == user.pk)
+    return _owns(user, book) or _is_staff(user)
+
+
+def user_can_see_book(user: Any, book: Book) -> bool:
+    if book.is_published:
+        return True
+    if not _authenticated(user):
+        return False
+    return _owns(user, book) or _is_staff(user)
+
+
+def user_sees_every_chapter(user: Any, book: Book) -> bool:
+    """Whether ``user`` sees the book's chapters that are not ready (its owner and staff)."""
+    return _authenticated(user) and (_owns(user, book) or _is_staff(user))
+
+
+def user_can_see_chapter(user: Any, book: Book, chapter: Chapter) -> bool:
+    if not user_can_see_book(user, book):
+        return False
+    return chapter.status == ChapterStatus.READY or user_sees_every_chapter(user, book)
+
+
+def book_visibility(user: Any) -> BookVisibility:
+    """The books ``user``'s lists show: staff every book; an editor the published ones and
+    their own drafts; anyone else the published ones."""
+    if not _authenticated(user):
+        return PUBLISHED_BOOKS
+    account = _account(user)
+    if account is None or not account.is_active:
+        return PUBLISHED_BOOKS
+    if account.is_staff:
+        return EVERY_BOOK
+    if account.groups.filter(name=EDITORS_GROUP).exists():
+        return BookVisibility(drafts_of=account.pk)
+    return PUBLISHED_BOOKS

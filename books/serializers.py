@@ -5,7 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from books.domain import ChapterStatus
+from books.domain import BookStatus, ChapterStatus
 
 
 class Text(serializers.CharField):
@@ -44,6 +44,8 @@ class BookOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=[s.value for s in BookStatus])
+    published_at = serializers.DateTimeField(allow_null=True)
 
 
 class BookCreateIn(serializers.Serializer):

@@ -5,6 +5,8 @@ from books import api, converters  # noqa: F401 (registers <id:...>)
 urlpatterns = [
     path("books", api.BooksApi.as_view(), name="books"),
     path("books/<id:book_id>", api.BookDetailApi.as_view(), name="book"),
+    path("books/<id:book_id>/publish", api.BookPublishApi.as_view(), name="book-publish"),
+    path("books/<id:book_id>/unpublish", api.BookUnpublishApi.as_view(), name="book-unpublish"),
     path("books/<id:book_id>/chapters", api.ChaptersApi.as_view(), name="chapters"),
     path(
         "books/<id:book_id>/chapters/<id:chapter_id>",

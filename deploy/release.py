@@ -6,7 +6,9 @@
    environment (else `make package` first);
 2. migrate: the operator database's migrations, run from this tree against the stage (the SQLite
    file in the bucket) while the old code still serves: migrations must be backward compatible,
-   the old code keeps working on the new schema until the switch;
+   the old code keeps working on the new schema until the switch. Then the catalogue's data
+   step, `manage.py backfill_publishing` (books written before publishing existed get their
+   status; idempotent, and the old code ignores what it writes);
 3. update: `zappa update STAGE --zip dist/voj-STAGE.zip` (Zappa's own build would lack the
    bytecode, the trimmed botocore and the simplejwt patch);
 4. throttle: the API stage's rate and burst limits again (Zappa's update does not keep them);
@@ -101,10 +103,19 @@ def migrate_environment(stage: str) -> dict[str, str]:
 
 
 def migrate(stage: str) -> None:
+    env = migrate_environment(stage)
     _run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
-        env=migrate_environment(stage),
+        env=env,
         failed="the old code still serves; nothing else changed",
+    )
+    # Before the switch, so listeners never meet the old books as drafts. A book the old code
+    # creates after this reads as a draft until the next release runs it again.
+    _run(
+        [sys.executable, "manage.py", "backfill_publishing"],
+        env=env,
+        failed="the schema is migrated (backward compatible); the old code still serves. "
+        "Run the release again",
     )
 
 

@@ -51,8 +51,16 @@ def chapter_url(chapter: dict) -> str:
     return f"/api/v1/books/{chapter['book_id']}/chapters/{chapter['id']}"
 
 
+def book_publish(api: Api, book_id: str) -> dict:
+    """Publish the book (it needs a ready chapter): listeners see it from now on."""
+    response = api.post(f"/api/v1/books/{book_id}/publish")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
 def published_chapter(api: Api, fixture: str = "tone-faststart.m4a", **fields) -> dict:
-    """A ready chapter: create, upload the fixture through the grant, complete."""
+    """A ready chapter, in a book still a draft: create, upload the fixture through the grant,
+    complete. (``book_publish`` makes the book listeners' too.)"""
     content = fixture_bytes(fixture)
     book = book_create(api)
     created = chapter_create(api, book, size=len(content), **fields)
@@ -60,3 +68,10 @@ def published_chapter(api: Api, fixture: str = "tone-faststart.m4a", **fields) -
     completed = api.post(chapter_url(created["chapter"]) + "/complete")
     assert completed.status_code == 200, completed.content
     return completed.json()
+
+
+def playable_chapter(api: Api, fixture: str = "tone-faststart.m4a", **fields) -> dict:
+    """A ready chapter of a published book: what a listener may play."""
+    chapter = published_chapter(api, fixture, **fields)
+    book_publish(api, chapter["book_id"])
+    return chapter

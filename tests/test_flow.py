@@ -41,6 +41,8 @@ def test_login_to_ranged_playback(backend, editor, listener):
 
     done = client.post(f"/api/v1/books/{book['id']}/chapters/{chapter['id']}/complete")
     assert done.json()["status"] == "ready"
+    published = client.post(f"/api/v1/books/{book['id']}/publish")
+    assert published.json()["status"] == "published"
 
     listener_client = APIClient()
     token = listener_client.post(

@@ -71,6 +71,16 @@ class VojAdminSite(admin.AdminSite):
                 name="catalogue-book-check",
             ),
             path(
+                "catalogue/books/<id:book_id>/publish/",
+                view(catalogue.book_publish),
+                name="catalogue-book-publish",
+            ),
+            path(
+                "catalogue/books/<id:book_id>/unpublish/",
+                view(catalogue.book_unpublish),
+                name="catalogue-book-unpublish",
+            ),
+            path(
                 "catalogue/books/<id:book_id>/delete/",
                 view(catalogue.book_delete),
                 name="catalogue-book-delete",

@@ -52,8 +52,11 @@ _ERROR_DESCRIPTIONS = {
     401: "No valid access token (missing, malformed, expired or revoked).",
     403: "Authenticated, but not allowed to do this.",
     404: "No such book, chapter, progress or bookmark (or none the caller may see).",
-    409: "Conflicts with the current state (version, chapter number, upload state, the "
-    "bookmarks a listener may keep in a book).",
+    409: (
+        "Conflicts with the current state (version, chapter number, upload state, a chapter "
+        "not ready to stream, no ready chapter to publish, the bookmarks a listener may keep "
+        "in a book)."
+    ),
     413: "The request body is larger than the server accepts.",
     415: "The body is not JSON.",
     429: "Too many failed sign-ins; wait for Retry-After seconds.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from books.domain import Book, Chapter, ChapterStatus, Page
+from books.domain import Book, BookVisibility, Chapter, ChapterStatus, Page
 
 
 class Repository(Protocol):
@@ -25,8 +25,11 @@ class Repository(Protocol):
         read per 50 books, instead of a read per book."""
         ...
 
-    def book_list(self, *, limit: int, cursor: str | None = None) -> Page[Book]:
-        """Newest first."""
+    def book_list(
+        self, *, limit: int, visible: BookVisibility, cursor: str | None = None
+    ) -> Page[Book]:
+        """The books ``visible`` allows, newest first (by creation). On DynamoDB a listener's
+        page is one Query of an index of published books, never a filter over the catalogue."""
         ...
 
     def book_search(self, *, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
@@ -35,6 +38,11 @@ class Repository(Protocol):
 
     def book_update(self, book: Book, *, expected_version: int) -> Book:
         """Store title, author, description and language; return the book at its new version."""
+        ...
+
+    def book_set_status(self, book: Book, *, expected_version: int) -> Book:
+        """Store the book's ``status`` and ``published_at`` (and ``updated_at``) if it is still
+        at ``expected_version``; return it at its new version."""
         ...
 
     def book_delete(self, book_id: str) -> list[Chapter]:
@@ -60,8 +68,11 @@ class Repository(Protocol):
         index, so no write path may start from it."""
         ...
 
-    def chapter_list(self, book_id: str, *, limit: int, cursor: str | None = None) -> Page[Chapter]:
-        """In chapter-number order."""
+    def chapter_list(
+        self, book_id: str, *, limit: int, cursor: str | None = None, ready_only: bool = False
+    ) -> Page[Chapter]:
+        """In chapter-number order; with ``ready_only``, the ready chapters alone (a listener's
+        list). A filtered page may hold fewer than ``limit`` chapters and still have a next."""
         ...
 
     def chapter_last_number(self, book_id: str) -> int:

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Model, Q, QuerySet
 
-from books.domain import Book, Chapter, ChapterStatus, Page
+from books.domain import Book, BookStatus, BookVisibility, Chapter, ChapterStatus, Page
 from books.errors import (
     BookNotFound,
     ChapterNotFound,
@@ -26,7 +26,19 @@ _EDITABLE_BOOK_FIELDS = ("title", "author", "description", "language")
 
 
 def _book(record: BookRecord) -> Book:
-    return Book(**{name: getattr(record, name) for name in _BOOK_FIELDS})
+    values = {name: getattr(record, name) for name in _BOOK_FIELDS}
+    values["status"] = BookStatus(values["status"])
+    return Book(**values)
+
+
+def _visible(visible: BookVisibility) -> QuerySet[BookRecord]:
+    books = BookRecord.objects.all()
+    if visible.everything:
+        return books
+    published = Q(status=str(BookStatus.PUBLISHED))
+    if visible.drafts_of is None:
+        return books.filter(published)
+    return books.filter(published | Q(owner=visible.drafts_of))
 
 
 def _chapter(record: ChapterRecord) -> Chapter:
@@ -79,9 +91,11 @@ class SqlRepository:
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
         return {r.id: _book(r) for r in BookRecord.objects.filter(pk__in=set(book_ids))}
 
-    def book_list(self, *, limit: int, cursor: str | None = None) -> Page[Book]:
+    def book_list(
+        self, *, limit: int, visible: BookVisibility, cursor: str | None = None
+    ) -> Page[Book]:
         rows, next_cursor = _newest_first_page(
-            BookRecord.objects.all(),
+            _visible(visible),
             kind="books",
             limit=limit,
             cursor=cursor,
@@ -106,6 +120,19 @@ class SqlRepository:
             **{name: getattr(book, name) for name in _EDITABLE_BOOK_FIELDS},
             updated_at=book.updated_at,
             version=new_version,
+        )
+        if not changed:
+            if not BookRecord.objects.filter(pk=book.id).exists():
+                raise BookNotFound()
+            raise VersionConflict()
+        return self.book_get(book.id)
+
+    def book_set_status(self, book: Book, *, expected_version: int) -> Book:
+        changed = BookRecord.objects.filter(pk=book.id, version=expected_version).update(
+            status=str(book.status),
+            published_at=book.published_at,
+            updated_at=book.updated_at,
+            version=expected_version + 1,
         )
         if not changed:
             if not BookRecord.objects.filter(pk=book.id).exists():
@@ -145,8 +172,12 @@ class SqlRepository:
         except ChapterRecord.DoesNotExist:
             raise ChapterNotFound() from None
 
-    def chapter_list(self, book_id: str, *, limit: int, cursor: str | None = None) -> Page[Chapter]:
+    def chapter_list(
+        self, book_id: str, *, limit: int, cursor: str | None = None, ready_only: bool = False
+    ) -> Page[Chapter]:
         queryset = ChapterRecord.objects.filter(book_id=book_id)
+        if ready_only:
+            queryset = queryset.filter(status=str(ChapterStatus.READY))
         if cursor:
             position = decode_cursor(f"chapters:{book_id}", cursor)
             queryset = queryset.filter(number__gt=int(position.get("n", 0)))

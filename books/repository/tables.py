@@ -7,8 +7,9 @@ moto and DynamoDB Local is what deploys. The repository only needs the names bel
 Books table, key (``book_id``, ``sk``): one item collection per book.
 
 - ``sk = "book"``: the book itself (title, author, description up to 5,000 characters,
-  language, owner, times, ``version``). Only this item carries ``list_pk``/``list_sk``, so only it
-  is in ``books-by-created``. It is written when the book is created, edited or deleted, never
+  language, owner, times, ``status``, ``published_at``, ``version``). Only this item carries
+  ``list_pk``/``list_sk`` and ``visible_pk``/``visible_sk``, so only it is in the two listing
+  indexes. It is written when the book is created, edited or deleted, never
   when a chapter changes: a 15 KB item and its index copy are not rewritten per chapter.
 - ``sk = "head"``: a small item (well under 1 KB) with ``chapter_count`` and, once a delete has
   begun, ``deleting``. Every chapter transaction updates or condition-checks the head, not the
@@ -29,6 +30,19 @@ partition serves 3,000 read units a second, about 15 full pages of maximal books
 a cache in front before that matters. The listing reads chapter counts from the heads with one
 BatchGetItem.
 
+``books-by-visibility`` (GSI, eventually consistent): ``visible_pk`` is ``PUBLISHED`` for a
+published book and ``DRAFTS#<owner>`` for a draft, ``visible_sk`` the same as ``list_sk``. A
+listener's list is one Query of the published partition (plus the heads' BatchGetItem), whatever
+the drafts; an editor's is that and one Query of their own drafts' partition, merged by sort key
+(dynamodb/listing.py): no other editor's draft is read, as a filter over ``books-by-created``
+would. Publishing or unpublishing moves the book item between partitions with one conditional
+update (``version`` guarded, like an edit). A drafts partition holds one editor's drafts: small.
+
+Books written before publishing existed have no ``status`` and no ``visible_*`` keys: they read
+as drafts (hidden rather than exposed) and are in no visibility partition until
+``manage.py backfill_publishing`` (an operator's Scan, never an API path) gives them the
+migration's rule: published since their creation if a chapter is ready, else drafts.
+
 Chapters table, key (``book_id``, ``chapter_id``): every write path knows both from the URL, so
 it starts from one strongly consistent GetItem on the table; a renumber changes an attribute,
 not the key.
@@ -37,6 +51,10 @@ not the key.
   index supports ``ConsistentRead``, so a list right after a write shows it.
 - ``chapters-by-id`` (GSI, ``chapter_id``): the listener's stream-url lookup, which knows only the
   chapter id, and the console's lookup by id. Eventually consistent: a read path only.
+  stream-url then reads the chapter's book (its Query of ``book`` and ``head``): whether a
+  listener may play the chapter depends on the book's status, so stream-url costs two
+  requests. Copying the status onto every chapter would save that read but make a publish one
+  write per chapter, racing with the completions that write the same chapters.
 - ``chapters-by-status`` (GSI, ``status`` + ``updated_at``): the console's status list, newest
   first. Eventually consistent: a read path only. Its partitions are the four statuses; each
   chapter write puts one small item (about 1 write unit) there, at the pace editors upload, far
@@ -55,12 +73,16 @@ BOOKS_RESOURCE = "BooksTable"
 CHAPTERS_RESOURCE = "ChaptersTable"
 
 BOOKS_BY_CREATED_INDEX = "books-by-created"
+BOOKS_BY_VISIBILITY_INDEX = "books-by-visibility"
 CHAPTERS_BY_NUMBER_INDEX = "chapters-by-number"
 CHAPTERS_BY_ID_INDEX = "chapters-by-id"
 CHAPTERS_BY_STATUS_INDEX = "chapters-by-status"
 
 # Every book item carries this constant partition key for the listing index (see above).
 BOOK_LIST_PARTITION = "BOOK"
+# The partitions of ``books-by-visibility``: every published book, and each owner's drafts.
+PUBLISHED_PARTITION = "PUBLISHED"
+DRAFTS_PARTITION_PREFIX = "DRAFTS#"
 # Sort keys of the items in a book's collection.
 BOOK_ITEM = "book"
 HEAD_ITEM = "head"

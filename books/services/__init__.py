@@ -1,15 +1,16 @@
 """Catalogue use cases. Views call these; these hold the rules and call the repository and the
 object store. One module for each thing served:
 
-- ``books``: books, for editors (and the console's search);
+- ``books``: books, for editors (and the console's search), and their publication;
 - ``chapters``: chapters' records, read and changed;
 - ``uploads``: a chapter's audio, from its upload grant to publication;
 - ``streams``: the short-lived links that play a chapter;
-- ``console``: what only the operator console does (object checks, audited deletes);
+- ``console``: what only the operator console does (object checks, audited deletes and
+  publications);
 - ``objects``: deleting the stored objects of records that are gone.
 
 Callers import from here (``from books import services``); the modules import one another one
-way only (books <- chapters <- uploads; console, streams and objects apart).
+way only (books <- chapters <- uploads, chapters <- streams; console and objects apart).
 """
 
 from books.services.books import (
@@ -17,7 +18,9 @@ from books.services.books import (
     book_delete,
     book_get,
     book_list,
+    book_publish,
     book_search,
+    book_unpublish,
     book_update,
 )
 from books.services.chapters import (
@@ -28,7 +31,13 @@ from books.services.chapters import (
     chapter_update,
     chapters_by_status,
 )
-from books.services.console import book_check, book_delete_by_operator, chapter_check
+from books.services.console import (
+    book_check,
+    book_delete_by_operator,
+    book_publish_by_operator,
+    book_unpublish_by_operator,
+    chapter_check,
+)
 from books.services.streams import StreamLink, chapter_preview_url, chapter_stream
 from books.services.uploads import chapter_complete, chapter_create, chapter_upload_renew
 
@@ -40,7 +49,11 @@ __all__ = [
     "book_delete_by_operator",
     "book_get",
     "book_list",
+    "book_publish",
+    "book_publish_by_operator",
     "book_search",
+    "book_unpublish",
+    "book_unpublish_by_operator",
     "book_update",
     "chapter_check",
     "chapter_complete",

@@ -1,15 +1,22 @@
-"""Books: created, read and changed by editors (their owner or staff), searched by operators."""
+"""Books: created, changed and published by editors (their owner or staff), read by whoever may
+see them (books/permissions.py), searched by operators."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from books.domain import Book, Chapter, Page, utcnow
-from books.errors import PermissionDenied, VersionConflict
-from books.permissions import user_can_change_book, user_is_editor
+from books.domain import Book, BookStatus, Chapter, Page, utcnow
+from books.errors import BookNotFound, NothingToPublish, PermissionDenied, VersionConflict
+from books.permissions import (
+    book_visibility,
+    user_can_change_book,
+    user_can_see_book,
+    user_is_editor,
+)
 from books.repository import get_repository
 from books.services.objects import objects_delete
+from books.signals import book_deleted
 
 logger = logging.getLogger("voj.books")
 
@@ -25,12 +32,17 @@ def book_create(
     return get_repository().book_create(book)
 
 
-def book_get(*, book_id: str) -> Book:
-    return get_repository().book_get(book_id)
+def book_get(*, user: Any, book_id: str) -> Book:
+    """The book, if ``user`` may see it; BookNotFound otherwise, as if it did not exist."""
+    book = get_repository().book_get(book_id)
+    if not user_can_see_book(user, book):
+        raise BookNotFound()
+    return book
 
 
-def book_list(*, limit: int, cursor: str | None = None) -> Page[Book]:
-    return get_repository().book_list(limit=limit, cursor=cursor)
+def book_list(*, user: Any, limit: int, cursor: str | None = None) -> Page[Book]:
+    """The books ``user`` may see, newest first."""
+    return get_repository().book_list(limit=limit, cursor=cursor, visible=book_visibility(user))
 
 
 def book_search(*, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
@@ -38,11 +50,55 @@ def book_search(*, query: str, limit: int, cursor: str | None = None) -> Page[Bo
 
 
 def book_get_for_change(*, user: Any, book_id: str) -> Book:
-    """The book, if ``user`` may change it and what is in it."""
+    """The book, if ``user`` may change it and what is in it: PermissionDenied for one who may
+    only see it, BookNotFound for one who may not even see it (a draft tells nobody else it
+    exists)."""
     book = get_repository().book_get(book_id)
     if not user_can_change_book(user, book):
+        if not user_can_see_book(user, book):
+            raise BookNotFound()
         raise PermissionDenied("Only the book's owner or staff can change it.")
     return book
+
+
+def book_publish(*, user: Any, book_id: str) -> Book:
+    """Listeners see the book from now on. It needs a ready chapter (NothingToPublish); one
+    already published is returned as it is, its publication time kept."""
+    book = book_get_for_change(user=user, book_id=book_id)
+    if book.is_published:
+        return book
+    if not _has_ready_chapter(book_id):
+        raise NothingToPublish()
+    # A chapter deleted between this check and the write leaves a published book with nothing
+    # ready: the state a delete right after the publish would leave too, and a listener then
+    # sees an empty book, never a chapter that is not ready.
+    now = utcnow()
+    published = book.replace(status=BookStatus.PUBLISHED, published_at=now, updated_at=now)
+    return get_repository().book_set_status(published, expected_version=book.version)
+
+
+def book_unpublish(*, user: Any, book_id: str) -> Book:
+    """Back to a draft: hidden from listeners at once (every read checks the status)."""
+    book = book_get_for_change(user=user, book_id=book_id)
+    if not book.is_published:
+        return book
+    draft = book.replace(status=BookStatus.DRAFT, published_at=None, updated_at=utcnow())
+    return get_repository().book_set_status(draft, expected_version=book.version)
+
+
+def _has_ready_chapter(book_id: str) -> bool:
+    repository = get_repository()
+    cursor = None
+    while True:
+        # A page of 100, not 1: a page reads one item more than it returns to know whether
+        # more follow, so a page of 1 could cost a second request for a book of two chapters.
+        # A publish is rare; 100 small chapter items are one request.
+        page = repository.chapter_list(book_id, limit=100, cursor=cursor, ready_only=True)
+        if page.items:
+            return True
+        cursor = page.next_cursor
+        if cursor is None:
+            return False
 
 
 def book_update(*, user: Any, book_id: str, version: int | None = None, **changes: str) -> Book:
@@ -64,6 +120,15 @@ def book_delete(*, user: Any, book_id: str) -> None:
     known = {c.object_key for c in listed}
     objects_delete(keys=[c.object_key for c in chapters if c.object_key not in known])
     logger.info("book deleted", extra={"book_id": book_id, "chapters": len(chapters)})
+    # The book is gone whatever a receiver does: a receiver's failure is logged, and the
+    # delete still answers that it happened.
+    for receiver, result in book_deleted.send_robust(sender=Book, book_id=book_id):
+        if isinstance(result, Exception):
+            logger.error(
+                "book_deleted receiver failed",
+                extra={"book_id": book_id, "receiver": getattr(receiver, "__qualname__", "?")},
+                exc_info=result,
+            )
 
 
 def book_chapters(*, book_id: str) -> list[Chapter]:

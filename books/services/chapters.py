@@ -4,30 +4,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from books.domain import Chapter, ChapterStatus, Page, utcnow
-from books.errors import VersionConflict
+from books.domain import Book, Chapter, ChapterStatus, Page, utcnow
+from books.errors import BookNotFound, ChapterNotFound, VersionConflict
+from books.permissions import user_can_see_chapter, user_sees_every_chapter
 from books.repository import get_repository
-from books.services.books import book_get_for_change
+from books.services.books import book_get, book_get_for_change
 from books.services.objects import objects_delete
 
 
-def chapter_list(*, book_id: str, limit: int, cursor: str | None = None) -> Page[Chapter]:
+def chapter_list(
+    *, user: Any, book_id: str, limit: int, cursor: str | None = None
+) -> Page[Chapter]:
+    """The chapters ``user`` may see, in order: all of them for the book's owner and staff,
+    the ready ones for everyone else. BookNotFound if ``user`` may not see the book."""
+    book = book_get(user=user, book_id=book_id)
+    return get_repository().chapter_list(
+        book_id, limit=limit, cursor=cursor, ready_only=not user_sees_every_chapter(user, book)
+    )
+
+
+def chapter_get(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
+    book = book_get(user=user, book_id=book_id)
+    chapter = get_repository().chapter_get(book_id, chapter_id)
+    if not user_can_see_chapter(user, book, chapter):
+        raise ChapterNotFound()
+    return chapter
+
+
+def chapter_find(*, user: Any, chapter_id: str) -> Chapter:
+    """A chapter known by its id alone (the listener's link, the console), if ``user`` may see
+    it."""
+    return chapter_find_with_book(user=user, chapter_id=chapter_id)[0]
+
+
+def chapter_find_with_book(*, user: Any, chapter_id: str) -> tuple[Chapter, Book]:
+    """The chapter by its id and its book, if ``user`` may see the chapter: ChapterNotFound
+    otherwise, whether the chapter, its book or the right to see them is missing."""
     repository = get_repository()
-    page = repository.chapter_list(book_id, limit=limit, cursor=cursor)
-    if not page.items:
-        # An empty first page may mean no such book: 404 rather than an empty list. A book
-        # with chapters costs one request.
-        repository.book_get(book_id)
-    return page
-
-
-def chapter_get(*, book_id: str, chapter_id: str) -> Chapter:
-    return get_repository().chapter_get(book_id, chapter_id)
-
-
-def chapter_find(*, chapter_id: str) -> Chapter:
-    """A chapter known by its id alone (the listener's link, the console)."""
-    return get_repository().chapter_find(chapter_id)
+    chapter = repository.chapter_find(chapter_id)
+    try:
+        book = repository.book_get(chapter.book_id)
+    except BookNotFound:
+        raise ChapterNotFound() from None
+    if not user_can_see_chapter(user, book, chapter):
+        raise ChapterNotFound()
+    return chapter, book
 
 
 def chapters_by_status(

@@ -1,13 +1,14 @@
-"""What only the operator console does: check stored objects against their chapters, and delete
-a book; each recorded in the audit log."""
+"""What only the operator console does: check stored objects against their chapters, delete,
+publish and unpublish a book; each recorded in the audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from books.domain import Chapter, ChapterStatus
+from books.domain import Book, Chapter, ChapterStatus
 from books.repository import get_repository
-from books.services.books import book_chapters, book_delete
+from books.services.books import book_chapters, book_delete, book_publish, book_unpublish
 from streaming.stores import get_object_store
 from voj.audit import audit
 
@@ -30,12 +31,29 @@ def book_check(*, actor: Any, book_id: str) -> list[tuple[Chapter, CheckVerdict]
 
 
 def book_delete_by_operator(*, actor: Any, book_id: str) -> None:
+    _audited(actor, "book.delete", book_id, lambda: book_delete(user=actor, book_id=book_id))
+
+
+def book_publish_by_operator(*, actor: Any, book_id: str) -> Book:
+    return _audited(
+        actor, "book.publish", book_id, lambda: book_publish(user=actor, book_id=book_id)
+    )
+
+
+def book_unpublish_by_operator(*, actor: Any, book_id: str) -> Book:
+    return _audited(
+        actor, "book.unpublish", book_id, lambda: book_unpublish(user=actor, book_id=book_id)
+    )
+
+
+def _audited[R](actor: Any, action: str, book_id: str, act: Callable[[], R]) -> R:
     try:
-        book_delete(user=actor, book_id=book_id)
+        result = act()
     except Exception as error:
-        audit(actor, "book.delete", target=f"book:{book_id}", result=f"failed: {error}")
+        audit(actor, action, target=f"book:{book_id}", result=f"failed: {error}")
         raise
-    audit(actor, "book.delete", target=f"book:{book_id}", result="ok")
+    audit(actor, action, target=f"book:{book_id}", result="ok")
+    return result
 
 
 def _unchecked_reason(chapter: Chapter) -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from books.domain import Chapter, ChapterStatus
 from books.errors import ChapterNotReady
-from books.repository import get_repository
+from books.services.chapters import chapter_find_with_book
 from streaming.signing import stream_expiry
 from streaming.stores import get_object_store
 
@@ -21,9 +22,12 @@ class StreamLink:
     duration_seconds: float | None
 
 
-def chapter_stream(*, chapter_id: str, base_url: str) -> StreamLink:
-    # The listener knows only the chapter id: the one read path served by the by-id index.
-    chapter = get_repository().chapter_find(chapter_id)
+def chapter_stream(*, user: Any, chapter_id: str, base_url: str) -> StreamLink:
+    # The listener knows only the chapter id: the by-id index, then the chapter's book, whose
+    # status says whether the listener may play it (books/repository/tables.py). A listener
+    # never learns that a draft's or an unready chapter exists: 404. The owner and staff, who
+    # see unready chapters, are told why it does not play.
+    chapter, _ = chapter_find_with_book(user=user, chapter_id=chapter_id)
     if chapter.status != ChapterStatus.READY:
         raise ChapterNotReady(f"The chapter is {chapter.status}, not ready for streaming.")
     return _stream_link(chapter, base_url)

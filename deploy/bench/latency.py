@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from books.domain import Book, Chapter, ChapterStatus
+from books.domain import Book, BookStatus, Chapter, ChapterStatus, utcnow
 from books.repository.dynamodb import DynamoDBRepository
 from deploy.local.lambda_harness import (
     api_gateway_event,
@@ -140,13 +140,22 @@ def operator_token(manage_env: dict[str, str]) -> str:
 
 
 def ready_chapter(endpoint: str) -> str:
-    """A book with one ready chapter in the catalogue's tables on moto: the chapter's id."""
+    """A published book with one ready chapter in the catalogue's tables on moto: the chapter's
+    id. Published, as what listeners play is: its visibility needs no account row."""
     repository = DynamoDBRepository(
         client=moto_client(endpoint, "dynamodb"),
         books_table="voj-books-prod",
         chapters_table="voj-audio-chapters-prod",
     )
-    book = repository.book_create(Book(title="Bench", author="bench", owner=1))
+    book = repository.book_create(
+        Book(
+            title="Bench",
+            author="bench",
+            owner=1,
+            status=BookStatus.PUBLISHED,
+            published_at=utcnow(),
+        )
+    )
     chapter = Chapter(
         book_id=book.id,
         number=1,

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.helpers import book_publish, published_chapter
+
 BOOK = {"title": "토지", "author": "박경리", "description": "A saga.", "language": "ko"}
 
 
@@ -11,14 +13,22 @@ def create(api, **fields):
     return response.json()
 
 
-def test_editor_creates_and_everyone_reads(backend, as_editor, as_listener, editor):
+def test_editor_creates_a_draft_that_staff_read_too(
+    backend, as_editor, as_operator, as_listener, as_other_editor, editor
+):
     book = create(as_editor)
     assert book["owner"] == editor.id
     assert book["version"] == 1
     assert book["chapter_count"] == 0
-    fetched = as_listener.get(f"/api/v1/books/{book['id']}")
-    assert fetched.status_code == 200
-    assert fetched.json() == book
+    assert (book["status"], book["published_at"]) == ("draft", None)
+    for api in (as_editor, as_operator):
+        fetched = api.get(f"/api/v1/books/{book['id']}")
+        assert fetched.status_code == 200
+        assert fetched.json() == book
+    # Nobody else learns that a draft exists.
+    for api in (as_listener, as_other_editor):
+        fetched = api.get(f"/api/v1/books/{book['id']}")
+        assert (fetched.status_code, fetched.json()["code"]) == (404, "book_not_found")
 
 
 def test_listener_cannot_create(backend, as_listener):
@@ -72,14 +82,16 @@ def test_unsupported_media_type(backend, as_editor):
     assert response.json()["code"] == "unsupported_media_type"
 
 
-def test_list_is_paginated_by_cursor(backend, as_editor, as_listener):
+def test_list_is_paginated_by_cursor(backend, as_editor, as_operator):
     ids = [create(as_editor, title=f"Book {n}")["id"] for n in range(5)]
-    seen, url = [], "/api/v1/books?limit=2"
-    while url:
-        page = as_listener.get(url).json()
-        seen += [b["id"] for b in page["results"]]
-        url = page["next"]
-    assert seen == list(reversed(ids))
+    # The editor's own drafts, and staff's list of everything.
+    for api in (as_editor, as_operator):
+        seen, url = [], "/api/v1/books?limit=2"
+        while url:
+            page = api.get(url).json()
+            seen += [b["id"] for b in page["results"]]
+            url = page["next"]
+        assert seen == list(reversed(ids))
 
 
 def test_bad_paging_parameters(backend, as_listener):
@@ -113,12 +125,19 @@ def test_update_without_version_still_applies(backend, as_editor):
 
 
 def test_non_owner_cannot_change(backend, as_editor, as_other_editor, as_listener):
-    book = create(as_editor)
+    draft = create(as_editor)
+    published = book_publish(as_editor, published_chapter(as_editor)["book_id"])
     for api in (as_other_editor, as_listener):
-        response = api.patch(f"/api/v1/books/{book['id']}", {"title": "Mine now"})
-        assert response.status_code == 403
-        assert api.delete(f"/api/v1/books/{book['id']}").status_code == 403
-    assert as_editor.get(f"/api/v1/books/{book['id']}").json()["title"] == BOOK["title"]
+        # A published book: they see it, and may not change it.
+        response = api.patch(f"/api/v1/books/{published['id']}", {"title": "Mine now"})
+        assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
+        assert api.delete(f"/api/v1/books/{published['id']}").status_code == 403
+        # A draft: they are not even told it exists.
+        response = api.patch(f"/api/v1/books/{draft['id']}", {"title": "Mine now"})
+        assert (response.status_code, response.json()["code"]) == (404, "book_not_found")
+        assert api.delete(f"/api/v1/books/{draft['id']}").status_code == 404
+    assert as_editor.get(f"/api/v1/books/{draft['id']}").json()["title"] == BOOK["title"]
+    assert as_editor.get(f"/api/v1/books/{published['id']}").json() == published
 
 
 def test_staff_can_change_any_book(backend, as_editor, as_operator):

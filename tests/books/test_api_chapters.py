@@ -2,7 +2,13 @@
 
 import pytest
 
-from tests.helpers import book_create, chapter_create, chapter_url
+from tests.helpers import (
+    book_create,
+    book_publish,
+    chapter_create,
+    chapter_url,
+    published_chapter,
+)
 
 
 def test_create_returns_chapter_and_grant(backend, as_editor):
@@ -24,18 +30,19 @@ def test_create_returns_chapter_and_grant(backend, as_editor):
     assert as_editor.get(f"/api/v1/books/{book['id']}").json()["chapter_count"] == 1
 
 
-def test_numbers_are_assigned_and_listed_in_order(backend, as_editor, as_listener):
+def test_numbers_are_assigned_and_listed_in_order(backend, as_editor):
     book = book_create(as_editor)
     for number in (2, 10, 9):
         chapter_create(as_editor, book, size=10, number=number)
     auto = chapter_create(as_editor, book, size=10)["chapter"]
     assert auto["number"] == 11
-    listed = as_listener.get(f"/api/v1/books/{book['id']}/chapters").json()
+    # Pending chapters: their owner lists them all.
+    listed = as_editor.get(f"/api/v1/books/{book['id']}/chapters").json()
     assert [c["number"] for c in listed["results"]] == [2, 9, 10, 11]
     assert listed["next"] is None
-    page = as_listener.get(f"/api/v1/books/{book['id']}/chapters?limit=3").json()
+    page = as_editor.get(f"/api/v1/books/{book['id']}/chapters?limit=3").json()
     assert [c["number"] for c in page["results"]] == [2, 9, 10]
-    rest = as_listener.get(page["next"]).json()
+    rest = as_editor.get(page["next"]).json()
     assert [c["number"] for c in rest["results"]] == [11]
 
 
@@ -116,25 +123,33 @@ def test_file_name_is_sanitised_and_nfc(backend, as_editor):
 
 
 def test_only_the_owner_adds_chapters(backend, as_editor, as_other_editor, as_listener):
-    book = book_create(as_editor)
+    draft = book_create(as_editor)
+    published = book_publish(as_editor, published_chapter(as_editor)["book_id"])
     payload = {"title": "t", "filename": "a.m4a", "content_type": "audio/mp4", "size_bytes": 1}
     for api in (as_other_editor, as_listener):
-        response = api.post(f"/api/v1/books/{book['id']}/chapters", payload)
+        response = api.post(f"/api/v1/books/{published['id']}/chapters", payload)
         assert response.status_code == 403
+        response = api.post(f"/api/v1/books/{draft['id']}/chapters", payload)
+        assert (response.status_code, response.json()["code"]) == (404, "book_not_found")
+    assert as_editor.get(f"/api/v1/books/{draft['id']}").json()["chapter_count"] == 0
+    assert as_editor.get(f"/api/v1/books/{published['id']}").json()["chapter_count"] == 1
 
 
 def test_get_update_delete(backend, as_editor, as_listener):
     book = book_create(as_editor)
     chapter = chapter_create(as_editor, book, size=10)["chapter"]
-    assert as_listener.get(chapter_url(chapter)).json()["id"] == chapter["id"]
+    assert as_editor.get(chapter_url(chapter)).json()["id"] == chapter["id"]
+    # A pending chapter of a draft: nothing a listener may see.
+    assert as_listener.get(chapter_url(chapter)).status_code == 404
     renamed = as_editor.patch(chapter_url(chapter), {"title": "Renamed", "number": 4, "version": 1})
     assert renamed.status_code == 200
     assert (renamed.json()["title"], renamed.json()["number"]) == ("Renamed", 4)
     stale = as_editor.patch(chapter_url(chapter), {"title": "Stale", "version": 1})
     assert stale.status_code == 409
     assert stale.json()["code"] == "version_conflict"
-    assert as_listener.patch(chapter_url(chapter), {"title": "x"}).status_code == 403
-    assert as_listener.delete(chapter_url(chapter)).status_code == 403
+    assert as_listener.patch(chapter_url(chapter), {"title": "x"}).status_code == 404
+    assert as_listener.delete(chapter_url(chapter)).status_code == 404
+    assert as_editor.get(chapter_url(chapter)).json()["title"] == "Renamed"
     assert as_editor.delete(chapter_url(chapter)).status_code == 204
     assert as_editor.get(chapter_url(chapter)).status_code == 404
     assert as_editor.get(f"/api/v1/books/{book['id']}").json()["chapter_count"] == 0

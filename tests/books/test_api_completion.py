@@ -92,8 +92,9 @@ def test_complete_is_idempotent(backend, as_editor):
 def test_only_the_owner_completes(backend, as_editor, as_other_editor):
     created = chapter_create(as_editor, book_create(as_editor), size=len(M4A))
     as_editor.upload(created["upload"], M4A)
+    # Another editor's draft: not even there, for them.
     response = as_other_editor.post(chapter_url(created["chapter"]) + "/complete")
-    assert response.status_code == 403
+    assert (response.status_code, response.json()["code"]) == (404, "book_not_found")
     assert as_editor.get(chapter_url(created["chapter"])).json()["status"] == "pending_upload"
 
 

@@ -1,5 +1,7 @@
-"""Request budgets on DynamoDB: one catalogue request per read on the API's hot paths, no Scan,
-and the table of requests per API call in docs/configuration.md exactly as measured."""
+"""Request budgets on DynamoDB: one catalogue request for a listener's book or page of books
+(plus the heads' chapter counts), one more for the book wherever a chapter is read (its status
+decides what a listener sees), no Scan, and the table of requests per API call in
+docs/configuration.md exactly as measured."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import chapter_create, chapter_url, published_chapter
+from tests.helpers import book_publish, chapter_create, chapter_url, published_chapter
 from voj.aws import aws_client
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
@@ -63,10 +65,14 @@ def documented_requests() -> dict[str, list[str]]:
 
 @pytest.fixture
 def ready(dynamodb, db, as_editor):
-    return published_chapter(as_editor)
+    chapter = published_chapter(as_editor)
+    book_publish(as_editor, chapter["book_id"])
+    return chapter
 
 
-def test_the_documented_requests_per_call_are_the_measured_ones(ready, as_editor, as_listener):
+def test_the_documented_requests_per_call_are_the_measured_ones(
+    ready, as_editor, as_listener, as_operator
+):
     requests = Requests()
     book = ready["book_id"]
     other = chapter_create(as_editor, {"id": book}, size=10)["chapter"]
@@ -74,7 +80,9 @@ def test_the_documented_requests_per_call_are_the_measured_ones(ready, as_editor
         "`GET /api/v1/audio/{id}/stream-url`": lambda: as_listener.get(
             f"/api/v1/audio/{ready['id']}/stream-url"
         ),
-        "`GET /api/v1/books`": lambda: as_listener.get("/api/v1/books"),
+        "`GET /api/v1/books` (a listener)": lambda: as_listener.get("/api/v1/books"),
+        "`GET /api/v1/books` (an editor)": lambda: as_editor.get("/api/v1/books"),
+        "`GET /api/v1/books` (staff)": lambda: as_operator.get("/api/v1/books"),
         "`GET /api/v1/books/{id}`": lambda: as_listener.get(f"/api/v1/books/{book}"),
         "`GET /api/v1/books/{id}/chapters`": lambda: as_listener.get(
             f"/api/v1/books/{book}/chapters"
@@ -96,6 +104,12 @@ def test_the_documented_requests_per_call_are_the_measured_ones(ready, as_editor
             },
         ),
         "`DELETE /api/v1/books/{id}/chapters/{id}`": lambda: as_editor.delete(chapter_url(other)),
+        "`POST /api/v1/books/{id}/unpublish`": lambda: as_editor.post(
+            f"/api/v1/books/{book}/unpublish"
+        ),
+        "`POST /api/v1/books/{id}/publish`": lambda: as_editor.post(
+            f"/api/v1/books/{book}/publish"
+        ),
     }
     documented = documented_requests()
     assert set(documented) == set(calls)
@@ -103,18 +117,27 @@ def test_the_documented_requests_per_call_are_the_measured_ones(ready, as_editor
     assert measured == documented
 
 
-def test_reads_cost_one_request(ready, as_listener):
+def test_a_listeners_reads(ready, as_listener):
     requests = Requests()
     book = ready["book_id"]
     stream_url = f"/api/v1/audio/{ready['id']}/stream-url"
-    assert requests.catalogue_during(lambda: as_listener.get(stream_url)) == ["Query"]
+    # The chapter by id, then its book: whether the listener may play it is the book's status.
+    assert requests.catalogue_during(lambda: as_listener.get(stream_url)) == ["Query", "Query"]
     # stream-url checks the token without the operator database: one small read of the
     # account's change record (voj/security/authentication.py) stands in for the user's row.
     assert requests.security == ["GetItem"]
     assert requests.catalogue_during(lambda: as_listener.get(f"/api/v1/books/{book}")) == ["Query"]
+    # A page of published books: one Query of their own index, however many drafts exist.
+    assert requests.catalogue_during(lambda: as_listener.get("/api/v1/books")) == [
+        "Query",
+        "BatchGetItem",
+    ]
     chapters = f"/api/v1/books/{book}/chapters"
-    assert requests.catalogue_during(lambda: as_listener.get(chapters)) == ["Query"]
-    assert requests.catalogue_during(lambda: as_listener.get(chapter_url(ready))) == ["GetItem"]
+    assert requests.catalogue_during(lambda: as_listener.get(chapters)) == ["Query", "Query"]
+    assert requests.catalogue_during(lambda: as_listener.get(chapter_url(ready))) == [
+        "Query",
+        "GetItem",
+    ]
 
 
 def test_no_scan_anywhere(ready, as_editor, as_listener):
@@ -122,6 +145,9 @@ def test_no_scan_anywhere(ready, as_editor, as_listener):
     seen = []
     for call in (
         lambda: as_listener.get("/api/v1/books?limit=1"),
+        lambda: as_editor.get("/api/v1/books?limit=1"),
+        lambda: as_editor.post(f"/api/v1/books/{ready['book_id']}/unpublish"),
+        lambda: as_editor.post(f"/api/v1/books/{ready['book_id']}/publish"),
         lambda: as_listener.get(f"/api/v1/books/{ready['book_id']}/chapters"),
         lambda: as_editor.post(chapter_url(ready) + "/complete"),
         lambda: as_editor.delete(f"/api/v1/books/{ready['book_id']}"),

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from books.domain import Book, Chapter, ChapterStatus
+from books.domain import EVERY_BOOK, Book, Chapter, ChapterStatus
 from books.errors import (
     BookNotFound,
     ChapterNotFound,
@@ -152,7 +152,7 @@ def test_book_list_pages_newest_first(repo):
     books = [make_book(repo, n) for n in range(5)]
     seen, cursor, pages = [], None, 0
     while True:
-        page = repo.book_list(limit=2, cursor=cursor)
+        page = repo.book_list(limit=2, cursor=cursor, visible=EVERY_BOOK)
         seen += [b.id for b in page.items]
         pages += 1
         cursor = page.next_cursor
@@ -165,18 +165,18 @@ def test_book_list_pages_newest_first(repo):
 def test_book_list_exact_page_has_no_next(repo):
     for n in range(2):
         make_book(repo, n)
-    assert repo.book_list(limit=2).next_cursor is None
+    assert repo.book_list(limit=2, visible=EVERY_BOOK).next_cursor is None
 
 
 def test_tampered_or_foreign_cursor_is_rejected(repo):
     for n in range(3):
         make_book(repo, n)
-    cursor = repo.book_list(limit=1).next_cursor
+    cursor = repo.book_list(limit=1, visible=EVERY_BOOK).next_cursor
     with pytest.raises(InvalidCursor):
-        repo.book_list(limit=1, cursor=cursor[:-2] + "xx")
+        repo.book_list(limit=1, cursor=cursor[:-2] + "xx", visible=EVERY_BOOK)
     with pytest.raises(InvalidCursor):
-        repo.book_list(limit=1, cursor="not-a-cursor")
-    book = repo.book_list(limit=1).items[0]
+        repo.book_list(limit=1, cursor="not-a-cursor", visible=EVERY_BOOK)
+    book = repo.book_list(limit=1, visible=EVERY_BOOK).items[0]
     with pytest.raises(InvalidCursor):
         repo.chapter_list(book.id, limit=1, cursor=cursor)
 

@@ -77,6 +77,49 @@ def test_migrate_runs_this_trees_migrations_on_the_stage(stage_on_moto, moto_ser
     assert {"auth", "admin", "sessions"} <= _migrated_apps(moto_server, stage_on_moto, tmp_path)
 
 
+def test_migrate_gives_the_books_that_predate_publishing_their_status(stage_on_moto, moto_server):
+    """The release's data step: a book the old code wrote (no status) with a ready chapter is
+    published since its creation; one with nothing ready stays a draft."""
+    dynamodb = moto_client(moto_server, "dynamodb")
+    ids = {name: str(uuid.uuid4()) for name in ("playable", "empty")}
+    for name, book_id in ids.items():
+        dynamodb.put_item(
+            TableName="voj-books-prod",
+            Item={
+                "book_id": {"S": book_id},
+                "sk": {"S": "book"},
+                "title": {"S": name},
+                "author": {"S": "A"},
+                "owner": {"N": "1"},
+                "created_at": {"S": "2025-06-01T00:00:00+00:00"},
+                "updated_at": {"S": "2025-06-01T00:00:00+00:00"},
+                "version": {"N": "1"},
+            },
+        )
+    dynamodb.put_item(
+        TableName="voj-audio-chapters-prod",
+        Item={
+            "book_id": {"S": ids["playable"]},
+            "chapter_id": {"S": str(uuid.uuid4())},
+            "number": {"N": "1"},
+            "status": {"S": "ready"},
+            "updated_at": {"S": "2025-06-01T00:00:00+00:00"},
+        },
+    )
+    release.migrate("prod")
+    stored = {
+        name: dynamodb.get_item(
+            TableName="voj-books-prod", Key={"book_id": {"S": book_id}, "sk": {"S": "book"}}
+        )["Item"]
+        for name, book_id in ids.items()
+    }
+    assert stored["playable"]["status"] == {"S": "published"}
+    assert stored["playable"]["published_at"] == {"S": "2025-06-01T00:00:00+00:00"}
+    assert stored["playable"]["visible_pk"] == {"S": "PUBLISHED"}
+    assert stored["empty"]["status"] == {"S": "draft"}
+    assert "published_at" not in stored["empty"]
+
+
 def test_migrate_command_is_the_release_step_alone(stage_on_moto, moto_server, tmp_path, capsys):
     """`python -m deploy migrate STAGE`: what a first deploy runs before `zappa deploy`."""
     cli.main(["migrate", "prod"])

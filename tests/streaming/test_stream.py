@@ -13,7 +13,7 @@ from streaming.keys import media_key
 from streaming.signing import local_stream_url
 from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
-from tests.helpers import published_chapter
+from tests.helpers import playable_chapter, published_chapter
 
 M4A = fixture_bytes("tone-faststart.m4a")
 SIZE = len(M4A)
@@ -21,7 +21,7 @@ SIZE = len(M4A)
 
 @pytest.fixture
 def link(backend, as_editor, as_listener):
-    chapter = published_chapter(as_editor)
+    chapter = playable_chapter(as_editor)
     response = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url")
     assert response.status_code == 200
     return response.json()
@@ -145,13 +145,35 @@ def test_path_tricks_are_refused(db):
     assert get(url).status_code in (403, 404)
 
 
-def test_not_ready_chapter_has_no_stream_url(backend, as_editor, as_listener):
-    from tests.helpers import book_create, chapter_create
+def test_not_ready_chapter_has_no_stream_url(
+    backend, as_editor, as_other_editor, as_operator, as_listener
+):
+    from tests.helpers import chapter_create
 
-    chapter = chapter_create(as_editor, book_create(as_editor), size=10)["chapter"]
-    response = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url")
-    assert response.status_code == 409
-    assert response.json()["code"] == "chapter_not_ready"
+    # A pending chapter of a published book.
+    book = {"id": playable_chapter(as_editor)["book_id"]}
+    chapter = chapter_create(as_editor, book, size=10)["chapter"]
+    url = f"/api/v1/audio/{chapter['id']}/stream-url"
+    # Its owner and staff see the chapter, and are told why it does not play.
+    for api in (as_editor, as_operator):
+        response = api.get(url)
+        assert (response.status_code, response.json()["code"]) == (409, "chapter_not_ready")
+    # To anyone else it does not exist.
+    for api in (as_listener, as_other_editor):
+        response = api.get(url)
+        assert (response.status_code, response.json()["code"]) == (404, "chapter_not_found")
+
+
+def test_a_drafts_chapter_has_no_stream_url_but_for_its_owner_and_staff(
+    backend, as_editor, as_other_editor, as_operator, as_listener
+):
+    chapter = published_chapter(as_editor)  # ready, in a draft
+    url = f"/api/v1/audio/{chapter['id']}/stream-url"
+    for api in (as_editor, as_operator):
+        assert api.get(url).status_code == 200
+    for api in (as_listener, as_other_editor):
+        response = api.get(url)
+        assert (response.status_code, response.json()["code"]) == (404, "chapter_not_found")
 
 
 def test_stream_url_needs_a_token(backend, as_editor, anonymous):
@@ -188,17 +210,17 @@ def test_100_mb_range_serving_in_constant_memory(db, settings):
 def test_stream_url_reads_no_user_from_the_operator_database(backend, as_editor, as_listener):
     """The listener's hot path checks the token without the user's row, so a cold start never
     downloads the operator database for it (docs/performance.md). (The sql backend keeps the
-    catalogue and the security state in the same database: its two queries are the chapter's
-    and the account-change record's.)"""
+    catalogue and the security state in the same database: its three queries are the
+    chapter's, its book's and the account-change record's.)"""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    chapter = published_chapter(as_editor)
+    chapter = playable_chapter(as_editor)
     with CaptureQueriesContext(connection) as queries:
         response = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url")
     assert response.status_code == 200
     assert not [q["sql"] for q in queries if "auth_" in q["sql"]]
-    assert len(queries) == (2 if backend == "sql" else 0)
+    assert len(queries) == (3 if backend == "sql" else 0)
 
 
 @pytest.mark.parametrize("token", ["not-a-jwt", "e30.e30.e30", ""])

@@ -23,6 +23,7 @@ ANSWERS = {
     "version_conflict": (409, False),
     "chapter_number_taken": (409, False),
     "chapter_not_ready": (409, False),
+    "nothing_to_publish": (409, False),
     "upload_missing": (409, False),
     "upload_not_expected": (409, False),
     "permission_denied": (403, False),

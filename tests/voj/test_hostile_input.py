@@ -266,9 +266,9 @@ def _throttle(operation: str) -> None:
 
 
 def test_stream_url_with_the_security_table_throttled_is_a_503(dynamodb, as_editor, as_listener):
-    from tests.helpers import published_chapter
+    from tests.helpers import playable_chapter
 
-    chapter = published_chapter(as_editor)
+    chapter = playable_chapter(as_editor)
     _throttle("GetItem")
     response = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url")
     assert response.status_code == 503, response.content

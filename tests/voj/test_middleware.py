@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from tests.helpers import published_chapter
+from tests.helpers import playable_chapter
 
 
 def _logged(caplog, call) -> dict:
@@ -17,7 +17,7 @@ def _logged(caplog, call) -> dict:
 
 
 def test_the_log_names_the_token_s_user(backend, as_editor, as_listener, listener, caplog):
-    chapter = published_chapter(as_editor)
+    chapter = playable_chapter(as_editor)
     assert _logged(caplog, lambda: as_editor.get("/api/v1/auth/me")) == {
         "status": 200,
         "user": "editor",

@@ -17,7 +17,15 @@ def smoke_env(monkeypatch, editor):
 def test_smoke_passes(live_server, smoke_env, capsys):
     call_command("smoke", "--base-url", live_server.url)
     out = capsys.readouterr().out
-    for step in ("login", "upload", "complete", "range 0-127", "tampered url", "delete book"):
+    for step in (
+        "login",
+        "upload",
+        "complete",
+        "publish",
+        "range 0-127",
+        "tampered url",
+        "delete book",
+    ):
         assert f"ok   {step}" in out
     assert "bytes 0-127/9342" in out
     assert "smoke passed" in out

@@ -49,9 +49,9 @@ def stream(access: str, chapter_id: str):
 @pytest.fixture
 def chapter(backend, editor) -> str:
     from tests.conftest import Api
-    from tests.helpers import published_chapter
+    from tests.helpers import playable_chapter
 
-    return published_chapter(Api(editor))["id"]
+    return playable_chapter(Api(editor))["id"]
 
 
 def _refused(response, code: str | None = None) -> None:
@@ -131,9 +131,9 @@ def test_saves_that_change_no_claim_record_nothing(backend, editor, chapter):
 def test_an_operator_s_password_change_in_the_admin_ends_stream_urls(
     backend, operator, listener, as_editor
 ):
-    from tests.helpers import published_chapter
+    from tests.helpers import playable_chapter
 
-    chapter = published_chapter(as_editor)["id"]
+    chapter = playable_chapter(as_editor)["id"]
     tokens = login("listener", "pw-listener-1")
     console = Client()
     console.force_login(operator)

@@ -3,6 +3,9 @@
 - ``items``: keys and the mapping between items and the domain types;
 - ``calls``: every request to DynamoDB, its retries and the mapping of its errors;
 - ``pages``: paginated reads that follow ``LastEvaluatedKey`` past DynamoDB's 1 MB pages;
+- ``listing``: the lists of books, by who may see them;
+- ``book_writes``: the book item's conditional updates;
+- ``backfill``: an operator's one-off pass giving old books their publishing status;
 - ``repository``: the repository contract on top of them.
 
 The data model (keys, indexes, what is consistent and why) is described in ``tables``.

@@ -8,8 +8,15 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from books.domain import Book, Chapter, ChapterStatus
-from books.repository.tables import BOOK_ITEM, BOOK_LIST_PARTITION, HEAD_ITEM, SLOT_PREFIX
+from books.domain import Book, BookStatus, Chapter, ChapterStatus
+from books.repository.tables import (
+    BOOK_ITEM,
+    BOOK_LIST_PARTITION,
+    DRAFTS_PARTITION_PREFIX,
+    HEAD_ITEM,
+    PUBLISHED_PARTITION,
+    SLOT_PREFIX,
+)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -58,6 +65,17 @@ def book_list_sort_key(book: Book) -> str:
     return f"{book.created_at.isoformat()}#{book.id}"
 
 
+def drafts_partition(owner: int) -> str:
+    return f"{DRAFTS_PARTITION_PREFIX}{owner}"
+
+
+def visibility_keys(book: Book) -> dict[str, str]:
+    """The book's keys in ``books-by-visibility``: the published partition, or its owner's
+    drafts; sorted like ``books-by-created``."""
+    partition = PUBLISHED_PARTITION if book.is_published else drafts_partition(book.owner)
+    return {"visible_pk": partition, "visible_sk": book_list_sort_key(book)}
+
+
 # --- books -----------------------------------------------------------------------------------
 
 
@@ -82,6 +100,9 @@ def book_to_item(book: Book) -> dict[str, Any]:
             "list_pk": BOOK_LIST_PARTITION,
             "list_sk": book_list_sort_key(book),
             "search_text": search_text(book),
+            "status": str(book.status),
+            **({"published_at": book.published_at.isoformat()} if book.published_at else {}),
+            **visibility_keys(book),
         }
     )
 
@@ -107,6 +128,11 @@ def item_to_book(item: dict[str, Any], *, head: dict[str, Any] | None) -> Book:
         updated_at=datetime.fromisoformat(v["updated_at"]),
         chapter_count=chapter_count(head),
         version=int(v["version"]),
+        # A book written before publishing existed has no status until the backfill
+        # (manage.py backfill_publishing) gives it one: a draft meanwhile, hidden rather than
+        # exposed.
+        status=BookStatus(v.get("status", BookStatus.DRAFT)),
+        published_at=datetime.fromisoformat(v["published_at"]) if "published_at" in v else None,
     )
 
 

@@ -36,6 +36,7 @@ def query_page(
     limit: int,
     cursor: str | None,
     max_requests: int | None = None,
+    dense: bool = False,
 ) -> tuple[list[Item], str | None]:
     """Up to ``limit`` items of the Query ``params`` and the cursor of the next page (None when
     the data has ended). ``names`` are the key attributes of the table or index queried: a
@@ -43,17 +44,19 @@ def query_page(
 
     One more item than asked is read, so a page that ends exactly with the data says so. A
     filtered Query (``max_requests``) may read far for few matches; it stops after that many
-    requests and returns the position reached as the cursor.
+    requests and returns the position reached as the cursor. Where most items match
+    (``dense``), each request still asks only for as many items as the page lacks.
     """
     items: list[Item] = []
     start = start_key(kind, cursor, names)
     requests = 0
     while True:
         request = dict(params)
-        if max_requests is None:
+        if max_requests is None or dense:
             request["Limit"] = limit + 1 - len(items)
-        # else no Limit: DynamoDB applies it before the filter, so a filtered page would read
-        # only as many items as it still wants matches; each request reads up to 1 MB instead.
+        # else no Limit: DynamoDB applies it before the filter, so a sparsely matching page
+        # would read only as many items as it still wants matches; each request reads up to
+        # 1 MB instead.
         if start:
             request["ExclusiveStartKey"] = start
         response = calls.call("query", **request)

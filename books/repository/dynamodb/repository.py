@@ -2,7 +2,8 @@
 
 Every write is conditional and every failed condition becomes a domain error. Every write path
 starts from a strongly consistent read of the table; only ``chapter_find`` (the listener's
-stream-url, the console's lookup by id) and ``chapters_by_status`` read a GSI. Nothing here
+stream-url, the console's lookup by id), ``chapters_by_status`` and the lists of books
+(``listing``) read a GSI. Nothing here
 scans a table.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from books.domain import Book, Chapter, ChapterStatus, Page
+from books.domain import Book, BookVisibility, Chapter, ChapterStatus, Page
 from books.errors import (
     BookNotFound,
     ChapterNotFound,
@@ -19,8 +20,6 @@ from books.errors import (
 )
 from books.repository.tables import (
     BOOK_ITEM,
-    BOOK_LIST_PARTITION,
-    BOOKS_BY_CREATED_INDEX,
     CHAPTERS_BY_ID_INDEX,
     CHAPTERS_BY_NUMBER_INDEX,
     CHAPTERS_BY_STATUS_INDEX,
@@ -28,6 +27,7 @@ from books.repository.tables import (
     SLOT_PREFIX,
 )
 
+from .book_writes import book_write
 from .calls import Calls, Cancelled, ConditionFailed
 from .items import (
     book_key,
@@ -43,7 +43,9 @@ from .items import (
     slot_key,
     slot_number,
     slot_to_item,
+    visibility_keys,
 )
+from .listing import book_page, book_search_page
 from .many import books_by_id
 from .pages import page_of, query_all, query_page
 
@@ -57,12 +59,10 @@ _AS_READ = "version = :expected"
 # The slot still belongs to this chapter.
 _SLOT_HELD = "chapter_id = :id"
 
-_BOOK_KEYS = ("book_id", "sk", "list_pk", "list_sk")
 _CHAPTER_BY_NUMBER_KEYS = ("book_id", "chapter_id", "number")
 _CHAPTER_BY_STATUS_KEYS = ("book_id", "chapter_id", "status", "updated_at")
-# A search reads the listing index through a filter; it stops after this many requests and
-# lets the console ask for the next page.
-_SEARCH_REQUESTS = 10
+# A listener's chapter list filters out unready chapters; it stops after this many requests.
+_FILTERED_CHAPTER_REQUESTS = 10
 
 
 class DynamoDBRepository:
@@ -101,85 +101,64 @@ class DynamoDBRepository:
             raise BookNotFound()
         return item_to_book(by_sort_key[BOOK_ITEM], head=by_sort_key.get(HEAD_ITEM))
 
-    def book_list(self, *, limit: int, cursor: str | None = None) -> Page[Book]:
-        return self._book_query(kind="books", limit=limit, cursor=cursor)
+    def book_list(
+        self, *, limit: int, visible: BookVisibility, cursor: str | None = None
+    ) -> Page[Book]:
+        return book_page(self.calls, self.books_table, visible=visible, limit=limit, cursor=cursor)
 
     def book_search(self, *, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
-        # DynamoDB has no case-insensitive contains(); the operator console searches the
-        # listing index with a filter on lower-cased copies of title and author.
-        return self._book_query(
-            kind=f"books?{query.casefold()}", limit=limit, cursor=cursor, search=query.casefold()
-        )
-
-    def _book_query(
-        self, *, kind: str, limit: int, cursor: str | None, search: str | None = None
-    ) -> Page[Book]:
-        params: dict[str, Any] = {
-            "TableName": self.books_table,
-            "IndexName": BOOKS_BY_CREATED_INDEX,
-            "KeyConditionExpression": "list_pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": BOOK_LIST_PARTITION}},
-            "ScanIndexForward": False,
-        }
-        if search:
-            params["FilterExpression"] = "contains(search_text, :q)"
-            params["ExpressionAttributeValues"][":q"] = {"S": search}
-        items, next_cursor = query_page(
-            self.calls,
-            params,
-            kind=kind,
-            names=_BOOK_KEYS,
-            limit=limit,
-            cursor=cursor,
-            max_requests=_SEARCH_REQUESTS if search else None,
-        )
-        # Chapter counts live in the heads, so a chapter write never rewrites a listed book.
-        heads = {
-            head["book_id"]["S"]: head
-            for head in self.calls.batch_get(
-                self.books_table, [head_key(item["book_id"]["S"]) for item in items]
-            )
-        }
-        return page_of(
-            items,
-            next_cursor,
-            lambda item: item_to_book(item, head=heads.get(item["book_id"]["S"])),
+        return book_search_page(
+            self.calls, self.books_table, query=query, limit=limit, cursor=cursor
         )
 
     def book_update(self, book: Book, *, expected_version: int) -> Book:
-        try:
-            response = self.calls.call(
-                "update_item",
-                TableName=self.books_table,
-                Key=book_key(book.id),
-                UpdateExpression=(
-                    "SET title = :title, author = :author, description = :description, "
-                    "#language = :language, updated_at = :updated_at, version = :next, "
-                    "search_text = :search"
-                ),
-                ConditionExpression=f"{_EXISTS} AND version = :expected",
-                ExpressionAttributeNames={"#language": "language"},
-                ExpressionAttributeValues=serialize(
-                    {
-                        ":title": book.title,
-                        ":author": book.author,
-                        ":description": book.description,
-                        ":language": book.language,
-                        ":updated_at": book.updated_at.isoformat(),
-                        ":next": expected_version + 1,
-                        ":expected": expected_version,
-                        ":search": search_text(book),
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ConditionFailed as failed:
-            raise (VersionConflict() if failed.item else BookNotFound()) from failed
-        head = self.calls.call(
-            "get_item", TableName=self.books_table, Key=head_key(book.id), ConsistentRead=True
-        ).get("Item")
-        return item_to_book(response["Attributes"], head=head)
+        return book_write(
+            self.calls,
+            self.books_table,
+            book.id,
+            "SET title = :title, author = :author, description = :description, "
+            "#language = :language, updated_at = :updated_at, version = :next, "
+            "search_text = :search",
+            {"#language": "language"},
+            {
+                ":title": book.title,
+                ":author": book.author,
+                ":description": book.description,
+                ":language": book.language,
+                ":updated_at": book.updated_at.isoformat(),
+                ":search": search_text(book),
+            },
+            expected_version=expected_version,
+        )
+
+    def book_set_status(self, book: Book, *, expected_version: int) -> Book:
+        # The index keys move with the status: a published book leaves its owner's drafts
+        # partition of books-by-visibility for the published one, and back.
+        keys = visibility_keys(book)
+        values: dict[str, Any] = {
+            ":status": str(book.status),
+            ":updated_at": book.updated_at.isoformat(),
+            ":visible_pk": keys["visible_pk"],
+            ":visible_sk": keys["visible_sk"],
+        }
+        update = (
+            "SET #status = :status, updated_at = :updated_at, version = :next, "
+            "visible_pk = :visible_pk, visible_sk = :visible_sk"
+        )
+        if book.published_at is None:
+            update += " REMOVE published_at"
+        else:
+            update += ", published_at = :published_at"
+            values[":published_at"] = book.published_at.isoformat()
+        return book_write(
+            self.calls,
+            self.books_table,
+            book.id,
+            update,
+            {"#status": "status"},
+            values,
+            expected_version=expected_version,
+        )
 
     def book_delete(self, book_id: str) -> list[Chapter]:
         """Mark the book deleting, delete its chapters and slots, then the book and its head.
@@ -286,20 +265,31 @@ class DynamoDBRepository:
             raise ChapterNotFound()
         return item_to_chapter(items[0])
 
-    def chapter_list(self, book_id: str, *, limit: int, cursor: str | None = None) -> Page[Chapter]:
+    def chapter_list(
+        self, book_id: str, *, limit: int, cursor: str | None = None, ready_only: bool = False
+    ) -> Page[Chapter]:
+        params: dict[str, Any] = {
+            "TableName": self.chapters_table,
+            "IndexName": CHAPTERS_BY_NUMBER_INDEX,
+            "KeyConditionExpression": "book_id = :b",
+            "ExpressionAttributeValues": {":b": {"S": book_id}},
+            "ConsistentRead": True,
+        }
+        if ready_only:
+            params["FilterExpression"] = "#s = :ready"
+            params["ExpressionAttributeNames"] = {"#s": "status"}
+            params["ExpressionAttributeValues"][":ready"] = {"S": str(ChapterStatus.READY)}
         items, next_cursor = query_page(
             self.calls,
-            {
-                "TableName": self.chapters_table,
-                "IndexName": CHAPTERS_BY_NUMBER_INDEX,
-                "KeyConditionExpression": "book_id = :b",
-                "ExpressionAttributeValues": {":b": {"S": book_id}},
-                "ConsistentRead": True,
-            },
+            params,
             kind=f"chapters:{book_id}",
             names=_CHAPTER_BY_NUMBER_KEYS,
             limit=limit,
             cursor=cursor,
+            # A listened book's chapters are nearly all ready: each request asks for what the
+            # page still lacks, and a run of unready ones costs a few more requests, bounded.
+            max_requests=_FILTERED_CHAPTER_REQUESTS if ready_only else None,
+            dense=True,
         )
         return page_of(items, next_cursor, item_to_chapter)
 

@@ -3,9 +3,9 @@
     VOJ_SMOKE_USERNAME=editor VOJ_SMOKE_PASSWORD=... python manage.py smoke --base-url URL
 
 login → me → create book → create chapter → upload a real .m4a through the grant →
-complete → ready → stream-url → GET Range bytes=0-127 → 206 → the same URL for another object →
-403 → the media stay private → delete the book. Prints each step with its time and stops
-non-zero at the first failure.
+complete → ready → publish → stream-url → GET Range bytes=0-127 → 206 → the same URL for
+another object → 403 → the media stay private → delete the book. Prints each step with its time
+and stops non-zero at the first failure.
 
 The media stay private: the stream URL without its signature is refused, and so is a direct
 unsigned GET of the object in the bucket (403). The bucket's URL is the stream URL's own when
@@ -129,6 +129,7 @@ class SmokeRun:
             ("create chapter", self.create_chapter),
             ("upload", self.upload),
             ("complete", self.complete),
+            ("publish", self.publish),
             ("stream-url", self.stream_url),
             ("range 0-127", self.ranged_get),
             ("tampered url", self.tampered_get),
@@ -188,6 +189,12 @@ class SmokeRun:
         if chapter["status"] != "ready":
             raise SmokeFailure(f"chapter is {chapter['status']}: {chapter['failure_reason']}")
         return f"ready, {chapter['duration_seconds']} s"
+
+    def publish(self) -> str:
+        book = self.client.call("POST", f"/api/v1/books/{self.book}/publish")
+        if book["status"] != "published":
+            raise SmokeFailure(f"the book is {book['status']} after publishing")
+        return f"published at {book['published_at']}"
 
     def stream_url(self) -> str:
         self.stream = self.client.call("GET", f"/api/v1/audio/{self.chapter}/stream-url")

@@ -1,0 +1,100 @@
+"""Publishing for the books written before it existed: an operator's one-off pass.
+
+The SQL migration (books/migrations/0003_book_publishing.py) decides, and this applies the same
+rule to the DynamoDB book items that have no ``status``: a book with a ready chapter is
+published since its creation, any other is a draft. It scans the books table, which no API path
+ever does: it runs from ``manage.py backfill_publishing`` in a release, and again is harmless.
+
+Each write is conditional on the item still lacking a status, so it never overrides a publish or
+an unpublish made meanwhile, and it leaves ``version`` and ``updated_at`` alone: nobody edited
+the book, and an editor's edit in flight still applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from books.domain import BookStatus, ChapterStatus
+from books.repository.tables import BOOK_ITEM
+
+from .calls import Calls, ConditionFailed
+from .items import book_key, item_to_book, serialize, visibility_keys
+
+
+@dataclass
+class BackfillCounts:
+    published: int = 0
+    drafts: int = 0
+    # Changed or deleted by someone else between the scan and the write.
+    skipped: int = 0
+
+
+def backfill_publishing(calls: Calls, *, books_table: str, chapters_table: str) -> BackfillCounts:
+    counts = BackfillCounts()
+    request: dict[str, Any] = {
+        "TableName": books_table,
+        "FilterExpression": "sk = :book AND attribute_not_exists(#status)",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":book": {"S": BOOK_ITEM}},
+    }
+    while True:
+        response = calls.call("scan", **request)
+        for item in response.get("Items", []):
+            book = item_to_book(item, head=None)
+            playable = _has_ready_chapter(calls, chapters_table, book.id)
+            if playable:
+                book = book.replace(status=BookStatus.PUBLISHED, published_at=book.created_at)
+            if not _store_status(calls, books_table, book):
+                counts.skipped += 1
+            elif playable:
+                counts.published += 1
+            else:
+                counts.drafts += 1
+        if "LastEvaluatedKey" not in response:
+            return counts
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _has_ready_chapter(calls: Calls, chapters_table: str, book_id: str) -> bool:
+    request: dict[str, Any] = {
+        "TableName": chapters_table,
+        "KeyConditionExpression": "book_id = :b",
+        "FilterExpression": "#status = :ready",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": serialize({":b": book_id, ":ready": ChapterStatus.READY}),
+        "ProjectionExpression": "chapter_id",
+        "ConsistentRead": True,
+    }
+    while True:
+        response = calls.call("query", **request)
+        if response.get("Items"):
+            return True
+        if "LastEvaluatedKey" not in response:
+            return False
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _store_status(calls: Calls, books_table: str, book: Any) -> bool:
+    values: dict[str, Any] = {":status": str(book.status), **_prefixed(visibility_keys(book))}
+    update = "SET #status = :status, visible_pk = :visible_pk, visible_sk = :visible_sk"
+    if book.published_at is not None:
+        update += ", published_at = :published_at"
+        values[":published_at"] = book.published_at.isoformat()
+    try:
+        calls.call(
+            "update_item",
+            TableName=books_table,
+            Key=book_key(book.id),
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(book_id) AND attribute_not_exists(#status)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=serialize(values),
+        )
+    except ConditionFailed:
+        return False
+    return True
+
+
+def _prefixed(values: dict[str, str]) -> dict[str, str]:
+    return {f":{name}": value for name, value in values.items()}
