@@ -18,3 +18,9 @@ def user_deleted(sender: Any, instance: Any, using: str, **_: Any) -> None:
         return
     user_id = int(instance.pk)
     transaction.on_commit(lambda: services.user_forget(user_id=user_id), using=using)
+
+
+def book_deleted(sender: Any, book_id: str, **_: Any) -> None:
+    """Every listener's progress and bookmarks in a book that is gone (the catalogue sends this
+    after the delete, from the API or the console)."""
+    services.book_forget(book_id=book_id)

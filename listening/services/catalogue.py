@@ -9,6 +9,7 @@ from typing import Any
 from books import services as books_services
 from books.domain import Book, Chapter, ChapterStatus, Page
 from books.errors import ChapterNotFound
+from books.permissions import user_can_see_book
 from books.repository import get_repository
 from listening.errors import ChapterNotPlayable, PositionOutOfRange
 
@@ -36,8 +37,7 @@ class CatalogueReads:
     def book(self, book_id: str) -> Book:
         """The book, or BookNotFound (404) if it does not exist or the user may not see it."""
         if book_id not in self._books:
-            # TODO(publishing): book_get(user=..., book_id=...) once visibility lands.
-            self._books[book_id] = books_services.book_get(book_id=book_id)
+            self._books[book_id] = books_services.book_get(user=self.user, book_id=book_id)
         return self._books[book_id]
 
     def chapter(self, book: Book, chapter_id: str, position_seconds: float) -> Chapter:
@@ -60,15 +60,15 @@ class CatalogueReads:
         return chapter
 
     def last_ready_number(self, book_id: str) -> int | None:
-        """The number of the book's last ready chapter (None if none), all its chapters read:
-        only reports at the very end of a chapter ask."""
+        """The number of the book's last ready chapter (None if none), all its ready chapters
+        read: only reports at the very end of a chapter ask."""
         if book_id not in self._last_ready:
             repository = get_repository()
             numbers: list[int] = []
             cursor = None
             while True:
-                page = repository.chapter_list(book_id, limit=100, cursor=cursor)
-                numbers += [c.number for c in page.items if c.status == ChapterStatus.READY]
+                page = repository.chapter_list(book_id, limit=100, cursor=cursor, ready_only=True)
+                numbers += [c.number for c in page.items]
                 cursor = page.next_cursor
                 if cursor is None:
                     break
@@ -78,8 +78,7 @@ class CatalogueReads:
     def visible_books(self, book_ids: list[str]) -> dict[str, Book]:
         """Those of the books that exist and the user may see, by id, in one read."""
         found = get_repository().book_get_many(book_ids)
-        # TODO(publishing): keep only those books.permissions.user_can_see_book allows.
-        return found
+        return {i: book for i, book in found.items() if user_can_see_book(self.user, book)}
 
 
 def visible_page[T, R](

@@ -27,10 +27,16 @@ def pending_chapter(api: Api, book: dict, **fields) -> dict:
 
 
 def listenable_book(api: Api, *, chapters: int = 1, title: str = "Book") -> tuple[dict, list]:
-    """A book with ``chapters`` ready chapters that listeners can see."""
+    """A published book with ``chapters`` ready chapters: listeners can see it."""
     book = book_create(api, title)
     ready = [ready_chapter(api, book) for _ in range(chapters)]
+    publish(api, book)
     return book, ready
+
+
+def publish(api: Api, book: dict, action: str = "publish") -> None:
+    response = api.post(f"/api/v1/books/{book['id']}/{action}")
+    assert response.status_code == 200, response.content
 
 
 def when(**delta: float) -> str:

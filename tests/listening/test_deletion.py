@@ -65,3 +65,27 @@ def test_a_deletion_rolled_back_takes_nothing(backend, as_editor, listener, as_l
     # Inside the test's transaction, never committed: what waits for the commit never runs.
     listener.delete()
     assert _keeps(user_id) == (1, 1)
+
+
+@pytest.mark.parametrize("where", ["api", "console"])
+def test_a_deleted_book_takes_every_listener_s(
+    backend, as_editor, listener, as_listener, second_listener, console, where
+):
+    book, [chapter] = listenable_book(as_editor)
+    kept, [kept_chapter] = listenable_book(as_editor, title="Kept")
+    as_second = Api(second_listener)
+    for api in (as_listener, as_second):
+        _listen(api, book, chapter)
+        _listen(api, kept, kept_chapter)
+    if where == "api":
+        assert as_editor.delete(f"/api/v1/books/{book['id']}").status_code == 204
+    else:
+        response = console.post(f"/admin/catalogue/books/{book['id']}/delete/")
+        assert response.status_code == 302
+    for user in (listener, second_listener):
+        assert _keeps(user.pk) == (1, 1)
+    for api in (as_listener, as_second):
+        shelf = api.get("/api/v1/me/progress").json()["results"]
+        assert [item["book_id"] for item in shelf] == [kept["id"]]
+        bookmarks = api.get("/api/v1/me/bookmarks").json()["results"]
+        assert [b["book_id"] for b in bookmarks] == [kept["id"]]
