@@ -11,7 +11,7 @@ module for each thing served:
 Callers import from here (``from listening import services``).
 """
 
-from listening.services.batch import ProgressReport, progress_record_batch
+from listening.services.batch import progress_record_batch
 from listening.services.bookmarks import (
     bookmark_create,
     bookmark_delete,
@@ -21,6 +21,7 @@ from listening.services.bookmarks import (
 from listening.services.forget import book_forget, user_forget
 from listening.services.progress import (
     FUTURE_ALLOWANCE,
+    ProgressReport,
     ShelfItem,
     progress_delete,
     progress_get,

@@ -4,23 +4,12 @@ order sent, and a bad one spoils none of the others."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from listening.domain import ProgressWrite
 from listening.services.catalogue import CatalogueReads
-from listening.services.progress import progress_record_with
+from listening.services.progress import ProgressReport, progress_record_with
 from voj.exceptions import DomainError
-
-
-@dataclass(frozen=True, slots=True)
-class ProgressReport:
-    book_id: str
-    chapter_id: str
-    position_seconds: float
-    updated_at: datetime
-    device: str
 
 
 def progress_record_batch(
@@ -34,16 +23,7 @@ def progress_record_batch(
     results: list[ProgressWrite | DomainError] = []
     for item in items:
         try:
-            results.append(
-                progress_record_with(
-                    reads,
-                    book_id=item.book_id,
-                    chapter_id=item.chapter_id,
-                    position_seconds=item.position_seconds,
-                    updated_at=item.updated_at,
-                    device=item.device,
-                )
-            )
+            results.append(progress_record_with(reads, item))
         except DomainError as error:
             if error.status_code >= 500:
                 raise

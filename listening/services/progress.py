@@ -31,6 +31,18 @@ class ShelfItem:
     book: Book
 
 
+@dataclass(frozen=True, slots=True)
+class ProgressReport:
+    """One device's report: the listener was at ``position_seconds`` of the chapter at the
+    device's time ``updated_at``."""
+
+    book_id: str
+    chapter_id: str
+    position_seconds: float
+    updated_at: datetime
+    device: str
+
+
 def progress_record(
     *,
     user: Any,
@@ -40,44 +52,29 @@ def progress_record(
     updated_at: datetime,
     device: str,
 ) -> ProgressWrite:
-    """Merge one report (the listener was at ``position_seconds`` of the chapter at the device's
-    time ``updated_at``) into their progress in the book."""
-    return progress_record_with(
-        CatalogueReads(user),
-        book_id=book_id,
-        chapter_id=chapter_id,
-        position_seconds=position_seconds,
-        updated_at=updated_at,
-        device=device,
-    )
+    """Merge one report into the listener's progress in the book."""
+    report = ProgressReport(book_id, chapter_id, position_seconds, updated_at, device)
+    return progress_record_with(CatalogueReads(user), report)
 
 
-def progress_record_with(
-    reads: CatalogueReads,
-    *,
-    book_id: str,
-    chapter_id: str,
-    position_seconds: float,
-    updated_at: datetime,
-    device: str,
-) -> ProgressWrite:
+def progress_record_with(reads: CatalogueReads, report: ProgressReport) -> ProgressWrite:
     """progress_record over ``reads``, which a batch shares between its reports."""
-    book = reads.book(book_id)
-    if updated_at > utcnow() + FUTURE_ALLOWANCE:
+    book = reads.book(report.book_id)
+    if report.updated_at > utcnow() + FUTURE_ALLOWANCE:
         raise ReportFromFuture()
-    chapter = reads.chapter(book, chapter_id, position_seconds)
-    report = Position(
+    chapter = reads.chapter(book, report.chapter_id, report.position_seconds)
+    position = Position(
         chapter_id=chapter.id,
         chapter_number=chapter.number,
-        position_seconds=float(position_seconds),
-        updated_at=updated_at.astimezone(UTC),
-        device=device,
+        position_seconds=float(report.position_seconds),
+        updated_at=report.updated_at.astimezone(UTC),
+        device=report.device,
     )
     return get_listening_repository().progress_record(
         user_id=user_id_of(reads.user),
         book_id=book.id,
-        report=report,
-        finishes=_finishes(reads, chapter, position_seconds),
+        report=position,
+        finishes=_finishes(reads, chapter, report.position_seconds),
     )
 
 

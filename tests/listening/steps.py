@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import Api, fixture_bytes
-from tests.helpers import book_create, chapter_create, chapter_url
+from tests.conftest import Api
+from tests.helpers import book_create, book_publish, chapter_create, ready_chapter
 
-FIXTURE = "tone-faststart.m4a"
-# The fixture's measured duration (tests/books/test_api_completion.py).
+# The duration of the fixture ready_chapter uploads (tests/books/test_api_completion.py).
 DURATION = 2.046
-
-
-def ready_chapter(api: Api, book: dict, **fields) -> dict:
-    """A ready chapter in ``book``: created, its fixture uploaded, completed."""
-    content = fixture_bytes(FIXTURE)
-    created = chapter_create(api, book, size=len(content), **fields)
-    assert api.upload(created["upload"], content).status_code == 204
-    completed = api.post(chapter_url(created["chapter"]) + "/complete")
-    assert completed.status_code == 200, completed.content
-    return completed.json()
 
 
 def pending_chapter(api: Api, book: dict, **fields) -> dict:
@@ -30,12 +19,12 @@ def listenable_book(api: Api, *, chapters: int = 1, title: str = "Book") -> tupl
     """A published book with ``chapters`` ready chapters: listeners can see it."""
     book = book_create(api, title)
     ready = [ready_chapter(api, book) for _ in range(chapters)]
-    publish(api, book)
+    book_publish(api, book["id"])
     return book, ready
 
 
-def publish(api: Api, book: dict, action: str = "publish") -> None:
-    response = api.post(f"/api/v1/books/{book['id']}/{action}")
+def book_unpublish(api: Api, book: dict) -> None:
+    response = api.post(f"/api/v1/books/{book['id']}/unpublish")
     assert response.status_code == 200, response.content
 
 

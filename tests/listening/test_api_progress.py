@@ -266,3 +266,13 @@ def test_an_editor_cannot_report_a_position_in_their_own_pending_chapter(db, as_
     assert put_progress(as_editor, book, report(chapter, 0.0), status=400)["code"] == (
         "chapter_not_playable"
     )
+
+
+def test_a_report_reads_no_user_row(dynamodb, as_editor, as_listener, django_assert_num_queries):
+    """The hot path checks the token without the user's row (the operator database, on Lambda),
+    and the visibility of a published book needs none."""
+    book, [chapter] = listenable_book(as_editor)
+    body = report(chapter, DURATION - 0.5)  # the end of the book: the chapters are read too
+    with django_assert_num_queries(0):
+        assert put_progress(as_listener, book, body)["finished"] is True
+        assert as_listener.get(progress_url(book)).status_code == 200

@@ -3,13 +3,12 @@ book takes it off their shelf and lists at once (publishing it again brings it b
 
 from __future__ import annotations
 
-from tests.helpers import book_create
+from tests.helpers import book_create, book_publish, ready_chapter
 from tests.listening.steps import (
+    book_unpublish,
     listenable_book,
     progress_url,
-    publish,
     put_progress,
-    ready_chapter,
     report,
 )
 
@@ -54,7 +53,7 @@ def test_unpublishing_hides_a_book_at_once_and_publishing_brings_it_back(
     put_progress(as_listener, other, report(other_chapter, 0.5))
     bookmark = _mark(as_listener, book, chapter).json()
     _mark(as_listener, other, other_chapter)
-    publish(as_editor, book, "unpublish")
+    book_unpublish(as_editor, book)
     assert [i["book_id"] for i in as_listener.get(SHELF).json()["results"]] == [other["id"]]
     assert [b["book_id"] for b in as_listener.get(BOOKMARKS).json()["results"]] == [other["id"]]
     for response in (
@@ -64,7 +63,7 @@ def test_unpublishing_hides_a_book_at_once_and_publishing_brings_it_back(
     ):
         assert response.status_code == 404
     assert as_listener.patch(f"{BOOKMARKS}/{bookmark['id']}", {"note": "x"}).status_code == 404
-    publish(as_editor, book)
+    book_publish(as_editor, book["id"])
     assert as_listener.get(progress_url(book)).json()["latest"]["position_seconds"] == 0.5
     assert len(as_listener.get(SHELF).json()["results"]) == 2
     assert len(as_listener.get(BOOKMARKS).json()["results"]) == 2
