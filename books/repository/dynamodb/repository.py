@@ -46,6 +46,7 @@ from .items import (
     visibility_keys,
 )
 from .listing import book_page, book_search_page
+from .many import books_by_id
 from .pages import page_of, query_all, query_page
 
 # Named conditions.
@@ -419,6 +420,9 @@ class DynamoDBRepository:
         self.calls.call(
             "get_item", TableName=self.chapters_table, Key=chapter_key("__health__", "-")
         )
+
+    def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
+        return books_by_id(self.calls, self.books_table, book_ids)
 
     def _count_chapters(self, book_id: str, delta: int, condition: str) -> dict[str, Any]:
         """The head's chapter count moved by ``delta``, in a transaction, under ``condition``."""
