@@ -103,8 +103,8 @@ def _store_status(calls: Calls, books_table: str, book: Any) -> bool:
                     "Update": {
                         "TableName": books_table,
                         "Key": head_key(book.id),
+                        # No condition: the book's own (above) already says it exists.
                         "UpdateExpression": "SET #status = :status",
-                        "ConditionExpression": "attribute_exists(book_id)",
                         "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": serialize({":status": str(book.status)}),
                     }
