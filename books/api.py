@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from books import services
-from books.domain import Page
+from books.api_paging import page_query as _page_query
+from books.api_paging import paged as _paged
+from books.api_paging import paged_schema as _paged_schema
+from books.api_paging import valid as _valid
 from books.serializers import (
     BookCreateIn,
     BookOut,
@@ -29,39 +29,8 @@ from books.serializers import (
 from voj.security.authentication import CurrentTokenAuthentication
 
 
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _page_query(request: Request) -> dict:
-    # A plain dict, not the QueryDict: DRF would read "?limit=" as "not given" from a QueryDict,
-    # where the schema (and every other client) sees an empty, invalid value.
-    query = _valid(PageQuery, request.query_params.dict())
-    query.setdefault("limit", settings.VOJ_PAGE_SIZE)
-    return query
-
-
-def _paged(
-    request: Request, page: Page[Any], serializer_class: type[serializers.Serializer]
-) -> Response:
-    next_url = None
-    if page.next_cursor:
-        params = request.query_params.copy()
-        params["cursor"] = page.next_cursor
-        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-    return Response({"results": serializer_class(page.items, many=True).data, "next": next_url})
-
-
 def _base_url(request: Request) -> str:
     return request.build_absolute_uri("/")
-
-
-def _paged_schema(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
-    return inline_serializer(
-        name, {"results": item(many=True), "next": serializers.URLField(allow_null=True)}
-    )
 
 
 class BooksApi(APIView):

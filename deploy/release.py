@@ -37,7 +37,7 @@ from deploy.configure import stage_settings
 from deploy.shared import REGION, ROOT, say
 from deploy.throttle import stage_throttle
 
-PROJECT_DIRS = ("voj", "books", "streaming")
+PROJECT_DIRS = ("voj", "books", "streaming", "listening")
 LAMBDA_BIN = ROOT / ".venv-lambda" / "bin"
 
 

@@ -349,6 +349,9 @@ class Api:
     def post(self, path: str, data=None, **kwargs):
         return self.client.post(path, data, format="json", **self.headers, **kwargs)
 
+    def put(self, path: str, data=None, **kwargs):
+        return self.client.put(path, data, format="json", **self.headers, **kwargs)
+
     def patch(self, path: str, data=None, **kwargs):
         return self.client.patch(path, data, format="json", **self.headers, **kwargs)
 

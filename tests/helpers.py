@@ -61,8 +61,12 @@ def book_publish(api: Api, book_id: str) -> dict:
 def published_chapter(api: Api, fixture: str = "tone-faststart.m4a", **fields) -> dict:
     """A ready chapter, in a book still a draft: create, upload the fixture through the grant,
     complete. (``book_publish`` makes the book listeners' too.)"""
+    return ready_chapter(api, book_create(api), fixture, **fields)
+
+
+def ready_chapter(api: Api, book: dict, fixture: str = "tone-faststart.m4a", **fields) -> dict:
+    """A ready chapter in ``book``: create, upload the fixture through the grant, complete."""
     content = fixture_bytes(fixture)
-    book = book_create(api)
     created = chapter_create(api, book, size=len(content), **fields)
     assert api.upload(created["upload"], content).status_code == 204
     completed = api.post(chapter_url(created["chapter"]) + "/complete")

@@ -51,10 +51,11 @@ _ERROR_DESCRIPTIONS = {
     400: "The request is invalid (body, query or a JSON parse error).",
     401: "No valid access token (missing, malformed, expired or revoked).",
     403: "Authenticated, but not allowed to do this.",
-    404: "No such book or chapter.",
+    404: "No such book, chapter, progress or bookmark (or none the caller may see).",
     409: (
         "Conflicts with the current state (version, chapter number, upload state, a chapter "
-        "not ready to stream, no ready chapter to publish)."
+        "not ready to stream, no ready chapter to publish, the bookmarks a listener may keep "
+        "in a book)."
     ),
     413: "The request body is larger than the server accepts.",
     415: "The body is not JSON.",
@@ -151,6 +152,12 @@ def _error_statuses(path: str, method: str, operation: dict) -> set[int]:
             statuses.add(409)
     if path.startswith("/api/v1/audio"):
         statuses.add(409)  # the chapter is not ready to stream
+    if path.startswith("/api/v1/me/"):  # what listeners keep, and the catalogue it names
+        statuses.add(503)
+    if path.startswith("/api/v1/me/bookmarks"):
+        statuses.add(404)  # the book named in the body or the query
+        if method in {"post", "patch"}:
+            statuses.add(409)  # the per-book limit, the version
     if path in ("/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"):
         statuses.add(401)
     if path == "/api/v1/auth/login":

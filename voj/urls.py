@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("health/detailed", health.DetailedHealthApi.as_view(), name="health-detailed"),
     path("uploads", streaming_views.upload_receive, name="upload-receive"),
     path("", include("books.urls")),
+    path("", include("listening.urls")),
 ]
 
 if settings.VOJ_API_DOCS:

@@ -19,6 +19,12 @@ class Repository(Protocol):
 
     def book_get(self, book_id: str) -> Book: ...
 
+    def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
+        """The books among ``book_ids`` that exist, by id; the others are left out. For lists
+        of things that name books (a listener's shelf): one query, or on DynamoDB one batched
+        read per 50 books, instead of a read per book."""
+        ...
+
     def book_list(
         self, *, limit: int, visible: BookVisibility, cursor: str | None = None
     ) -> Page[Book]:

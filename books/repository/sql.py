@@ -88,6 +88,9 @@ class SqlRepository:
         except BookRecord.DoesNotExist:
             raise BookNotFound() from None
 
+    def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
+        return {r.id: _book(r) for r in BookRecord.objects.filter(pk__in=set(book_ids))}
+
     def book_list(
         self, *, limit: int, visible: BookVisibility, cursor: str | None = None
     ) -> Page[Book]:

@@ -70,7 +70,7 @@ def hello_package(voj_task: Path, target: Path) -> Path:
     shutil.copytree(voj_task, target, symlinks=True)
     for path in [target, *target.rglob("*")]:
         path.chmod(path.stat().st_mode | 0o200)
-    for project in ("voj", "books", "streaming", "deploy"):
+    for project in ("voj", "books", "streaming", "listening", "deploy"):
         shutil.rmtree(target / project)
     (target / "hello").mkdir()
     (target / "hello" / "__init__.py").write_text("")

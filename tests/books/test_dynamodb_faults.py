@@ -415,3 +415,51 @@ def test_write_paths_never_read_a_global_index(dynamodb, as_editor, console):
     # The hook works: the listener's lookup by id, a GSI, finds nothing while it lags.
     assert as_editor.get(f"/api/v1/audio/{chapter['id']}/stream-url").status_code == 404
     assert lag.queried == ["chapters-by-id"]
+
+
+class StaleIndex:
+    """A global index a moment behind the table: each Query of ``index`` (by the partition it
+    asks for) answers what it answered the first time, whatever was written since."""
+
+    def __init__(self, index: str) -> None:
+        self.index = index
+        self.first: dict[str, dict] = {}
+        self.asked: str | None = None
+        aws_client("dynamodb").meta.events.register("after-call.dynamodb.Query", self._record)
+        Fault("Query", self._answer)
+
+    def _record(self, parsed, **kwargs):
+        if self.asked is not None and self.asked not in self.first:
+            self.first[self.asked] = {"Items": parsed["Items"], "Count": parsed["Count"]}
+        self.asked = None
+
+    def _answer(self, body):
+        if body.get("IndexName") != self.index:
+            return None
+        partition = json.dumps(body["ExpressionAttributeValues"][":pk"])
+        if partition in self.first:
+            return 200, None, {**self.first[partition], "ScannedCount": 0}
+        self.asked = partition
+        return None
+
+
+@pytest.mark.parametrize("change", ["unpublish", "delete"])
+def test_a_listeners_list_drops_a_book_at_once_while_the_index_lags(
+    dynamodb, as_editor, as_listener, change
+):
+    from books.repository.tables import BOOKS_BY_VISIBILITY_INDEX
+    from tests.helpers import book_publish, published_chapter
+
+    book_id = book_publish(as_editor, published_chapter(as_editor)["book_id"])["id"]
+    stale = StaleIndex(BOOKS_BY_VISIBILITY_INDEX)
+    listed = as_listener.get("/api/v1/books").json()["results"]
+    assert [b["id"] for b in listed] == [book_id] and stale.first is not None
+    if change == "unpublish":
+        assert as_editor.post(f"/api/v1/books/{book_id}/unpublish").status_code == 200
+    else:
+        assert as_editor.delete(f"/api/v1/books/{book_id}").status_code == 204
+
+    # The index still names the book; the head, read consistently, no longer shows it.
+    assert as_listener.get("/api/v1/books").json()["results"] == []
+    if change == "unpublish":  # its owner still sees the draft
+        assert [b["id"] for b in as_editor.get("/api/v1/books").json()["results"]] == [book_id]

@@ -95,6 +95,17 @@ def test_unknown_book(repo):
         repo.book_get("00000000-0000-0000-0000-000000000000")
 
 
+def test_book_get_many_reads_the_books_that_exist(repo):
+    books = [make_book(repo, n) for n in range(51)]  # 102 keys: two batches on DynamoDB
+    make_chapter(repo, books[0], 1)
+    missing = "00000000-0000-0000-0000-000000000000"
+    wanted = [b.id for b in books] + [missing, books[0].id]
+    found = repo.book_get_many(wanted)
+    assert found == {b.id: repo.book_get(b.id) for b in books}
+    assert found[books[0].id].chapter_count == 1
+    assert repo.book_get_many([]) == {}
+
+
 def test_book_update_bumps_version_and_rejects_stale(repo):
     book = make_book(repo)
     updated = repo.book_update(book.replace(title="New"), expected_version=1)

@@ -18,7 +18,7 @@ READERS = {"streaming/stores.py", "voj/health.py"}
 
 def test_only_the_store_choice_reads_voj_storage():
     readers = set()
-    for package in ("voj", "books", "streaming"):
+    for package in ("voj", "books", "streaming", "listening"):
         for path in (ROOT / package).rglob("*.py"):
             name = path.relative_to(ROOT).as_posix()
             if name.startswith("voj/settings/"):

@@ -26,7 +26,7 @@ CLIENT_CALL = re.compile(r"""\b(?:aws_client|build_client)\(\s*["']([a-z0-9-]+)[
 def test_every_service_the_application_calls_ships_in_the_package():
     called = {
         service
-        for package in ("voj", "books", "streaming")
+        for package in ("voj", "books", "streaming", "listening")
         for path in (ROOT / package).rglob("*.py")
         for service in CLIENT_CALL.findall(path.read_text())
     }

@@ -37,6 +37,13 @@ ANSWERS = {
     "cdn_not_configured": (400, False),
     "invalid_paths": (400, False),
     "operator_db_not_migrated": (503, False),
+    "progress_not_found": (404, False),
+    "bookmark_not_found": (404, False),
+    "bookmark_limit_reached": (409, False),
+    "invalid_report": (400, False),
+    "chapter_not_playable": (400, False),
+    "position_out_of_range": (400, False),
+    "updated_at_in_future": (400, False),
 }
 
 # Errors whose __init__ needs more than a message, and what to give it.
@@ -48,7 +55,7 @@ ARGUMENTS = {
 
 def _every_domain_error() -> list[type[DomainError]]:
     """DomainError and every subclass the apps define, wherever it lives."""
-    for package in ("voj", "books", "streaming"):
+    for package in ("voj", "books", "streaming", "listening"):
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
             if {"migrations", "settings"} & set(parts) or parts[-1] in {"wsgi", "__init__"}:
@@ -58,7 +65,7 @@ def _every_domain_error() -> list[type[DomainError]]:
     pending = [DomainError]
     while pending:
         cls = pending.pop()
-        if cls.__module__.split(".")[0] in {"voj", "books", "streaming"}:
+        if cls.__module__.split(".")[0] in {"voj", "books", "streaming", "listening"}:
             found.append(cls)
         pending.extend(cls.__subclasses__())
     return found

@@ -28,6 +28,10 @@ def test_smoke_passes(live_server, smoke_env, capsys):
     ):
         assert f"ok   {step}" in out
     assert "bytes 0-127/9342" in out
+    # publish -> progress -> resume, and the progress goes with the book
+    for step in ("publish", "progress", "late report", "resume", "progress gone"):
+        assert f"ok   {step}" in out
+    assert "not applied, latest kept" in out and "chapter 1 at 1.0 s" in out
     assert "smoke passed" in out
 
 

@@ -132,6 +132,9 @@ VOJ_STREAM_URL_MARGIN_SECONDS = env_int("VOJ_STREAM_URL_MARGIN_SECONDS", 30 * 60
 VOJ_STREAM_URL_MIN_SECONDS = env_int("VOJ_STREAM_URL_MIN_SECONDS", 15 * 60)
 VOJ_STREAM_URL_MAX_SECONDS = env_int("VOJ_STREAM_URL_MAX_SECONDS", 12 * 60 * 60)
 VOJ_PAGE_SIZE = env_int("VOJ_PAGE_SIZE", 20)
+# How many bookmarks one listener may keep in one book: far more than anyone marks by hand, few
+# enough that a book's bookmarks stay a handful of pages (more: 409 bookmark_limit_reached).
+VOJ_BOOKMARKS_PER_BOOK = env_int("VOJ_BOOKMARKS_PER_BOOK", 500)
 VOJ_OPSDB_REFRESH_SECONDS = env_int("VOJ_OPSDB_REFRESH_SECONDS", 5)
 
 # Login throttling, shared by every process (voj/security): failed logins counted per username

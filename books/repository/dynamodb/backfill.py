@@ -5,7 +5,8 @@ rule to the DynamoDB book items that have no ``status``: a book with a ready cha
 published since its creation, any other is a draft. It scans the books table, which no API path
 ever does: it runs from ``manage.py backfill_publishing`` in a release, and again is harmless.
 
-Each write is conditional on the item still lacking a status, so it never overrides a publish or
+Each write (the book item and its head's copy of the status, in one transaction) is conditional
+on the item still lacking a status, so it never overrides a publish or
 an unpublish made meanwhile, and it leaves ``version`` and ``updated_at`` alone: nobody edited
 the book, and an editor's edit in flight still applies.
 """
@@ -18,8 +19,8 @@ from typing import Any
 from books.domain import BookStatus, ChapterStatus
 from books.repository.tables import BOOK_ITEM
 
-from .calls import Calls, ConditionFailed
-from .items import book_key, item_to_book, serialize, visibility_keys
+from .calls import Calls, Cancelled
+from .items import book_key, head_key, item_to_book, serialize, visibility_keys
 
 
 @dataclass
@@ -76,22 +77,41 @@ def _has_ready_chapter(calls: Calls, chapters_table: str, book_id: str) -> bool:
 
 
 def _store_status(calls: Calls, books_table: str, book: Any) -> bool:
+    """The status on the book item and on its head (which the listings read consistently,
+    items.head_to_item), together."""
     values: dict[str, Any] = {":status": str(book.status), **_prefixed(visibility_keys(book))}
     update = "SET #status = :status, visible_pk = :visible_pk, visible_sk = :visible_sk"
     if book.published_at is not None:
         update += ", published_at = :published_at"
         values[":published_at"] = book.published_at.isoformat()
+    names = {"#status": "status"}
     try:
-        calls.call(
-            "update_item",
-            TableName=books_table,
-            Key=book_key(book.id),
-            UpdateExpression=update,
-            ConditionExpression="attribute_exists(book_id) AND attribute_not_exists(#status)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=serialize(values),
+        calls.transact(
+            [
+                {
+                    "Update": {
+                        "TableName": books_table,
+                        "Key": book_key(book.id),
+                        "UpdateExpression": update,
+                        "ConditionExpression": "attribute_exists(book_id) AND "
+                        "attribute_not_exists(#status)",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": serialize(values),
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": books_table,
+                        "Key": head_key(book.id),
+                        # No condition: the book's own (above) already says it exists.
+                        "UpdateExpression": "SET #status = :status",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": serialize({":status": str(book.status)}),
+                    }
+                },
+            ]
         )
-    except ConditionFailed:
+    except Cancelled:
         return False
     return True
 

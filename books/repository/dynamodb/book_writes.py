@@ -6,8 +6,9 @@ from typing import Any
 
 from books.domain import Book
 from books.errors import BookNotFound, VersionConflict
+from books.repository.tables import BOOK_ITEM, HEAD_ITEM
 
-from .calls import Calls, ConditionFailed
+from .calls import Calls, Cancelled, ConditionFailed
 from .items import book_key, head_key, item_to_book, serialize
 
 
@@ -43,3 +44,62 @@ def book_write(
         "Item"
     )
     return item_to_book(response["Attributes"], head=head)
+
+
+def status_write(
+    calls: Calls,
+    table: str,
+    book: Book,
+    update: str,
+    names: dict[str, str],
+    values: dict[str, Any],
+    *,
+    expected_version: int,
+) -> Book:
+    """``book_write`` for a status change: the book item and its head's copy of the status in
+    one transaction, on a book not being deleted. The book as stored."""
+    values = serialize({**values, ":next": expected_version + 1, ":expected": expected_version})
+    try:
+        calls.transact(
+            [
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": book_key(book.id),
+                        "UpdateExpression": update,
+                        "ConditionExpression": "attribute_exists(book_id) AND version = :expected",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": head_key(book.id),
+                        "UpdateExpression": "SET #status = :status",
+                        "ConditionExpression": "attribute_exists(book_id) AND "
+                        "attribute_not_exists(deleting)",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {":status": values[":status"]},
+                    }
+                },
+            ]
+        )
+    except Cancelled as cancelled:
+        if cancelled.failed(0) and cancelled.found(0):
+            raise VersionConflict() from cancelled
+        raise BookNotFound() from cancelled
+    items = calls.call(
+        "query",
+        TableName=table,
+        KeyConditionExpression="book_id = :b AND sk BETWEEN :book AND :head",
+        ExpressionAttributeValues=serialize(
+            {":b": book.id, ":book": BOOK_ITEM, ":head": HEAD_ITEM}
+        ),
+        ConsistentRead=True,
+    ).get("Items", [])
+    stored = {item["sk"]["S"]: item for item in items}
+    if BOOK_ITEM not in stored:
+        raise BookNotFound()
+    return item_to_book(stored[BOOK_ITEM], head=stored.get(HEAD_ITEM))

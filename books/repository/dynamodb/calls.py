@@ -154,11 +154,13 @@ class Calls:
             else:
                 raise RepositoryBusy()
 
-    def batch_get(self, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def batch_get(
+        self, table: str, keys: list[dict[str, Any]], *, consistent: bool = False
+    ) -> list[dict[str, Any]]:
         """Read by key in batches of 100, retrying unprocessed keys like ``batch_write``."""
         items: list[dict[str, Any]] = []
         for chunk in _chunks(keys, BATCH_GET_LIMIT):
-            pending: dict[str, Any] = {table: {"Keys": chunk}}
+            pending: dict[str, Any] = {table: {"Keys": chunk, "ConsistentRead": consistent}}
             for attempt in range(BATCH_ATTEMPTS):
                 if attempt:
                     pause(attempt)

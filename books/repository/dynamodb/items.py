@@ -108,7 +108,17 @@ def book_to_item(book: Book) -> dict[str, Any]:
 
 
 def head_to_item(book: Book) -> dict[str, Any]:
-    return serialize({"book_id": book.id, "sk": HEAD_ITEM, "chapter_count": book.chapter_count})
+    # The head carries the status too, written with the book's in one transaction: a listing
+    # reads the heads consistently, so an unpublished book leaves listeners' lists at once,
+    # however far the visibility index lags (books/repository/dynamodb/listing.py).
+    return serialize(
+        {
+            "book_id": book.id,
+            "sk": HEAD_ITEM,
+            "chapter_count": book.chapter_count,
+            "status": str(book.status),
+        }
+    )
 
 
 def chapter_count(head: dict[str, Any] | None) -> int:

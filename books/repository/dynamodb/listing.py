@@ -13,14 +13,17 @@ A visible list's cursor is the sort key of the last book shown: the next page as
 for the books before it (``visible_sk < :after``), so one position serves both partitions.
 
 Chapter counts live in the books' heads (a chapter write never rewrites a listed book): every
-page reads them with one BatchGetItem.
+page reads them with one BatchGetItem. A visible list reads them consistently and keeps only the
+books whose head still shows them to the caller: the index may lag a status change or a delete
+by a moment, the head (written in the same transaction as the status) does not, so an
+unpublished book leaves a listener's list at once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from books.domain import Book, BookVisibility, Page
+from books.domain import Book, BookStatus, BookVisibility, Page
 from books.errors import InvalidCursor
 from books.repository.cursor import decode_cursor, encode_cursor
 from books.repository.tables import (
@@ -65,12 +68,14 @@ def book_page(
         items += found
         more = more or rest is not None
     items.sort(key=lambda item: item["visible_sk"]["S"], reverse=True)
+    # While the index catches up with a status change, a book can be in both partitions.
+    items = list({item["book_id"]["S"]: item for item in items}.values())
     more = more or len(items) > limit
     items = items[:limit]
     next_cursor = None
     if more:
         next_cursor = encode_cursor(_VISIBLE_KIND, {"after": items[-1]["visible_sk"]["S"]})
-    return _with_heads(calls, table, items, next_cursor)
+    return _with_heads(calls, table, items, next_cursor, visible=visible)
 
 
 def book_search_page(
@@ -143,13 +148,41 @@ def _created_page(
     return _with_heads(calls, table, items, next_cursor)
 
 
-def _with_heads(calls: Calls, table: str, items: list[Item], next_cursor: str | None) -> Page[Book]:
+def _with_heads(
+    calls: Calls,
+    table: str,
+    items: list[Item],
+    next_cursor: str | None,
+    *,
+    visible: BookVisibility | None = None,
+) -> Page[Book]:
+    keys = [head_key(item["book_id"]["S"]) for item in items]
     heads = {
         head["book_id"]["S"]: head
-        for head in calls.batch_get(table, [head_key(item["book_id"]["S"]) for item in items])
+        for head in calls.batch_get(table, keys, consistent=visible is not None)
     }
+    if visible is not None:
+        items = [item for item in items if _still_visible(item, heads, visible)]
     return page_of(
         items,
         next_cursor,
         lambda item: item_to_book(item, head=heads.get(item["book_id"]["S"])),
     )
+
+
+def _still_visible(item: Item, heads: dict[str, Item], visible: BookVisibility) -> bool:
+    """Whether the book's head, read consistently, still shows it to the caller (the index item
+    may be a moment behind an unpublish or a delete)."""
+    head = heads.get(item["book_id"]["S"])
+    if head is None or "deleting" in head:
+        return False
+    status = head.get("status", {}).get("S")
+    if status is None:
+        # A head written before heads carried the status: the index item is all there is.
+        return item.get("visible_pk", {}).get("S") == PUBLISHED_PARTITION or (
+            visible.drafts_of is not None
+            and item.get("visible_pk", {}).get("S") == drafts_partition(visible.drafts_of)
+        )
+    if status == BookStatus.PUBLISHED:
+        return True
+    return visible.drafts_of is not None and int(item["owner"]["N"]) == visible.drafts_of

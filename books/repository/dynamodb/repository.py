@@ -27,7 +27,7 @@ from books.repository.tables import (
     SLOT_PREFIX,
 )
 
-from .book_writes import book_write
+from .book_writes import book_write, status_write
 from .calls import Calls, Cancelled, ConditionFailed
 from .items import (
     book_key,
@@ -46,6 +46,7 @@ from .items import (
     visibility_keys,
 )
 from .listing import book_page, book_search_page
+from .many import books_by_id
 from .pages import page_of, query_all, query_page
 
 # Named conditions.
@@ -132,7 +133,8 @@ class DynamoDBRepository:
 
     def book_set_status(self, book: Book, *, expected_version: int) -> Book:
         # The index keys move with the status: a published book leaves its owner's drafts
-        # partition of books-by-visibility for the published one, and back.
+        # partition of books-by-visibility for the published one, and back. The head takes the
+        # status in the same transaction (items.head_to_item says why).
         keys = visibility_keys(book)
         values: dict[str, Any] = {
             ":status": str(book.status),
@@ -149,10 +151,10 @@ class DynamoDBRepository:
         else:
             update += ", published_at = :published_at"
             values[":published_at"] = book.published_at.isoformat()
-        return book_write(
+        return status_write(
             self.calls,
             self.books_table,
-            book.id,
+            book,
             update,
             {"#status": "status"},
             values,
@@ -418,6 +420,9 @@ class DynamoDBRepository:
         self.calls.call(
             "get_item", TableName=self.chapters_table, Key=chapter_key("__health__", "-")
         )
+
+    def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
+        return books_by_id(self.calls, self.books_table, book_ids)
 
     def _count_chapters(self, book_id: str, delta: int, condition: str) -> dict[str, Any]:
         """The head's chapter count moved by ``delta``, in a transaction, under ``condition``."""

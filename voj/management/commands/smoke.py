@@ -3,9 +3,10 @@
     VOJ_SMOKE_USERNAME=editor VOJ_SMOKE_PASSWORD=... python manage.py smoke --base-url URL
 
 login → me → create book → create chapter → upload a real .m4a through the grant →
-complete → ready → publish → stream-url → GET Range bytes=0-127 → 206 → the same URL for
-another object → 403 → the media stay private → delete the book. Prints each step with its time
-and stops non-zero at the first failure.
+complete → ready → publish → stream-url → GET Range bytes=0-127 → 206 → the same URL for another
+object → 403 → the media stay private → progress from one device → an older report from another
+device leaves it → resume → delete the book → its progress is gone. Prints each step with its
+time and stops non-zero at the first failure.
 
 The media stay private: the stream URL without its signature is refused, and so is a direct
 unsigned GET of the object in the bucket (403). The bucket's URL is the stream URL's own when
@@ -21,6 +22,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -120,6 +122,8 @@ class SmokeRun:
         self.chapter = ""
         self.grant: dict[str, Any] = {}
         self.stream: dict[str, Any] = {}
+        self.progress_book = ""
+        self.reported_at = datetime.now(UTC)
 
     def steps(self) -> list[tuple[str, Callable[[], str]]]:
         return [
@@ -135,7 +139,11 @@ class SmokeRun:
             ("tampered url", self.tampered_get),
             ("unsigned url", self.unsigned_refused),
             ("bucket direct", self.bucket_refused),
+            ("progress", self.progress),
+            ("late report", self.late_report),
+            ("resume", self.resume),
             ("delete book", self.delete_book),
+            ("progress gone", self.progress_gone),
         ]
 
     def login(self) -> str:
@@ -195,6 +203,44 @@ class SmokeRun:
         if book["status"] != "published":
             raise SmokeFailure(f"the book is {book['status']} after publishing")
         return f"published at {book['published_at']}"
+
+    def report(self, position: float, at: datetime, device: str) -> dict[str, Any]:
+        return self.client.call(
+            "PUT",
+            f"/api/v1/me/progress/{self.progress_book}",
+            {
+                "chapter_id": self.chapter,
+                "position_seconds": position,
+                "updated_at": at.isoformat(),
+                "device": device,
+            },
+        )
+
+    def progress(self) -> str:
+        self.progress_book = self.book or ""
+        self.reported_at = datetime.now(UTC)
+        body = self.report(1.0, self.reported_at, "smoke-phone")
+        if not body["applied"] or body["latest"]["position_seconds"] != 1.0:
+            raise SmokeFailure(f"the first report was not kept: {body}")
+        return "1.0 s from smoke-phone"
+
+    def late_report(self) -> str:
+        # A device that was offline reports an earlier moment: it must not drag the listener back.
+        body = self.report(0.5, self.reported_at - timedelta(minutes=1), "smoke-car")
+        if body["applied"] or body["latest"]["device"] != "smoke-phone":
+            raise SmokeFailure(f"an older report replaced the newer one: {body}")
+        return "not applied, latest kept"
+
+    def resume(self) -> str:
+        body = self.client.call("GET", f"/api/v1/me/progress/{self.progress_book}")
+        latest = body["latest"]
+        if (latest["chapter_id"], latest["position_seconds"]) != (self.chapter, 1.0):
+            raise SmokeFailure(f"resumes at {latest}, not where the listener stopped")
+        return f"chapter {latest['chapter_number']} at {latest['position_seconds']} s"
+
+    def progress_gone(self) -> str:
+        self.client.call("GET", f"/api/v1/me/progress/{self.progress_book}", expect=404)
+        return "404 after the book was deleted"
 
     def stream_url(self) -> str:
         self.stream = self.client.call("GET", f"/api/v1/audio/{self.chapter}/stream-url")

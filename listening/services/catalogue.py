@@ -1,0 +1,104 @@
+"""What listening reads from the catalogue: the books a listener may see and the chapters they
+may play. listening depends on books, never the other way round."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from books import services as books_services
+from books.domain import Book, Chapter, ChapterStatus, Page
+from books.errors import ChapterNotFound
+from books.permissions import user_can_see_book
+from books.repository import get_repository
+from listening.errors import ChapterNotPlayable, PositionOutOfRange
+
+# A list that drops items of books the listener cannot see (deleted or unpublished) reads further
+# pages to fill the one it answers, at most this many in all: a shelf of hidden books still
+# answers quickly, with a short page and a next link.
+LIST_READS = 5
+
+
+def user_id_of(user: Any) -> int:
+    """The account's id, also for the stateless token user of the hot paths."""
+    return int(user.pk)
+
+
+class CatalogueReads:
+    """The catalogue as one request reads it: each book and chapter read once, since a batch of
+    offline reports names the same book and chapters many times over."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self._books: dict[str, Book] = {}
+        self._chapters: dict[tuple[str, str], Chapter] = {}
+        self._last_ready: dict[str, int | None] = {}
+
+    def book(self, book_id: str) -> Book:
+        """The book, or BookNotFound (404) if it does not exist or the user may not see it."""
+        if book_id not in self._books:
+            self._books[book_id] = books_services.book_get(user=self.user, book_id=book_id)
+        return self._books[book_id]
+
+    def chapter(self, book: Book, chapter_id: str, position_seconds: float) -> Chapter:
+        """A ready chapter of ``book`` with ``position_seconds`` inside it (ChapterNotPlayable,
+        PositionOutOfRange: 400). A ready chapter of a visible book is visible to everyone."""
+        key = (book.id, chapter_id)
+        if key not in self._chapters:
+            try:
+                chapter = get_repository().chapter_get(book.id, chapter_id)
+            except ChapterNotFound:
+                raise ChapterNotPlayable() from None
+            if chapter.status != ChapterStatus.READY:
+                raise ChapterNotPlayable()
+            self._chapters[key] = chapter
+        chapter = self._chapters[key]
+        duration = chapter.duration_seconds
+        # A chapter whose duration could not be measured takes any position from 0 on.
+        if position_seconds < 0 or (duration is not None and position_seconds > duration):
+            raise PositionOutOfRange()
+        return chapter
+
+    def last_ready_number(self, book_id: str) -> int | None:
+        """The number of the book's last ready chapter (None if none), all its ready chapters
+        read: only reports at the very end of a chapter ask."""
+        if book_id not in self._last_ready:
+            repository = get_repository()
+            numbers: list[int] = []
+            cursor = None
+            while True:
+                page = repository.chapter_list(book_id, limit=100, cursor=cursor, ready_only=True)
+                numbers += [c.number for c in page.items]
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            self._last_ready[book_id] = max(numbers, default=None)
+        return self._last_ready[book_id]
+
+    def visible_books(self, book_ids: list[str]) -> dict[str, Book]:
+        """Those of the books that exist and the user may see, by id, in one read."""
+        found = get_repository().book_get_many(book_ids)
+        return {i: book for i, book in found.items() if user_can_see_book(self.user, book)}
+
+
+def visible_page[T, R](
+    *,
+    reads: CatalogueReads,
+    read: Callable[[int, str | None], Page[T]],
+    limit: int,
+    cursor: str | None,
+    book_id_of: Callable[[T], str],
+    combine: Callable[[T, Book], R],
+) -> Page[R]:
+    """A page of a listener's list with the items of books they cannot see left out. Each read
+    asks for what the page still lacks, so every item read is either kept or dropped and the
+    store's cursor stays exact; after LIST_READS reads the page may be short."""
+    items: list[R] = []
+    for _ in range(LIST_READS):
+        page = read(limit - len(items), cursor)
+        books = reads.visible_books([book_id_of(item) for item in page.items]) if page.items else {}
+        items += [combine(i, books[book_id_of(i)]) for i in page.items if book_id_of(i) in books]
+        cursor = page.next_cursor
+        if cursor is None or len(items) >= limit:
+            break
+    return Page(items, cursor)
