@@ -18,11 +18,11 @@ import argparse
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from books.domain import Book, Chapter
+from books.domain import Book, BookStatus, Chapter, utcnow
 from books.repository.dynamodb import DynamoDBRepository
 from books.repository.tables import create_tables
 from deploy.bench import listening_costs
@@ -89,8 +89,28 @@ def _measure_calls(repository: Any, capacity: Capacity, description: str) -> Fig
 
     measured("chapter delete", delete)
     measured("book get", lambda: repository.book_get(book.id))
+    _measure_status_changes(repository, measured, book.id)
     measured("book delete (2 chapters)", lambda: repository.book_delete(book.id))
     return figures
+
+
+def _measure_status_changes(
+    repository: Any, measured: Callable[[str, Callable[[], Any]], Any], book_id: str
+) -> None:
+    """Publish and unpublish as the services make them (books/services/books.py): the book,
+    for publishing a page of its ready chapters, then the status write."""
+
+    def change(status: BookStatus) -> Book:
+        book = repository.book_get(book_id)
+        if status == BookStatus.PUBLISHED:
+            repository.chapter_list(book_id, limit=100, ready_only=True)
+        now = utcnow()
+        published_at = now if status == BookStatus.PUBLISHED else None
+        changed = book.replace(status=status, published_at=published_at, updated_at=now)
+        return repository.book_set_status(changed, expected_version=book.version)
+
+    measured("book publish", lambda: change(BookStatus.PUBLISHED))
+    measured("book unpublish", lambda: change(BookStatus.DRAFT))
 
 
 def _table(measured: dict[str, Figures]) -> str:
@@ -128,9 +148,13 @@ A chapter create costs {create:g} write units whatever the book's description: {
 goal of {GOAL_CREATE_WCU}. Its transaction writes three items of under 1 KB: the chapter, its
 number's slot and the book's head (chapter count), each charged twice as a transactional write,
 plus the chapter's copies in its three indexes. The book's 15 KB item is written only when the
-book itself is created, edited or deleted (twice as a transaction when created). Before the
-head and the slots, the count lived on the book item, and a chapter create rewrote the whole
-book and its copy in `books-by-created`: about 82 write units with this description.
+book itself is created, edited, published, unpublished or deleted, each time with its copies in
+`books-by-created` and `books-by-visibility` (both project every attribute), twice as a
+transaction when created or when its status changes (the head takes the status in the same
+transaction); a status change also moves the book from one partition of `books-by-visibility`
+to another, a delete and a put of its copy there. Before the head and the slots, the count
+lived on the book item, and a chapter create rewrote the whole book and its copy in
+`books-by-created`: about 82 write units with this description.
 
 {listening}
 {END}"""
