@@ -34,6 +34,8 @@ def measure_on_moto(zip_path: Path) -> tuple[latency.Latency, str]:
 
 
 def main(zip_path: Path, *, write: bool) -> None:
+    # The listening shelf's measure signs its page cursor with the settings' SECRET_KEY.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voj.settings")
     load_before = os.getloadavg()[0]
     measured, operator_database = measure_on_moto(zip_path)
     dynamodb_costs = dynamodb.measured_section()

@@ -2,12 +2,13 @@
 
 Both packages run through Zappa's handler in fresh interpreters that see only the package and
 what the Lambda runtime provides (deploy/local/lambda_harness.py); AWS is a moto server on
-127.0.0.1 holding the core stack, the secrets, the operator database and a ready chapter.
+127.0.0.1 holding the core stack, the secrets, the operator database and a published book.
 """
 
 from __future__ import annotations
 
 import compileall
+import json
 import os
 import platform
 import py_compile
@@ -17,7 +18,9 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from books.domain import Book, BookStatus, Chapter, ChapterStatus, utcnow
 from books.repository.dynamodb import DynamoDBRepository
@@ -33,6 +36,7 @@ from deploy.local.lambda_harness import (
 ROOT = Path(__file__).resolve().parents[2]
 COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", 25))
 WARM_REQUESTS = 200
+PROGRESS_CHAPTER_SECONDS = 4 * 3600.0
 
 HELLO_SETTINGS = """
 SECRET_KEY = "hello-world-benchmark-only"
@@ -92,8 +96,8 @@ def hello_package(voj_task: Path, target: Path) -> Path:
     return target
 
 
-def prepare_aws(endpoint: str, workdir: Path) -> tuple[dict[str, str], str, str]:
-    """Core stack, secrets, the operator database with one user, a ready chapter, a token."""
+def prepare_aws(endpoint: str, workdir: Path) -> tuple[dict[str, str], str, BenchBook]:
+    """Core stack, secrets, the operator database with one user, a published book, a token."""
     env = prod_on_moto(endpoint, ROOT / "deploy" / "stack.yaml")
     manage_env = {
         **os.environ,
@@ -109,7 +113,7 @@ def prepare_aws(endpoint: str, workdir: Path) -> tuple[dict[str, str], str, str]
         "VOJ_OPSDB_PATH": str(workdir / "ops.sqlite3"),
         "BENCH_PASSWORD": secrets.token_urlsafe(16),
     }
-    return env, operator_token(manage_env), ready_chapter(endpoint)
+    return env, operator_token(manage_env), bench_book(endpoint)
 
 
 def operator_token(manage_env: dict[str, str]) -> str:
@@ -139,9 +143,15 @@ def operator_token(manage_env: dict[str, str]) -> str:
     return printed.stdout.strip().splitlines()[-1]
 
 
-def ready_chapter(endpoint: str) -> str:
-    """A published book with one ready chapter in the catalogue's tables on moto: the chapter's
-    id. Published, as what listeners play is: its visibility needs no account row."""
+class BenchBook(NamedTuple):
+    book_id: str
+    stream_chapter_id: str  # a short ready chapter, streamed
+    progress_chapter_id: str  # a long one, the last ready, where progress is reported
+
+
+def bench_book(endpoint: str) -> BenchBook:
+    """A published book with two ready chapters in the catalogue's tables on moto: what a
+    listener plays and reports progress in."""
     repository = DynamoDBRepository(
         client=moto_client(endpoint, "dynamodb"),
         books_table="voj-books-prod",
@@ -156,20 +166,45 @@ def ready_chapter(endpoint: str) -> str:
             published_at=utcnow(),
         )
     )
-    chapter = Chapter(
-        book_id=book.id,
-        number=1,
-        title="Bench",
-        status=ChapterStatus.READY,
-        content_type="audio/mp4",
-        size_bytes=9342,
-        duration_seconds=2.046,
-        revision="bench0001",
-    )
-    chapter = repository.chapter_create(
-        chapter.replace(object_key=f"media/books/{book.id}/chapters/{chapter.id}-bench0001.m4a")
-    )
-    return chapter.id
+    chapter_ids = []
+    for number, duration in ((1, 2.046), (2, PROGRESS_CHAPTER_SECONDS)):
+        chapter = Chapter(
+            book_id=book.id,
+            number=number,
+            title="Bench",
+            status=ChapterStatus.READY,
+            content_type="audio/mp4",
+            size_bytes=9342,
+            duration_seconds=duration,
+            revision="bench0001",
+        )
+        key = f"media/books/{book.id}/chapters/{chapter.id}-bench0001.m4a"
+        chapter_ids.append(repository.chapter_create(chapter.replace(object_key=key)).id)
+    return BenchBook(book.id, *chapter_ids)
+
+
+def progress_events(book: BenchBook, token: str, count: int) -> list[dict]:
+    """``count`` progress reports of one listener, each newer and further than the one before:
+    every one a real write (a conditional UpdateItem), none near the chapter's end (which would
+    read the book's chapters to decide whether it finishes the book)."""
+    start = utcnow() - timedelta(days=1)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return [
+        api_gateway_event(
+            f"/api/v1/me/progress/{book.book_id}",
+            method="PUT",
+            headers=headers,
+            body=json.dumps(
+                {
+                    "chapter_id": book.progress_chapter_id,
+                    "position_seconds": 10.0 + number * 1.5,
+                    "updated_at": (start + timedelta(seconds=number)).isoformat(),
+                    "device": "Pixel 8",
+                }
+            ),
+        )
+        for number in range(count)
+    ]
 
 
 def cold_start(task: Path, runtime: Path, env: dict[str, str], event: dict) -> float:
@@ -183,18 +218,19 @@ def warm(
     task: Path,
     runtime: Path,
     env: dict[str, str],
-    event: dict,
+    event: dict | list[dict],
     *,
     zero_latency: bool = False,
-) -> tuple[list[float], list[float], float]:
-    """Each warm request's time and CPU time, then how long one full garbage collection takes. With
-    zero_latency, AWS answers every measured request from the answers moto gave to the two
-    requests before them (deploy/local/lambda_harness.py), so the times are voj's own."""
-    events = [event] * (WARM_REQUESTS + 2)
+) -> tuple[list[float], list[float], float, list[dict]]:
+    """Each warm request's time and CPU time, how long one full garbage collection takes, and
+    the measured answers. ``event`` is sent WARM_REQUESTS + 2 times, or is the list of events
+    to send. With zero_latency, AWS answers every measured request from the answers moto gave to
+    the request before them (deploy/local/lambda_harness.py), so the times are voj's own."""
+    events = [event] * (WARM_REQUESTS + 2) if isinstance(event, dict) else event
     if zero_latency:
         env = {**env, "HARNESS_REPLAY_FROM": "2"}
     *results, process = invoke(task, runtime, events, env)
-    assert all(r["status"] == 200 for r in results), results[0]
+    assert all(r["status"] == 200 for r in results), next(r for r in results if r["status"] != 200)
     measured = results[2:]  # the first is the cold start, the second records AWS's answers
     if zero_latency:
         sent = sum(r["aws_requests_sent"] for r in measured)
@@ -203,6 +239,7 @@ def warm(
         [r["seconds"] for r in measured],
         [r["cpu_seconds"] for r in measured],
         process["gc"]["full_collection_seconds"],
+        measured,
     )
 
 
@@ -232,6 +269,8 @@ class Latency:
     voj_warm: list[float]
     voj_own: list[float]
     voj_own_cpu: list[float]
+    progress_own: list[float]
+    progress_own_cpu: list[float]
     hello_warm: list[float]
     voj_collection: float
     hello_collection: float
@@ -242,10 +281,11 @@ def measure(zip_path: Path, endpoint: str, work: Path) -> Latency:
     voj = unpack(zip_path, work / "voj-task")
     hello = hello_package(voj, work / "hello-task")
     runtime = runtime_dir(work / "runtime")
-    env, token, chapter_id = prepare_aws(endpoint, work)
+    env, token, book = prepare_aws(endpoint, work)
     health = api_gateway_event("/api/v1/health")
     stream = api_gateway_event(
-        f"/api/v1/audio/{chapter_id}/stream-url", headers={"Authorization": f"Bearer {token}"}
+        f"/api/v1/audio/{book.stream_chapter_id}/stream-url",
+        headers={"Authorization": f"Bearer {token}"},
     )
     # Alternated, so drift in the machine's load touches all alike.
     voj_cold, stream_cold, hello_cold = [], [], []
@@ -253,9 +293,15 @@ def measure(zip_path: Path, endpoint: str, work: Path) -> Latency:
         voj_cold.append(cold_start(voj, runtime, env, health))
         stream_cold.append(cold_start(voj, runtime, env, stream))
         hello_cold.append(cold_start(hello, runtime, {}, health))
-    voj_warm, _, voj_collection = warm(voj, runtime, env, stream)
-    voj_own, voj_own_cpu, _ = warm(voj, runtime, env, stream, zero_latency=True)
-    hello_warm, _, hello_collection = warm(hello, runtime, {}, api_gateway_event("/api/v1/hello"))
+    voj_warm, _, voj_collection, _ = warm(voj, runtime, env, stream)
+    voj_own, voj_own_cpu, _, _ = warm(voj, runtime, env, stream, zero_latency=True)
+    reports = progress_events(book, token, WARM_REQUESTS + 2)
+    progress_own, progress_own_cpu, _, answers = warm(voj, runtime, env, reports, zero_latency=True)
+    # Each measured report took the write path: it became latest (and furthest).
+    assert all(json.loads(answer["body"])["applied"] for answer in answers), answers[0]
+    hello_warm, _, hello_collection, _ = warm(
+        hello, runtime, {}, api_gateway_event("/api/v1/hello")
+    )
     return Latency(
         voj_cold=voj_cold,
         stream_cold=stream_cold,
@@ -263,6 +309,8 @@ def measure(zip_path: Path, endpoint: str, work: Path) -> Latency:
         voj_warm=voj_warm,
         voj_own=voj_own,
         voj_own_cpu=voj_own_cpu,
+        progress_own=progress_own,
+        progress_own_cpu=progress_own_cpu,
         hello_warm=hello_warm,
         voj_collection=voj_collection,
         hello_collection=hello_collection,

@@ -17,6 +17,7 @@ import rest_framework_simplejwt
 from botocore.exceptions import BotoCoreError
 from botocore.regions import EndpointResolver
 
+from deploy.bench import latency
 from deploy.configure import stage_settings
 from deploy.local.lambda_harness import api_gateway_event, invoke, prod_on_moto, runtime_dir, unpack
 from deploy.package import (
@@ -174,6 +175,23 @@ def test_harness_can_answer_aws_at_zero_latency(package, migrated_env, tmp_path)
     checks = [json.loads(r["body"])["checks"] for r in replayed]
     assert all(c["repository"] == {"status": "ok"} for c in checks)
     assert all(c["storage"] == {"status": "ok"} for c in checks)
+
+
+def test_the_bench_requests_replay_each_table_its_own_answer(package, moto_server, tmp_path):
+    """stream-url reads with two Queries (the chapter, its book) and a progress report with three
+    GetItems (the account record, the chapter, the progress): at zero latency each gets the
+    answer its own table gave, so they answer 200 and a report still takes the write path."""
+    task = unpack(package, tmp_path / "task")
+    runtime = runtime_dir(tmp_path / "runtime")
+    env, token, book = latency.prepare_aws(moto_server, tmp_path)
+    stream = api_gateway_event(
+        f"/api/v1/audio/{book.stream_chapter_id}/stream-url",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    for events in ([stream] * 4, latency.progress_events(book, token, 4)):
+        *_, answers = latency.warm(task, runtime, env, events, zero_latency=True)
+        assert len(answers) == 2
+    assert all(json.loads(answer["body"])["applied"] for answer in answers)
 
 
 @pytest.mark.postgres

@@ -19,6 +19,8 @@ def latency() -> Latency:
         voj_warm=[0.012, 0.011],
         voj_own=[0.0019, 0.0018],
         voj_own_cpu=[0.0019, 0.0018],
+        progress_own=[0.0027, 0.0026],
+        progress_own_cpu=[0.0026, 0.0025],
         hello_warm=[0.0003, 0.0002],
         voj_collection=0.0009,
         hello_collection=0.334,
@@ -45,4 +47,8 @@ def test_a_rewrite_keeps_the_hand_measured_sections():
     assert "| without the account-change read (token checked alone) | 1.73 ms |" in rendered
     assert "| warm stream-url, voj's own time (median) | **1.9 ms** | ≤ 2 ms | met |" in rendered
     assert "| first stream-url cold start / hello world | **1.22x** | ≤ 1.3x | met |" in rendered
+    assert (
+        "| warm progress write, voj's own time (median) | **2.6 ms** | ≤ 3 ms | met |" in rendered
+    )
+    assert "| warm, voj progress write, AWS answering at zero latency | 2 | 2.6 ms |" in rendered
     assert rendered.endswith("<!-- bench_opsdb: end -->\n")
