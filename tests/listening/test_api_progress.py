@@ -94,6 +94,24 @@ def test_the_exact_end_is_accepted_and_finishes(backend, as_editor, as_listener)
     assert answer["latest"]["position_seconds"] == duration
 
 
+@pytest.mark.parametrize("position", [5e-324, 1e-200, 4e-7])
+def test_a_position_below_a_microsecond_is_the_chapter_s_start(
+    backend, as_editor, as_listener, position
+):
+    """A place is kept to the microsecond: DynamoDB refuses a number below 1e-130 (the report
+    was a 500 there), and no player reports finer."""
+    book, [chapter] = listenable_book(as_editor)
+    answer = put_progress(as_listener, book, report(chapter, position))
+    assert answer["latest"]["position_seconds"] == 0.0
+    assert answer["furthest"]["position_seconds"] == 0.0
+    batch = as_listener.post(
+        "/api/v1/me/progress/batch",
+        {"items": [{**report(chapter, position), "book_id": book["id"]}]},
+    )
+    assert batch.status_code == 200, batch.content
+    assert batch.json()["results"][0]["latest"]["position_seconds"] == 0.0
+
+
 def test_no_progress_is_404_and_delete_is_204_even_when_none(backend, as_editor, as_listener):
     book, [chapter] = listenable_book(as_editor)
     missing = as_listener.get(progress_url(book))
