@@ -4,6 +4,7 @@ listener back, and everything a report may get wrong."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -110,6 +111,25 @@ def test_a_position_below_a_microsecond_is_the_chapter_s_start(
     )
     assert batch.status_code == 200, batch.content
     assert batch.json()["results"][0]["latest"]["position_seconds"] == 0.0
+
+
+def test_minus_zero_is_answered_as_stored(backend, as_editor, as_listener):
+    """-0.0 is a JSON number and not below 0; the write's answer said -0.0 where every later read
+    of the same progress says 0.0."""
+    book, [chapter] = listenable_book(as_editor)
+    body = json.dumps(report(chapter, 0.0)).replace(
+        '"position_seconds": 0.0', '"position_seconds": -0.0'
+    )
+    response = as_listener.client.put(
+        progress_url(book), body, content_type="application/json", **as_listener.headers
+    )
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert math.copysign(1.0, answer["latest"]["position_seconds"]) == 1.0
+    assert math.copysign(1.0, answer["furthest"]["position_seconds"]) == 1.0
+    assert as_listener.get(progress_url(book)).json() == {
+        k: v for k, v in answer.items() if k != "applied"
+    }
 
 
 def test_no_progress_is_404_and_delete_is_204_even_when_none(backend, as_editor, as_listener):
