@@ -20,6 +20,14 @@ from listening.repository import get_listening_repository
 LIST_READS = 5
 
 
+def kept_seconds(position_seconds: float) -> float:
+    """A place in a chapter as listening keeps it: to the microsecond. No player reports finer,
+    DynamoDB's bookmark order key counts whole microseconds, and a DynamoDB Number cannot be
+    below 1e-130 (a JSON number like 1e-200 is a valid, non-negative position). -0.0 is 0.0:
+    the stores read it back so, and the answer to a write says what later reads say."""
+    return round(float(position_seconds), 6) + 0.0
+
+
 def user_id_of(user: Any) -> int:
     """The account's id, also for the stateless token user of the hot paths."""
     return int(user.pk)
