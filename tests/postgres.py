@@ -121,12 +121,16 @@ def connection_settings(url: str) -> dict[str, Any]:
 def default_database(settings_dict: dict[str, Any]) -> Iterator[None]:
     """Point Django's default connection at settings_dict, in every thread that connects from
     now on (the live server opens a connection per request thread), then point it back."""
+    from django.contrib.contenttypes.models import ContentType
     from django.db import connections
 
     def forget_this_thread() -> None:
         with contextlib.suppress(AttributeError):
             connections["default"].close()
             del connections["default"]
+        # Django caches content types by alias: the ids read from one database are not the
+        # other's once either has been flushed (the admin log then names a missing type).
+        ContentType.objects.clear_cache()
 
     saved = connections.settings["default"]
     forget_this_thread()

@@ -12,7 +12,7 @@ from books.errors import BookNotFound
 from listening.domain import Bookmark
 from listening.errors import BookmarkNotFound, VersionConflict
 from listening.repository import get_listening_repository
-from listening.services.catalogue import CatalogueReads, user_id_of, visible_page
+from listening.services.catalogue import CatalogueReads, kept_seconds, user_id_of, visible_page
 
 
 def bookmark_create(
@@ -28,7 +28,7 @@ def bookmark_create(
         book_id=book.id,
         chapter_id=chapter.id,
         chapter_number=chapter.number,
-        position_seconds=float(position_seconds),
+        position_seconds=kept_seconds(position_seconds),
         note=note,
     )
     return get_listening_repository().bookmark_create(
@@ -61,7 +61,9 @@ def bookmark_update(
         position = current.position_seconds if position_seconds is None else position_seconds
         chapter = reads.chapter(book, chapter_id or current.chapter_id, position)
         changes.update(
-            chapter_id=chapter.id, chapter_number=chapter.number, position_seconds=float(position)
+            chapter_id=chapter.id,
+            chapter_number=chapter.number,
+            position_seconds=kept_seconds(position),
         )
     return repository.bookmark_update(current.replace(**changes), expected_version=current.version)
 

@@ -8,15 +8,24 @@ from typing import Any
 
 from books import services as books_services
 from books.domain import Book, Chapter, ChapterStatus, Page
-from books.errors import ChapterNotFound
+from books.errors import BookNotFound, ChapterNotFound
 from books.permissions import user_can_see_book
 from books.repository import get_repository
 from listening.errors import ChapterNotPlayable, PositionOutOfRange
+from listening.repository import get_listening_repository
 
 # A list that drops items of books the listener cannot see (deleted or unpublished) reads further
 # pages to fill the one it answers, at most this many in all: a shelf of hidden books still
 # answers quickly, with a short page and a next link.
 LIST_READS = 5
+
+
+def kept_seconds(position_seconds: float) -> float:
+    """A place in a chapter as listening keeps it: to the microsecond. No player reports finer,
+    DynamoDB's bookmark order key counts whole microseconds, and a DynamoDB Number cannot be
+    below 1e-130 (a JSON number like 1e-200 is a valid, non-negative position). -0.0 is 0.0:
+    the stores read it back so, and the answer to a write says what later reads say."""
+    return round(float(position_seconds), 6) + 0.0
 
 
 def user_id_of(user: Any) -> int:
@@ -33,6 +42,8 @@ class CatalogueReads:
         self._books: dict[str, Book] = {}
         self._chapters: dict[tuple[str, str], Chapter] = {}
         self._last_ready: dict[str, int | None] = {}
+        # Books a list named that no longer exist (forget_deleted).
+        self.missing: set[str] = set()
 
     def book(self, book_id: str) -> Book:
         """The book, or BookNotFound (404) if it does not exist or the user may not see it."""
@@ -78,7 +89,21 @@ class CatalogueReads:
     def visible_books(self, book_ids: list[str]) -> dict[str, Book]:
         """Those of the books that exist and the user may see, by id, in one read."""
         found = get_repository().book_get_many(book_ids)
+        self.missing.update(set(book_ids) - set(found))
         return {i: book for i, book in found.items() if user_can_see_book(self.user, book)}
+
+    def forget_deleted(self) -> None:
+        """Finish forgetting the books a list found gone. A book's delete forgets its listeners'
+        items through an index that may lag (ListeningRepository.book_forget): what it missed
+        turns up here, confirmed gone by a consistent read first, and is forgotten again, so
+        nothing of a deleted book stays for good."""
+        repository = get_repository()
+        for book_id in sorted(self.missing):
+            try:
+                repository.book_get(book_id)
+            except BookNotFound:
+                get_listening_repository().book_forget(book_id=book_id)
+        self.missing.clear()
 
 
 def visible_page[T, R](
@@ -101,4 +126,5 @@ def visible_page[T, R](
         cursor = page.next_cursor
         if cursor is None or len(items) >= limit:
             break
+    reads.forget_deleted()
     return Page(items, cursor)

@@ -11,7 +11,7 @@ from books.domain import Book, Chapter, Page, utcnow
 from listening.domain import Position, Progress, ProgressWrite
 from listening.errors import ReportFromFuture
 from listening.repository import get_listening_repository
-from listening.services.catalogue import CatalogueReads, user_id_of, visible_page
+from listening.services.catalogue import CatalogueReads, kept_seconds, user_id_of, visible_page
 
 # How far ahead of the server's clock a device's may run. A report is ``latest`` until one with a
 # newer ``updated_at`` arrives, so a report stamped by a clock set far ahead would keep every
@@ -66,7 +66,7 @@ def progress_record_with(reads: CatalogueReads, report: ProgressReport) -> Progr
     position = Position(
         chapter_id=chapter.id,
         chapter_number=chapter.number,
-        position_seconds=float(report.position_seconds),
+        position_seconds=kept_seconds(report.position_seconds),
         updated_at=report.updated_at.astimezone(UTC),
         device=report.device,
     )

@@ -10,6 +10,7 @@ import pytest
 
 from books.repository import tables
 from books.repository.dynamodb import DynamoDBRepository
+from listening.repository import tables as listening_tables
 from voj.aws import aws_client
 from voj.dynamodb_tables import template_resources
 
@@ -59,6 +60,7 @@ def test_tables_have_exactly_what_the_repository_queries():
     assert _keys(books["KeySchema"]) == [("book_id", "HASH"), ("sk", "RANGE")]
     assert {i["IndexName"]: _keys(i["KeySchema"]) for i in books["GlobalSecondaryIndexes"]} == {
         tables.BOOKS_BY_CREATED_INDEX: [("list_pk", "HASH"), ("list_sk", "RANGE")],
+        tables.BOOKS_BY_VISIBILITY_INDEX: [("visible_pk", "HASH"), ("visible_sk", "RANGE")],
     }
     assert _keys(chapters["KeySchema"]) == [("book_id", "HASH"), ("chapter_id", "RANGE")]
     assert {"AttributeName": "number", "AttributeType": "N"} in chapters["AttributeDefinitions"]
@@ -69,7 +71,16 @@ def test_tables_have_exactly_what_the_repository_queries():
         tables.CHAPTERS_BY_ID_INDEX: [("chapter_id", "HASH")],
         tables.CHAPTERS_BY_STATUS_INDEX: [("status", "HASH"), ("updated_at", "RANGE")],
     }
-    for table in (books, chapters):
+    listening = resources["ListeningTable"]["Properties"]
+    assert _keys(listening["KeySchema"]) == [("pk", "HASH"), ("sk", "RANGE")]
+    assert {i["IndexName"]: _keys(i["KeySchema"]) for i in listening["LocalSecondaryIndexes"]} == {
+        listening_tables.BOOKMARKS_IN_BOOK_ORDER_INDEX: [("pk", "HASH"), ("o", "RANGE")],
+        listening_tables.BOOKMARKS_BY_CREATED_INDEX: [("pk", "HASH"), ("c", "RANGE")],
+    }
+    assert {i["IndexName"]: _keys(i["KeySchema"]) for i in listening["GlobalSecondaryIndexes"]} == {
+        listening_tables.BY_BOOK_INDEX: [("b", "HASH")],
+    }
+    for table in (books, chapters, listening):
         assert table["BillingMode"] == "PAY_PER_REQUEST"
         assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert table["DeletionProtectionEnabled"] == {"!If": ["IsProd", True, False]}

@@ -115,6 +115,20 @@ def test_bad_updates_are_refused(backend, as_editor, as_listener):
     assert as_listener.get(BOOKMARKS).json()["results"][0]["version"] == 1
 
 
+@pytest.mark.parametrize("position", [5e-324, 1e-200, 4e-7])
+def test_a_place_below_a_microsecond_is_the_chapter_s_start(
+    backend, as_editor, as_listener, position
+):
+    """Kept to the microsecond, as the book order sorts them: DynamoDB refuses a number below
+    1e-130 (a 500 there before)."""
+    book, [chapter] = listenable_book(as_editor)
+    mark = _mark(as_listener, book, chapter, position)
+    assert mark["position_seconds"] == 0.0
+    moved = as_listener.patch(f"{BOOKMARKS}/{mark['id']}", {"position_seconds": position})
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["position_seconds"] == 0.0
+
+
 def test_another_listener_s_bookmark_is_404(backend, as_editor, as_listener):
     book, [chapter] = listenable_book(as_editor)
     url = f"{BOOKMARKS}/{_mark(as_listener, book, chapter, 1.0)['id']}"

@@ -4,6 +4,7 @@ listener back, and everything a report may get wrong."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -92,6 +93,43 @@ def test_the_exact_end_is_accepted_and_finishes(backend, as_editor, as_listener)
     answer = put_progress(as_listener, book, report(chapter, duration))
     assert answer["finished"] is True
     assert answer["latest"]["position_seconds"] == duration
+
+
+@pytest.mark.parametrize("position", [5e-324, 1e-200, 4e-7])
+def test_a_position_below_a_microsecond_is_the_chapter_s_start(
+    backend, as_editor, as_listener, position
+):
+    """A place is kept to the microsecond: DynamoDB refuses a number below 1e-130 (the report
+    was a 500 there), and no player reports finer."""
+    book, [chapter] = listenable_book(as_editor)
+    answer = put_progress(as_listener, book, report(chapter, position))
+    assert answer["latest"]["position_seconds"] == 0.0
+    assert answer["furthest"]["position_seconds"] == 0.0
+    batch = as_listener.post(
+        "/api/v1/me/progress/batch",
+        {"items": [{**report(chapter, position), "book_id": book["id"]}]},
+    )
+    assert batch.status_code == 200, batch.content
+    assert batch.json()["results"][0]["latest"]["position_seconds"] == 0.0
+
+
+def test_minus_zero_is_answered_as_stored(backend, as_editor, as_listener):
+    """-0.0 is a JSON number and not below 0; the write's answer said -0.0 where every later read
+    of the same progress says 0.0."""
+    book, [chapter] = listenable_book(as_editor)
+    body = json.dumps(report(chapter, 0.0)).replace(
+        '"position_seconds": 0.0', '"position_seconds": -0.0'
+    )
+    response = as_listener.client.put(
+        progress_url(book), body, content_type="application/json", **as_listener.headers
+    )
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert math.copysign(1.0, answer["latest"]["position_seconds"]) == 1.0
+    assert math.copysign(1.0, answer["furthest"]["position_seconds"]) == 1.0
+    assert as_listener.get(progress_url(book)).json() == {
+        k: v for k, v in answer.items() if k != "applied"
+    }
 
 
 def test_no_progress_is_404_and_delete_is_204_even_when_none(backend, as_editor, as_listener):

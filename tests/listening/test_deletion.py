@@ -89,3 +89,30 @@ def test_a_deleted_book_takes_every_listener_s(
         assert [item["book_id"] for item in shelf] == [kept["id"]]
         bookmarks = api.get("/api/v1/me/bookmarks").json()["results"]
         assert [b["book_id"] for b in bookmarks] == [kept["id"]]
+
+
+@pytest.mark.parametrize("listing", ["/api/v1/me/progress", "/api/v1/me/bookmarks"])
+def test_what_a_lagging_index_hid_from_a_book_delete_goes_at_the_next_list(
+    dynamodb, as_editor, listener, as_listener, listing
+):
+    """The delete finds a book's listeners through listening's by-book index, which may lag:
+    whatever it missed, the listener's next list finds gone and forgets."""
+    from listening.repository.tables import BY_BOOK_INDEX
+    from tests.books.test_dynamodb_faults import Fault
+
+    book, [chapter] = listenable_book(as_editor)
+    _listen(as_listener, book, chapter)
+    lagging = Fault(
+        "Query",
+        lambda body: (
+            (200, None, {"Items": [], "Count": 0, "ScannedCount": 0})
+            if body.get("IndexName") == BY_BOOK_INDEX
+            else None
+        ),
+    )
+    assert as_editor.delete(f"/api/v1/books/{book['id']}").status_code == 204
+    assert lagging.answered == 1 and _keeps(listener.pk) == (1, 1)  # missed while it lagged
+    lagging.stop()
+
+    assert as_listener.get(listing).json()["results"] == []
+    assert _keeps(listener.pk) == (0, 0)

@@ -170,10 +170,42 @@ def test_a_report_is_one_read_and_at_most_one_write(repo):
     assert operations.during(report(at(2, 50, minutes=10))) == ["GetItem", "UpdateItem"]
     assert operations.during(report(at(3, 10, minutes=11))) == ["GetItem", "UpdateItem"]
     assert operations.during(report(at(9, 10, minutes=1))) == ["GetItem", "UpdateItem"]
-    # Older and behind: nothing to write, and nothing written.
-    assert operations.during(report(at(1, 0, minutes=2))) == ["GetItem"]
+    # Older and behind: nothing to write, and nothing written; a consistent read confirms it.
+    assert operations.during(report(at(1, 0, minutes=2))) == ["GetItem", "GetItem"]
     # The same report again: neither newer nor further.
-    assert operations.during(report(at(3, 10, minutes=11))) == ["GetItem"]
+    assert operations.during(report(at(3, 10, minutes=11))) == ["GetItem", "GetItem"]
+
+
+def test_a_report_that_a_stale_read_says_changes_nothing_starts_deleted_progress_again(repo):
+    """The predicting read is eventually consistent: a moment after the listener deleted their
+    progress it can still show it. A report it says changes nothing is checked again with a
+    consistent read, and recorded."""
+    import json
+
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+
+    book = new_id()
+    repo.progress_record(user_id=1, book_id=book, report=at(3, 10, minutes=11), finishes=False)
+    key = {"pk": {"N": "1"}, "sk": {"S": f"p#{book}"}}
+    stale = aws_client("dynamodb").get_item(TableName=repo.table, Key=key)["Item"]
+    repo.progress_delete(user_id=1, book_id=book)
+    answered = []
+
+    def lagging(params, **kwargs):  # the answer the read gave before the delete
+        if json.loads(params["body"]).get("ConsistentRead"):
+            return None
+        answered.append(1)
+        parsed = {"Item": stale, "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return AWSResponse(params["url"], 200, {}, MockRawResponse(b"{}")), parsed
+
+    aws_client("dynamodb").meta.events.register_first("before-call.dynamodb.GetItem", lagging)
+
+    late = at(1, 0, minutes=2)
+    written = repo.progress_record(user_id=1, book_id=book, report=late, finishes=False)
+    assert answered == [1]
+    assert written.applied and written.progress.latest == late
+    assert repo.progress_get(user_id=1, book_id=book).latest == late
 
 
 def test_no_method_scans(repo):

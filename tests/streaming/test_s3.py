@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
-from tests.helpers import book_create, chapter_create, chapter_url
+from tests.helpers import book_create, book_publish, chapter_create, chapter_url
 from tests.streaming.cloudfront import cloudfront_url_valid, key_pair
 from voj.aws import aws_client, aws_session
 
@@ -136,6 +136,7 @@ def test_upload_complete_and_stream(production_path, as_editor, as_listener, s3_
     assert again.json() == done
     assert len(calls.named("CopyObject")) == 1  # a retried complete copies nothing
 
+    book_publish(as_editor, done["book_id"])
     link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
     url = urlsplit(link["url"])
     assert link["url"].startswith(bucket_url(s3_substrate) + "/media/")
@@ -218,9 +219,12 @@ def cdn(settings):
 
 
 def published(api):
+    """A ready chapter in a published book: what a listener may stream."""
     body = created_chapter(api)
     post_form(body["upload"], M4A)
-    return api.post(chapter_url(body["chapter"]) + "/complete").json()
+    chapter = api.post(chapter_url(body["chapter"]) + "/complete").json()
+    book_publish(api, chapter["book_id"])
+    return chapter
 
 
 def test_cloudfront_signed_url(production_path, cdn, as_editor, as_listener, settings):
@@ -352,6 +356,7 @@ def test_s3_on_its_own_named_endpoint(
     assert post_form(body["upload"], M4A).status_code == 204
     done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
     assert done["status"] == "ready", done
+    book_publish(as_editor, done["book_id"])
     link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
     assert link["url"].startswith(f"{named}/{bucket}/media/books/")
     ranged = requests.get(link["url"], headers={"Range": "bytes=0-127"}, timeout=10)
@@ -626,8 +631,9 @@ def test_an_upload_replaced_during_completion_is_never_published(
     )
     # Nothing was published, and the swapped upload is gone.
     assert production_path.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
-    stream = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url")
-    assert stream.status_code == 409
+    # Not ready: a 409 to its owner, and to a listener as if it did not exist.
+    assert as_editor.get(f"/api/v1/audio/{done['id']}/stream-url").status_code == 409
+    assert as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").status_code == 404
     # The editor uploads again with a fresh grant.
     renewed = as_editor.post(
         chapter_url(body["chapter"]) + "/upload",
@@ -668,6 +674,7 @@ def test_a_late_upload_through_the_grant_changes_nothing(
     done = as_editor.post(chapter_url(body["chapter"]) + "/complete").json()
     assert post_form(body["upload"], JUNK).status_code == 204  # the grant is still valid
     assert as_editor.post(chapter_url(body["chapter"]) + "/complete").json() == done
+    book_publish(as_editor, done["book_id"])
     link = as_listener.get(f"/api/v1/audio/{done['id']}/stream-url").json()
     assert requests.get(link["url"], timeout=10).content == M4A
     verdict = console.post(f"/admin/catalogue/chapters/{done['id']}/check/").context["verdict"]

@@ -90,16 +90,21 @@ def status_write(
         if cancelled.failed(0) and cancelled.found(0):
             raise VersionConflict() from cancelled
         raise BookNotFound() from cancelled
+    return book_read(calls, table, book.id)
+
+
+def book_read(calls: Calls, table: str, book_id: str) -> Book:
+    """The book and its head, the first two items of its collection, in one consistent read."""
     items = calls.call(
         "query",
         TableName=table,
         KeyConditionExpression="book_id = :b AND sk BETWEEN :book AND :head",
         ExpressionAttributeValues=serialize(
-            {":b": book.id, ":book": BOOK_ITEM, ":head": HEAD_ITEM}
+            {":b": book_id, ":book": BOOK_ITEM, ":head": HEAD_ITEM}
         ),
         ConsistentRead=True,
     ).get("Items", [])
-    stored = {item["sk"]["S"]: item for item in items}
-    if BOOK_ITEM not in stored:
+    by_sort_key = {item["sk"]["S"]: item for item in items}
+    if BOOK_ITEM not in by_sort_key:
         raise BookNotFound()
-    return item_to_book(stored[BOOK_ITEM], head=stored.get(HEAD_ITEM))
+    return item_to_book(by_sort_key[BOOK_ITEM], head=by_sort_key.get(HEAD_ITEM))

@@ -19,15 +19,13 @@ from books.errors import (
     VersionConflict,
 )
 from books.repository.tables import (
-    BOOK_ITEM,
     CHAPTERS_BY_ID_INDEX,
     CHAPTERS_BY_NUMBER_INDEX,
     CHAPTERS_BY_STATUS_INDEX,
-    HEAD_ITEM,
     SLOT_PREFIX,
 )
 
-from .book_writes import book_write, status_write
+from .book_writes import book_read, book_write, status_write
 from .calls import Calls, Cancelled, ConditionFailed
 from .items import (
     book_key,
@@ -36,7 +34,6 @@ from .items import (
     chapter_to_item,
     head_key,
     head_to_item,
-    item_to_book,
     item_to_chapter,
     search_text,
     serialize,
@@ -86,20 +83,7 @@ class DynamoDBRepository:
         return book
 
     def book_get(self, book_id: str) -> Book:
-        # The book and its head, the first two items of its collection, in one consistent read.
-        items = self.calls.call(
-            "query",
-            TableName=self.books_table,
-            KeyConditionExpression="book_id = :b AND sk BETWEEN :book AND :head",
-            ExpressionAttributeValues=serialize(
-                {":b": book_id, ":book": BOOK_ITEM, ":head": HEAD_ITEM}
-            ),
-            ConsistentRead=True,
-        ).get("Items", [])
-        by_sort_key = {item["sk"]["S"]: item for item in items}
-        if BOOK_ITEM not in by_sort_key:
-            raise BookNotFound()
-        return item_to_book(by_sort_key[BOOK_ITEM], head=by_sort_key.get(HEAD_ITEM))
+        return book_read(self.calls, self.books_table, book_id)
 
     def book_list(
         self, *, limit: int, visible: BookVisibility, cursor: str | None = None

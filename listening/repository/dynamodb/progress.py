@@ -6,7 +6,8 @@ UpdateItem sets, and its condition states that case exactly. Both ``latest`` tim
 ``furthest`` order only grow, so a stale read is a lower bound: at worst it predicts a change
 that a concurrent report has already made moot, the condition fails, DynamoDB returns the item
 as it is (ReturnValuesOnConditionCheckFailure) and the case is decided again from there. Every
-failure means another report was written, so the loop ends; "neither" writes nothing.
+failure means another report was written, so the loop ends; "neither" writes nothing, once a
+consistent read has confirmed it (a stale read may still show progress deleted a moment ago).
 
 Ties keep what is stored: a report becomes latest only if strictly newer, furthest only if
 strictly further (the SQL backend has the same rule).
@@ -87,8 +88,18 @@ def record(
 ) -> ProgressWrite:
     key = progress_key(user_id, book_id)
     stored = calls.call("get_item", TableName=table, Key=key).get("Item")
+    confirmed = False
     for _ in range(ATTEMPTS):
         write = plan(stored, report, finishes, book_id)
+        if write is None and not confirmed:
+            # "Changes nothing" is the one answer a stale read can get wrong: the progress may
+            # have been deleted a moment ago, and the report must then start it again. A late
+            # report is rare; it pays for one consistent read, still no write.
+            stored = calls.call("get_item", TableName=table, Key=key, ConsistentRead=True).get(
+                "Item"
+            )
+            confirmed = True
+            continue
         if write is None:
             assert stored is not None
             return ProgressWrite(item_to_progress(stored), applied=False)
