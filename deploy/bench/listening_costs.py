@@ -216,7 +216,8 @@ def section(
     names = [row[0] for row in REPORTS]
     first = max(figures[names[0]][0] for figures in both)
     later = max(figures[name][0] for figures in both for name in names[1:4])
-    read = max(figures[name][1] for figures in both for name in names)
+    read = max(figures[name][1] for figures in both for name in names[:4])
+    nothing = max(figures[names[4]][1] for figures in both)
     verdict = "within" if later <= GOAL_REPORT_WCU else "ABOVE"
     shelf, forget = shelves[-1], listeners[-1]
     shelf_name, forget_name = shelf_row(shelf), forget_row(forget)
@@ -237,7 +238,9 @@ A progress report is one eventually consistent GetItem of the listener's progres
 UpdateItem: {first:g} write units for the listener's first report in the book (the item and its
 entry in `by-book`), {later:g} for a later one that moves latest, furthest or both, even with
 the longest device names: {verdict} the goal of {GOAL_REPORT_WCU} write unit. A late report
-behind the furthest point writes nothing. The largest progress item stays under 1 KB (two
+behind the furthest point writes nothing, once a consistent GetItem has confirmed it (the
+first read may be stale and still show progress deleted a moment ago, which the report must
+start again): {nothing:g} read units in all. The largest progress item stays under 1 KB (two
 devices of 100 4-byte characters: tests/listening/test_dynamodb.py keeps its size and units).
 
 The shelf has no index sorted by the latest report: that index would turn a report that moves
