@@ -19,6 +19,13 @@ class Repository(Protocol):
 
     def book_get(self, book_id: str) -> Book: ...
 
+    def book_get_with_chapter(self, book_id: str, chapter_id: str) -> tuple[Book, Chapter | None]:
+        """The book and its chapter ``chapter_id`` (None if the book has no such chapter), as
+        ``book_get`` and ``chapter_get`` read them (strongly consistent), in one read: the
+        listener's progress report, sent every few seconds of listening, names both. Raises
+        BookNotFound."""
+        ...
+
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
         """The books among ``book_ids`` that exist, by id; the others are left out. For lists
         of things that name books (a listener's shelf): one query, or on DynamoDB one batched

@@ -88,6 +88,16 @@ class SqlRepository:
         except BookRecord.DoesNotExist:
             raise BookNotFound() from None
 
+    def book_get_with_chapter(self, book_id: str, chapter_id: str) -> tuple[Book, Chapter | None]:
+        row = (
+            ChapterRecord.objects.select_related("book")
+            .filter(pk=chapter_id, book_id=book_id)
+            .first()
+        )
+        if row is None:
+            return self.book_get(book_id), None
+        return _book(row.book), _chapter(row)
+
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
         return {r.id: _book(r) for r in BookRecord.objects.filter(pk__in=set(book_ids))}
 

@@ -40,6 +40,17 @@ def book_get(*, user: Any, book_id: str) -> Book:
     return book
 
 
+def book_get_with_chapter(
+    *, user: Any, book_id: str, chapter_id: str
+) -> tuple[Book, Chapter | None]:
+    """The book, if ``user`` may see it (BookNotFound otherwise), and its chapter ``chapter_id``
+    whatever its status (None if the book has none): one read, for the listener's reports."""
+    book, chapter = get_repository().book_get_with_chapter(book_id, chapter_id)
+    if not user_can_see_book(user, book):
+        raise BookNotFound()
+    return book, chapter
+
+
 def book_list(*, user: Any, limit: int, cursor: str | None = None) -> Page[Book]:
     """The books ``user`` may see, newest first."""
     return get_repository().book_list(limit=limit, cursor=cursor, visible=book_visibility(user))

@@ -21,7 +21,7 @@ def bookmark_create(
     """In a book the listener can see (404), at a place in one of its ready chapters (400); at
     most VOJ_BOOKMARKS_PER_BOOK in a book (BookmarkLimitReached, 409)."""
     reads = CatalogueReads(user)
-    book = reads.book(book_id)
+    book = reads.book_naming(book_id, chapter_id)
     chapter = reads.chapter(book, chapter_id, position_seconds)
     bookmark = Bookmark(
         user_id=user_id_of(user),

@@ -40,7 +40,8 @@ class CatalogueReads:
     def __init__(self, user: Any) -> None:
         self.user = user
         self._books: dict[str, Book] = {}
-        self._chapters: dict[tuple[str, str], Chapter] = {}
+        # None: no ready chapter of that id in the book.
+        self._chapters: dict[tuple[str, str], Chapter | None] = {}
         self._last_ready: dict[str, int | None] = {}
         # Books a list named that no longer exist (forget_deleted).
         self.missing: set[str] = set()
@@ -51,19 +52,30 @@ class CatalogueReads:
             self._books[book_id] = books_services.book_get(user=self.user, book_id=book_id)
         return self._books[book_id]
 
+    def book_naming(self, book_id: str, chapter_id: str) -> Book:
+        """``book``, with the chapter a report names read in the same request (the hot path:
+        one read instead of two); ``chapter`` then checks it without reading again."""
+        if book_id not in self._books:
+            book, chapter = books_services.book_get_with_chapter(
+                user=self.user, book_id=book_id, chapter_id=chapter_id
+            )
+            self._books[book_id] = book
+            self._chapters[(book_id, chapter_id)] = _playable(chapter)
+        return self._books[book_id]
+
     def chapter(self, book: Book, chapter_id: str, position_seconds: float) -> Chapter:
         """A ready chapter of ``book`` with ``position_seconds`` inside it (ChapterNotPlayable,
         PositionOutOfRange: 400). A ready chapter of a visible book is visible to everyone."""
         key = (book.id, chapter_id)
         if key not in self._chapters:
             try:
-                chapter = get_repository().chapter_get(book.id, chapter_id)
+                found: Chapter | None = get_repository().chapter_get(book.id, chapter_id)
             except ChapterNotFound:
-                raise ChapterNotPlayable() from None
-            if chapter.status != ChapterStatus.READY:
-                raise ChapterNotPlayable()
-            self._chapters[key] = chapter
+                found = None
+            self._chapters[key] = _playable(found)
         chapter = self._chapters[key]
+        if chapter is None:
+            raise ChapterNotPlayable()
         duration = chapter.duration_seconds
         # A chapter whose duration could not be measured takes any position from 0 on.
         if position_seconds < 0 or (duration is not None and position_seconds > duration):
@@ -104,6 +116,10 @@ class CatalogueReads:
             except BookNotFound:
                 get_listening_repository().book_forget(book_id=book_id)
         self.missing.clear()
+
+
+def _playable(chapter: Chapter | None) -> Chapter | None:
+    return chapter if chapter is not None and chapter.status == ChapterStatus.READY else None
 
 
 def visible_page[T, R](

@@ -59,7 +59,7 @@ def progress_record(
 
 def progress_record_with(reads: CatalogueReads, report: ProgressReport) -> ProgressWrite:
     """progress_record over ``reads``, which a batch shares between its reports."""
-    book = reads.book(report.book_id)
+    book = reads.book_naming(report.book_id, report.chapter_id)
     if report.updated_at > utcnow() + FUTURE_ALLOWANCE:
         raise ReportFromFuture()
     chapter = reads.chapter(book, report.chapter_id, report.position_seconds)

@@ -467,3 +467,30 @@ def test_a_listeners_list_drops_a_book_at_once_while_the_index_lags(
     assert as_listener.get("/api/v1/books").json()["results"] == []
     if change == "unpublish":  # its owner still sees the draft
         assert [b["id"] for b in as_editor.get("/api/v1/books").json()["results"]] == [book_id]
+
+
+def test_a_progress_report_retries_the_keys_a_batched_read_left_unprocessed(
+    dynamodb, pauses, as_editor, as_listener
+):
+    """The report reads its book and chapter in one BatchGetItem; keys DynamoDB leaves
+    unprocessed (a throttled partition) are asked for again after a backoff."""
+    from datetime import UTC, datetime
+
+    from tests.helpers import book_publish, published_chapter
+
+    chapter = published_chapter(as_editor)
+    book_publish(as_editor, chapter["book_id"])
+    unprocessed = Fault(
+        "BatchGetItem",
+        lambda body: (200, None, {"Responses": {}, "UnprocessedKeys": body["RequestItems"]}),
+        times=1,
+    )
+    report = {
+        "chapter_id": chapter["id"],
+        "position_seconds": 1.0,
+        "updated_at": datetime.now(UTC).isoformat(),
+        "device": "phone",
+    }
+    response = as_listener.put(f"/api/v1/me/progress/{chapter['book_id']}", report)
+    assert response.status_code == 200, response.content
+    assert unprocessed.answered == 1 and unprocessed.sent == 2 and pauses == [1]

@@ -6,6 +6,7 @@ docs/configuration.md exactly as measured."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,16 @@ def test_the_documented_requests_per_call_are_the_measured_ones(
         "`POST /api/v1/books/{id}/publish`": lambda: as_editor.post(
             f"/api/v1/books/{book}/publish"
         ),
+        "`PUT /api/v1/me/progress/{id}`": lambda: as_listener.put(
+            f"/api/v1/me/progress/{book}",
+            {
+                "chapter_id": ready["id"],
+                "position_seconds": 1.0,
+                "updated_at": datetime.now(UTC).isoformat(),
+                "device": "phone",
+            },
+        ),
+        "`GET /api/v1/me/progress`": lambda: as_listener.get("/api/v1/me/progress"),
     }
     documented = documented_requests()
     assert set(documented) == set(calls)

@@ -106,6 +106,24 @@ def test_book_get_many_reads_the_books_that_exist(repo):
     assert repo.book_get_many([]) == {}
 
 
+def test_book_get_with_chapter_reads_both_as_their_own_reads_do(repo):
+    book = make_book(repo)
+    other = make_book(repo, 1)
+    chapter = make_chapter(repo, book, 1, status=ChapterStatus.READY, duration_seconds=3.5)
+    foreign = make_chapter(repo, other, 1)
+    assert repo.book_get_with_chapter(book.id, chapter.id) == (
+        repo.book_get(book.id),
+        repo.chapter_get(book.id, chapter.id),
+    )
+    assert repo.book_get_with_chapter(book.id, chapter.id)[0].chapter_count == 1
+    # Another book's chapter, or none: the book alone.
+    assert repo.book_get_with_chapter(book.id, foreign.id) == (repo.book_get(book.id), None)
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert repo.book_get_with_chapter(book.id, missing) == (repo.book_get(book.id), None)
+    with pytest.raises(BookNotFound):
+        repo.book_get_with_chapter(missing, chapter.id)
+
+
 def test_book_update_bumps_version_and_rejects_stale(repo):
     book = make_book(repo)
     updated = repo.book_update(book.replace(title="New"), expected_version=1)

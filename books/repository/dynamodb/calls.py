@@ -160,18 +160,25 @@ class Calls:
         """Read by key in batches of 100, retrying unprocessed keys like ``batch_write``."""
         items: list[dict[str, Any]] = []
         for chunk in _chunks(keys, BATCH_GET_LIMIT):
-            pending: dict[str, Any] = {table: {"Keys": chunk, "ConsistentRead": consistent}}
-            for attempt in range(BATCH_ATTEMPTS):
-                if attempt:
-                    pause(attempt)
-                response = self.call("batch_get_item", RequestItems=pending)
-                items += response.get("Responses", {}).get(table, [])
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-            else:
-                raise RepositoryBusy()
+            found = self.batch_get_tables({table: {"Keys": chunk, "ConsistentRead": consistent}})
+            items += found.get(table, [])
         return items
+
+    def batch_get_tables(self, request: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """One BatchGetItem over several tables (``RequestItems``, 100 keys at most), the keys
+        DynamoDB leaves unprocessed sent again after a backoff: the items found, by table."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        pending = request
+        for attempt in range(BATCH_ATTEMPTS):
+            if attempt:
+                pause(attempt)
+            response = self.call("batch_get_item", RequestItems=pending)
+            for table, items in response.get("Responses", {}).items():
+                found.setdefault(table, []).extend(items)
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                return found
+        raise RepositoryBusy()
 
 
 def _chunks(values: list, size: int) -> Iterator[list]:

@@ -43,7 +43,7 @@ from .items import (
     visibility_keys,
 )
 from .listing import book_page, book_search_page
-from .many import books_by_id
+from .many import book_with_chapter, books_by_id
 from .pages import page_of, query_all, query_page
 
 # Named conditions.
@@ -407,6 +407,15 @@ class DynamoDBRepository:
 
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
         return books_by_id(self.calls, self.books_table, book_ids)
+
+    def book_get_with_chapter(self, book_id: str, chapter_id: str) -> tuple[Book, Chapter | None]:
+        return book_with_chapter(
+            self.calls,
+            books_table=self.books_table,
+            chapters_table=self.chapters_table,
+            book_id=book_id,
+            chapter_id=chapter_id,
+        )
 
     def _count_chapters(self, book_id: str, delta: int, condition: str) -> dict[str, Any]:
         """The head's chapter count moved by ``delta``, in a transaction, under ``condition``."""
