@@ -41,6 +41,7 @@ dynamodb-local: $(DYNAMODB_LOCAL_STAMP)
 run: install
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py ensure_demo_accounts
+	$(if $(filter s3,$(VOJ_STORAGE)),@echo "voj: no demo books with VOJ_STORAGE=s3 (local object store only)",$(BIN)/python manage.py ensure_demo_catalogue)
 	@echo "voj: API http://127.0.0.1:$(PORT)/api/v1/  admin http://127.0.0.1:$(PORT)/admin/  docs http://127.0.0.1:$(PORT)/api/v1/docs"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

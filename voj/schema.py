@@ -3,8 +3,9 @@
 drf-spectacular documents each view's success response. This hook adds what the API really does
 besides: the error responses (``{"detail", "code"}``, with DRF's field errors on a 400), text
 rules DRF applies that a bare ``maxLength`` misses (trimming, no NUL), the upload rules as
-constraints, and the local mode's upload form, which is a plain Django view. Schemathesis checks
-the result against a live server (tests/voj/test_api_contract.py).
+constraints, the local mode's upload form, which is a plain Django view, and the links that lead
+a client from a book to its chapters to a place kept in one. Schemathesis checks the result
+against a live server, its stateful phase following those links (tests/voj/test_api_contract.py).
 
 Loaded only where the schema is served (VOJ_API_DOCS); production never imports it.
 """
@@ -230,6 +231,132 @@ def _upload_form_operation() -> dict:
     }
 
 
+def _link(target: str, description: str, body: dict | None = None, **parameters: str) -> dict:
+    link: dict[str, Any] = {"operationId": target, "description": description}
+    if parameters:
+        link["parameters"] = parameters
+    if body:
+        # A partial body: the linked fields are set, the client (or a fuzzer) fills the rest.
+        link["requestBody"] = body
+    return link
+
+
+_ID = "$response.body#/id"
+_FIRST = "$response.body#/results/0"  # the first item of a list's page
+_PATH_BOOK = "$request.path.book_id"
+_KEPT_BOOK = "$response.body#/book_id"
+
+
+def _book_links(book: str) -> dict[str, dict]:
+    return {
+        "chapters": _link("chapters_list", "The book's chapters.", book_id=book),
+        "publish": _link("books_publish", "Publish the book.", book_id=book),
+        "unpublish": _link("books_unpublish", "Take the book back to a draft.", book_id=book),
+    }
+
+
+def _place_links(book: str, place: str) -> dict[str, dict]:
+    """From a place already kept in a book (``place``: a pointer to a Position) to keeping it
+    again, as a listener resuming from it would, and to a bookmark there."""
+    return {
+        "report": _link(
+            "progress_update",
+            "Report listening on from this place.",
+            {
+                "chapter_id": f"{place}/chapter_id",
+                "position_seconds": f"{place}/position_seconds",
+                "updated_at": f"{place}/updated_at",
+            },
+            book_id=book,
+        ),
+        "bookmark": _link(
+            "bookmarks_create",
+            "Bookmark this place.",
+            {
+                "book_id": book,
+                "chapter_id": f"{place}/chapter_id",
+                "position_seconds": f"{place}/position_seconds",
+            },
+        ),
+    }
+
+
+# A listener's way through the API, spelled out as OpenAPI links (drf-spectacular cannot infer
+# them): a book, its chapters, a place kept in one (progress, a bookmark), then what is done with
+# it. Schemathesis's stateful phase follows them (tests/voj/test_api_contract.py).
+_LINKS: dict[tuple[str, str], dict[str, dict]] = {
+    ("books_list", "200"): {
+        "book": _link("books_retrieve", "The first book listed.", book_id=f"{_FIRST}/id"),
+        **_book_links(f"{_FIRST}/id"),
+    },
+    ("books_create", "201"): _book_links(_ID),
+    ("books_retrieve", "200"): _book_links(_ID),
+    ("books_partial_update", "200"): _book_links(_ID),
+    ("books_publish", "200"): {
+        name: link for name, link in _book_links(_ID).items() if name != "publish"
+    },
+    ("chapters_list", "200"): {
+        # A ready chapter's end is a position in it, and its updated_at a time in the past.
+        "progress": _link(
+            "progress_update",
+            "Report the end of the first chapter listed.",
+            {
+                "chapter_id": f"{_FIRST}/id",
+                "position_seconds": f"{_FIRST}/duration_seconds",
+                "updated_at": f"{_FIRST}/updated_at",
+            },
+            book_id=_PATH_BOOK,
+        ),
+        "bookmark": _link(
+            "bookmarks_create",
+            "Bookmark the end of the first chapter listed.",
+            {
+                "book_id": _PATH_BOOK,
+                "chapter_id": f"{_FIRST}/id",
+                "position_seconds": f"{_FIRST}/duration_seconds",
+            },
+        ),
+        "stream": _link(
+            "audio_stream_url_retrieve", "Play the first chapter listed.", chapter_id=f"{_FIRST}/id"
+        ),
+    },
+    ("progress_list", "200"): {
+        "book": _link("books_retrieve", "The book listened to last.", book_id=f"{_FIRST}/book_id"),
+        **_book_links(f"{_FIRST}/book_id"),
+        **_place_links(f"{_FIRST}/book_id", f"{_FIRST}/latest"),
+    },
+    ("progress_get", "200"): {
+        **_place_links(_KEPT_BOOK, "$response.body#/latest"),
+        "forget": _link("progress_delete", "Forget it.", book_id=_KEPT_BOOK),
+    },
+    ("progress_update", "200"): {
+        "progress": _link("progress_get", "The progress just kept.", book_id=_KEPT_BOOK),
+        "forget": _link("progress_delete", "Forget it.", book_id=_KEPT_BOOK),
+        "bookmark": _place_links(_KEPT_BOOK, "$response.body#/latest")["bookmark"],
+    },
+    ("bookmarks_list", "200"): {
+        "book": _link("books_retrieve", "The first bookmark's book.", book_id=f"{_FIRST}/book_id"),
+        "change": _link(
+            "bookmarks_update", "Change the first bookmark.", bookmark_id=f"{_FIRST}/id"
+        ),
+        **_place_links(f"{_FIRST}/book_id", _FIRST),
+    },
+    ("bookmarks_create", "201"): {
+        "change": _link("bookmarks_update", "Change the bookmark.", bookmark_id=_ID),
+        "delete": _link("bookmarks_delete", "Delete the bookmark.", bookmark_id=_ID),
+    },
+}
+
+
+def _add_links(paths: dict[str, Any]) -> None:
+    for item in paths.values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                links = _LINKS.get((operation.get("operationId", ""), status))
+                if links:
+                    response["links"] = links
+
+
 def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR
@@ -243,6 +370,7 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
             responses = operation.setdefault("responses", {})
             for status in sorted(_error_statuses(path, method, operation)):
                 responses.setdefault(str(status), _error_response(status))
+    _add_links(result.get("paths", {}))
     if local_object_store() is not None:  # the store's grants point at the local endpoint
         result["paths"]["/api/v1/uploads"] = _upload_form_operation()
     return result

@@ -91,6 +91,48 @@ def test_the_local_upload_form_is_documented(schema):
     assert {"204", "400", "403"} <= set(operation["responses"])
 
 
+def _operations(schema: dict) -> dict[str, dict]:
+    return {
+        operation["operationId"]: operation
+        for item in schema["paths"].values()
+        for operation in item.values()
+    }
+
+
+def test_links_lead_from_a_book_to_a_kept_place_and_name_real_inputs(schema):
+    """The links a client (and schemathesis's stateful phase) follows: each names an operation
+    that exists, its path parameters, and fields of its request body."""
+    operations = _operations(schema)
+    followed = set()
+    for source_id, source in operations.items():
+        for status, response in source["responses"].items():
+            for link in response.get("links", {}).values():
+                target = operations[link["operationId"]]
+                path_parameters = {
+                    p["name"] for p in target.get("parameters", []) if p["in"] == "path"
+                }
+                assert set(link.get("parameters", {})) <= path_parameters, link
+                if "requestBody" in link:
+                    content = target["requestBody"]["content"]["application/json"]
+                    fields = _resolve(schema, content["schema"])["properties"]
+                    assert set(link["requestBody"]) <= set(fields), link
+                followed.add((source_id, status, link["operationId"]))
+    for step in [
+        ("books_list", "200", "chapters_list"),
+        ("books_publish", "200", "chapters_list"),
+        ("chapters_list", "200", "progress_update"),
+        ("chapters_list", "200", "bookmarks_create"),
+        ("progress_update", "200", "progress_get"),
+        ("progress_update", "200", "progress_delete"),
+        ("bookmarks_create", "201", "bookmarks_update"),
+        ("bookmarks_create", "201", "bookmarks_delete"),
+    ]:
+        assert step in followed, step
+    progress = operations["chapters_list"]["responses"]["200"]["links"]["progress"]
+    assert progress["parameters"] == {"book_id": "$request.path.book_id"}
+    assert progress["requestBody"]["chapter_id"] == "$response.body#/results/0/id"
+
+
 @pytest.mark.parametrize(
     ("value", "max_length", "allow_blank"),
     [
