@@ -53,7 +53,7 @@ LISTENING_WAY = (
     "bookmarks_update",
     "bookmarks_delete",
 )
-LISTENING_BUDGET = 10
+LISTENING_BUDGET = 15  # reached both within 10 s in every trial; the rest is margin for a loaded CI
 # What that run must reach, as runserver logs it.
 KEPT_PLACES = (
     re.compile(r'"PUT /api/v1/me/progress/[0-9a-f-]{36} HTTP/1\.1" 200 '),
