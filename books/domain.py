@@ -65,7 +65,10 @@ class Book:
     id: str = field(default_factory=new_id)
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+    # Every chapter, and the ready ones alone: what the owner and staff see, and what everyone
+    # else does (books/services/books.py answers each viewer with theirs).
     chapter_count: int = 0
+    ready_count: int = 0
     version: int = 1
     status: BookStatus = BookStatus.DRAFT
     # When the book was last published; None while it is a draft.

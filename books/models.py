@@ -14,6 +14,7 @@ class BookRecord(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     chapter_count = models.PositiveIntegerField(default=0)
+    ready_count = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=10, default="draft")
     published_at = models.DateTimeField(null=True, blank=True)

@@ -47,6 +47,11 @@ def _chapter(record: ChapterRecord) -> Chapter:
     return Chapter(book_id=record.book_id, **values)
 
 
+def _ready(chapter: Chapter) -> int:
+    """What the chapter adds to its book's ready count."""
+    return 1 if chapter.status == ChapterStatus.READY else 0
+
+
 def _chapter_values(chapter: Chapter) -> dict:
     values = {name: getattr(chapter, name) for name in _CHAPTER_FIELDS}
     values["status"] = str(chapter.status)
@@ -162,7 +167,8 @@ class SqlRepository:
         try:
             with transaction.atomic():
                 if not BookRecord.objects.filter(pk=chapter.book_id).update(
-                    chapter_count=F("chapter_count") + 1
+                    chapter_count=F("chapter_count") + 1,
+                    ready_count=F("ready_count") + _ready(chapter),
                 ):
                     raise BookNotFound()
                 ChapterRecord.objects.create(book_id=chapter.book_id, **_chapter_values(chapter))
@@ -208,11 +214,18 @@ class SqlRepository:
         values = _chapter_values(stored)
         values.pop("id")
         values.pop("created_at")
+        # The write is conditional on the version read, so ``previous`` is what it replaces and
+        # the book's ready count moves with it, in the same transaction.
+        ready_delta = _ready(chapter) - _ready(previous)
         try:
             with transaction.atomic():
                 changed = ChapterRecord.objects.filter(
                     pk=chapter.id, version=expected_version
                 ).update(**values)
+                if changed and ready_delta:
+                    BookRecord.objects.filter(pk=chapter.book_id).update(
+                        ready_count=F("ready_count") + ready_delta
+                    )
         except IntegrityError:
             raise ChapterNumberTaken() from None
         if not changed:
@@ -231,7 +244,8 @@ class SqlRepository:
                     raise VersionConflict()
                 raise ChapterNotFound()
             BookRecord.objects.filter(pk=chapter.book_id).update(
-                chapter_count=F("chapter_count") - 1
+                chapter_count=F("chapter_count") - 1,
+                ready_count=F("ready_count") - _ready(chapter),
             )
 
     def chapters_by_status(

@@ -11,7 +11,8 @@ Books table, key (``book_id``, ``sk``): one item collection per book.
   ``list_pk``/``list_sk`` and ``visible_pk``/``visible_sk``, so only it is in the two listing
   indexes. It is written when the book is created, edited or deleted, never
   when a chapter changes: a 15 KB item and its index copy are not rewritten per chapter.
-- ``sk = "head"``: a small item (well under 1 KB) with ``chapter_count`` and, once a delete has
+- ``sk = "head"``: a small item (well under 1 KB) with ``chapter_count``, ``ready_count`` (the
+  ready chapters, what a listener is told a book has) and, once a delete has
   begun, ``deleting``. Every chapter transaction updates or condition-checks the head, not the
   book: DynamoDB charges a transaction item by the size of the item it touches, so a chapter
   write costs the same whatever the book's description (docs/performance.md).

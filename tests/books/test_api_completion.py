@@ -183,9 +183,12 @@ def test_a_retry_after_the_copy_records_the_object_published(dynamodb_tables, db
             }
         return None
 
-    aws_client("dynamodb").meta.events.register("before-call.dynamodb.PutItem", fail_once)
+    # The completion's write: the chapter and its book's ready count, one transaction.
+    aws_client("dynamodb").meta.events.register(
+        "before-call.dynamodb.TransactWriteItems", fail_once
+    )
     first = as_editor.post(chapter_url(created["chapter"]) + "/complete")
-    assert first.status_code == 503 and failures == ["PutItem"]
+    assert first.status_code == 503 and failures == ["TransactWriteItems"]
     store = get_object_store()
     (published,) = (store.root / "media").rglob("*.m4a")
     before = store.head(str(published.relative_to(store.root)))

@@ -468,3 +468,97 @@ def test_a_rare_match_is_found_past_many_books(repo):
         make_book(repo, n)
     found = repo.book_search(query="rare author", limit=5)
     assert [b.author for b in found.items] == ["Rare Author"]
+
+
+def counts(repo, book: Book) -> tuple[int, int]:
+    stored = repo.book_get(book.id)
+    return stored.chapter_count, stored.ready_count
+
+
+def test_the_ready_count_follows_the_chapters_statuses(repo):
+    book = make_book(repo)
+    assert counts(repo, book) == (0, 0)
+    created_ready = make_chapter(repo, book, 1, status=ChapterStatus.READY)
+    pending = make_chapter(repo, book, 2)
+    assert counts(repo, book) == (2, 1)
+    # Completed, then failed (a check found the audio gone), then re-uploaded and completed.
+    ready = repo.chapter_update(pending.replace(status=ChapterStatus.READY), previous=pending)
+    assert counts(repo, book) == (2, 2)
+    failed = repo.chapter_update(ready.replace(status=ChapterStatus.FAILED), previous=ready)
+    assert counts(repo, book) == (2, 1)
+    again = repo.chapter_update(
+        failed.replace(status=ChapterStatus.PENDING_UPLOAD), previous=failed
+    )
+    assert counts(repo, book) == (2, 1)
+    ready = repo.chapter_update(again.replace(status=ChapterStatus.READY), previous=again)
+    assert counts(repo, book) == (2, 2)
+    # A title change of a ready chapter moves nothing; a stale write moves nothing either.
+    renamed = repo.chapter_update(ready.replace(title="Renamed"), previous=ready)
+    with pytest.raises(VersionConflict):
+        repo.chapter_update(ready.replace(status=ChapterStatus.FAILED), previous=ready)
+    assert counts(repo, book) == (2, 2)
+    # Renumbered: still ready; renumbered and failed in one write: one fewer.
+    moved = repo.chapter_update(renamed.replace(number=7), previous=renamed)
+    assert counts(repo, book) == (2, 2)
+    moved = repo.chapter_update(
+        moved.replace(number=8, status=ChapterStatus.FAILED), previous=moved
+    )
+    assert counts(repo, book) == (2, 1)
+    moved = repo.chapter_update(moved.replace(number=9, status=ChapterStatus.READY), previous=moved)
+    assert counts(repo, book) == (2, 2)
+    # Deleted: a ready one takes its count with it; a failed one only the chapter count.
+    repo.chapter_delete(created_ready)
+    assert counts(repo, book) == (1, 1)
+    failed = repo.chapter_update(moved.replace(status=ChapterStatus.FAILED), previous=moved)
+    repo.chapter_delete(failed)
+    assert counts(repo, book) == (0, 0)
+
+
+def test_the_ready_count_is_read_wherever_the_book_is(repo):
+    book = make_book(repo)
+    make_chapter(repo, book, 1, status=ChapterStatus.READY)
+    chapter = make_chapter(repo, book, 2)
+    assert repo.book_get_with_chapter(book.id, chapter.id)[0].ready_count == 1
+    assert repo.book_get_many([book.id])[book.id].ready_count == 1
+    assert [b.ready_count for b in repo.book_list(limit=5, visible=EVERY_BOOK).items] == [1]
+    assert [b.ready_count for b in repo.book_search(query="Book", limit=5).items] == [1]
+    updated = repo.book_update(book.replace(title="Retitled"), expected_version=book.version)
+    assert (updated.chapter_count, updated.ready_count) == (2, 1)
+
+
+def test_concurrent_completions_of_one_book_count_every_one(repo):
+    book = make_book(repo)
+    chapters = [make_chapter(repo, book, n) for n in range(1, 5)]
+
+    def complete(i: int) -> Chapter:
+        chapter = chapters[i]
+        return repo.chapter_update(chapter.replace(status=ChapterStatus.READY), previous=chapter)
+
+    results = run_threads(len(chapters), complete)
+    assert all(isinstance(r, Chapter) for r in results), results
+    assert counts(repo, book) == (4, 4)
+
+
+def test_a_completion_racing_another_write_of_the_chapter_counts_once(repo):
+    book = make_book(repo)
+    chapter = make_chapter(repo, book, 1)
+    results = run_threads(
+        4,
+        lambda i: repo.chapter_update(
+            chapter.replace(status=ChapterStatus.READY), previous=chapter
+        ),
+    )
+    winners = [r for r in results if isinstance(r, Chapter)]
+    assert len(winners) == 1
+    assert all(isinstance(r, VersionConflict) for r in results if r not in winners), results
+    assert counts(repo, book) == (1, 1)
+
+
+def test_a_completion_in_a_deleted_book_leaves_no_head(repo):
+    book = make_book(repo)
+    chapter = make_chapter(repo, book, 1)
+    repo.book_delete(book.id)
+    with pytest.raises((ChapterNotFound, BookNotFound)):
+        repo.chapter_update(chapter.replace(status=ChapterStatus.READY), previous=chapter)
+    with pytest.raises(BookNotFound):
+        repo.book_get(book.id)

@@ -5,7 +5,9 @@
 - ``pages``: paginated reads that follow ``LastEvaluatedKey`` past DynamoDB's 1 MB pages;
 - ``listing``: the lists of books, by who may see them;
 - ``book_writes``: the book item's conditional updates;
-- ``backfill``: an operator's one-off pass giving old books their publishing status;
+- ``chapter_writes``: the chapter writes, with the head's chapter and ready counts;
+- ``backfill``: an operator's one-off pass giving old books their publishing status
+  and every head its ready count;
 - ``repository``: the repository contract on top of them.
 
 The data model (keys, indexes, what is consistent and why) is described in ``tables``.

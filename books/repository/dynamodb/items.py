@@ -116,13 +116,18 @@ def head_to_item(book: Book) -> dict[str, Any]:
             "book_id": book.id,
             "sk": HEAD_ITEM,
             "chapter_count": book.chapter_count,
+            "ready_count": book.ready_count,
             "status": str(book.status),
         }
     )
 
 
-def chapter_count(head: dict[str, Any] | None) -> int:
-    return int(head["chapter_count"]["N"]) if head and "chapter_count" in head else 0
+def chapter_count(head: dict[str, Any] | None, name: str = "chapter_count") -> int:
+    """A count the head keeps. A head written before it counted ready chapters has no
+    ``ready_count`` until the backfill (backfill.py) counts them: 0 meanwhile, so a listener is
+    shown fewer chapters rather than told of hidden ones; a ready chapter's delete before then
+    may even leave it below 0, which reads as 0 too."""
+    return max(int(head[name]["N"]), 0) if head and name in head else 0
 
 
 def item_to_book(item: dict[str, Any], *, head: dict[str, Any] | None) -> Book:
@@ -137,6 +142,7 @@ def item_to_book(item: dict[str, Any], *, head: dict[str, Any] | None) -> Book:
         created_at=datetime.fromisoformat(v["created_at"]),
         updated_at=datetime.fromisoformat(v["updated_at"]),
         chapter_count=chapter_count(head),
+        ready_count=chapter_count(head, "ready_count"),
         version=int(v["version"]),
         # A book written before publishing existed has no status until the backfill
         # (manage.py backfill_publishing) gives it one: a draft meanwhile, hidden rather than

@@ -3,8 +3,8 @@
 Every write is conditional and every failed condition becomes a domain error. Every write path
 starts from a strongly consistent read of the table; only ``chapter_find`` (the listener's
 stream-url, the console's lookup by id), ``chapters_by_status`` and the lists of books
-(``listing``) read a GSI. Nothing here
-scans a table.
+(``listing``) read a GSI. Nothing here scans a table. The chapter writes, which move the
+book's head counts with the chapter, are in chapter_writes.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from books.domain import Book, BookVisibility, Chapter, ChapterStatus, Page
 from books.errors import (
     BookNotFound,
     ChapterNotFound,
-    ChapterNumberTaken,
     VersionConflict,
 )
 from books.repository.tables import (
@@ -27,34 +26,26 @@ from books.repository.tables import (
 
 from .book_writes import book_read, book_write, status_write
 from .calls import Calls, Cancelled, ConditionFailed
+from .chapter_writes import create_chapter, delete_chapter, update_chapter
 from .items import (
     book_key,
     book_to_item,
     chapter_key,
-    chapter_to_item,
     head_key,
     head_to_item,
     item_to_chapter,
     search_text,
     serialize,
-    slot_key,
     slot_number,
-    slot_to_item,
     visibility_keys,
 )
 from .listing import book_page, book_search_page
 from .many import book_with_chapter, books_by_id
 from .pages import page_of, query_all, query_page
 
-# Named conditions.
+# Named conditions (the chapter writes' own: chapter_writes.py).
 _IS_NEW = "attribute_not_exists(book_id)"
 _EXISTS = "attribute_exists(book_id)"
-# Chapters may be added to or moved within a book that exists and is not being deleted.
-_BOOK_OPEN = "attribute_exists(book_id) AND attribute_not_exists(deleting)"
-# The chapter is stored at the version the caller read (false when it is gone).
-_AS_READ = "version = :expected"
-# The slot still belongs to this chapter.
-_SLOT_HELD = "chapter_id = :id"
 
 _CHAPTER_BY_NUMBER_KEYS = ("book_id", "chapter_id", "number")
 _CHAPTER_BY_STATUS_KEYS = ("book_id", "chapter_id", "status", "updated_at")
@@ -206,24 +197,7 @@ class DynamoDBRepository:
     # chapters
 
     def chapter_create(self, chapter: Chapter) -> Chapter:
-        try:
-            self.calls.transact(
-                [
-                    self._put(
-                        self.chapters_table,
-                        chapter_to_item(chapter),
-                        "attribute_not_exists(chapter_id)",
-                    ),
-                    self._put(self.books_table, slot_to_item(chapter), "attribute_not_exists(sk)"),
-                    self._count_chapters(chapter.book_id, +1, _BOOK_OPEN),
-                ]
-            )
-        except Cancelled as cancelled:
-            if cancelled.failed(2):
-                raise BookNotFound() from cancelled
-            if cancelled.failed(1):
-                raise ChapterNumberTaken() from cancelled
-            raise VersionConflict("A chapter with this id already exists.") from cancelled
+        create_chapter(self.calls, self.books_table, self.chapters_table, chapter)
         return chapter
 
     def chapter_get(self, book_id: str, chapter_id: str) -> Chapter:
@@ -292,92 +266,11 @@ class DynamoDBRepository:
 
     def chapter_update(self, chapter: Chapter, *, previous: Chapter) -> Chapter:
         stored = chapter.replace(version=previous.version + 1)
-        expected = serialize({":expected": previous.version})
-        if previous.number == chapter.number:
-            try:
-                self.calls.call(
-                    "put_item",
-                    TableName=self.chapters_table,
-                    Item=chapter_to_item(stored),
-                    ConditionExpression=_AS_READ,
-                    ExpressionAttributeValues=expected,
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-            except ConditionFailed as failed:
-                raise (VersionConflict() if failed.item else ChapterNotFound()) from failed
-            return stored
-        # A new number: the chapter, its old slot and its new one move together, in a book
-        # that still exists.
-        try:
-            self.calls.transact(
-                [
-                    {
-                        "Put": {
-                            "TableName": self.chapters_table,
-                            "Item": chapter_to_item(stored),
-                            "ConditionExpression": _AS_READ,
-                            "ExpressionAttributeValues": expected,
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    self._put(self.books_table, slot_to_item(stored), "attribute_not_exists(sk)"),
-                    {
-                        "Delete": {
-                            "TableName": self.books_table,
-                            "Key": slot_key(previous.book_id, previous.number),
-                            "ConditionExpression": _SLOT_HELD,
-                            "ExpressionAttributeValues": {":id": {"S": previous.id}},
-                        }
-                    },
-                    {
-                        "ConditionCheck": {
-                            "TableName": self.books_table,
-                            "Key": head_key(previous.book_id),
-                            "ConditionExpression": _BOOK_OPEN,
-                        }
-                    },
-                ]
-            )
-        except Cancelled as cancelled:
-            if cancelled.failed(0) and not cancelled.found(0):
-                raise ChapterNotFound() from cancelled
-            if cancelled.failed(0) or cancelled.failed(2):
-                raise VersionConflict() from cancelled
-            if cancelled.failed(3):
-                raise BookNotFound() from cancelled
-            raise ChapterNumberTaken() from cancelled
+        update_chapter(self.calls, self.books_table, self.chapters_table, stored, previous=previous)
         return stored
 
     def chapter_delete(self, chapter: Chapter) -> None:
-        try:
-            self.calls.transact(
-                [
-                    {
-                        "Delete": {
-                            "TableName": self.chapters_table,
-                            "Key": chapter_key(chapter.book_id, chapter.id),
-                            "ConditionExpression": _AS_READ,
-                            "ExpressionAttributeValues": serialize({":expected": chapter.version}),
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    {
-                        "Delete": {
-                            "TableName": self.books_table,
-                            "Key": slot_key(chapter.book_id, chapter.number),
-                            "ConditionExpression": _SLOT_HELD,
-                            "ExpressionAttributeValues": {":id": {"S": chapter.id}},
-                        }
-                    },
-                    self._count_chapters(chapter.book_id, -1, _EXISTS),
-                ]
-            )
-        except Cancelled as cancelled:
-            if cancelled.failed(0) and not cancelled.found(0):
-                raise ChapterNotFound() from cancelled
-            if cancelled.failed(2):
-                raise BookNotFound() from cancelled
-            raise VersionConflict() from cancelled
+        delete_chapter(self.calls, self.books_table, self.chapters_table, chapter)
 
     def chapters_by_status(
         self, status: ChapterStatus, *, limit: int, cursor: str | None = None
@@ -416,18 +309,6 @@ class DynamoDBRepository:
             book_id=book_id,
             chapter_id=chapter_id,
         )
-
-    def _count_chapters(self, book_id: str, delta: int, condition: str) -> dict[str, Any]:
-        """The head's chapter count moved by ``delta``, in a transaction, under ``condition``."""
-        return {
-            "Update": {
-                "TableName": self.books_table,
-                "Key": head_key(book_id),
-                "UpdateExpression": "ADD chapter_count :delta",
-                "ConditionExpression": condition,
-                "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
-            }
-        }
 
     @staticmethod
     def _put(table: str, item: dict[str, Any], condition: str) -> dict[str, Any]:
