@@ -45,6 +45,10 @@ def _owns(user: Any, book: Book) -> bool:
     return str(book.owner) == str(user.pk)
 
 
+def user_owns_book(user: Any, book: Book) -> bool:
+    return _authenticated(user) and _owns(user, book)
+
+
 def user_is_editor(user: Any) -> bool:
     if not _authenticated(user):
         return False

@@ -13,6 +13,8 @@ from books.permissions import (
     user_can_change_book,
     user_can_see_book,
     user_is_editor,
+    user_owns_book,
+    user_sees_every_chapter,
 )
 from books.repository import get_repository
 from books.services.objects import objects_delete
@@ -32,28 +34,52 @@ def book_create(
     return get_repository().book_create(book)
 
 
+def as_seen_by(user: Any, book: Book, *, staff: bool | None = None) -> Book:
+    """The book as ``user`` may see it: its ``chapter_count`` counts the chapters they see, all
+    of them for the owner and staff, the ready ones for everyone else (a count of hidden
+    chapters would tell a listener they exist). ``staff``, when the caller knows it, saves the
+    account's read; a book whose chapters are all ready needs no check at all."""
+    if book.ready_count == book.chapter_count:
+        return book
+    if staff is None:
+        sees_all = user_sees_every_chapter(user, book)
+    else:
+        sees_all = staff or user_owns_book(user, book)
+    # A DynamoDB head written before heads counted ready chapters reads 0 until the backfill
+    # counts them (books/repository/dynamodb/backfill.py): hidden rather than exposed.
+    return book if sees_all else book.replace(chapter_count=book.ready_count)
+
+
 def book_get(*, user: Any, book_id: str) -> Book:
     """The book, if ``user`` may see it; BookNotFound otherwise, as if it did not exist."""
     book = get_repository().book_get(book_id)
     if not user_can_see_book(user, book):
         raise BookNotFound()
-    return book
+    return as_seen_by(user, book)
 
 
 def book_get_with_chapter(
     *, user: Any, book_id: str, chapter_id: str
 ) -> tuple[Book, Chapter | None]:
     """The book, if ``user`` may see it (BookNotFound otherwise), and its chapter ``chapter_id``
-    whatever its status (None if the book has none): one read, for the listener's reports."""
+    whatever its status (None if the book has none): one read, for the listener's reports.
+
+    The book's ``chapter_count`` is the ready chapters' for all but its owner, staff included:
+    this is the path of every progress report, which never reads the account's row (a staff
+    member's own reports do not show the count anyway), and fewer is hidden, not exposed."""
     book, chapter = get_repository().book_get_with_chapter(book_id, chapter_id)
     if not user_can_see_book(user, book):
         raise BookNotFound()
-    return book, chapter
+    return as_seen_by(user, book, staff=False), chapter
 
 
 def book_list(*, user: Any, limit: int, cursor: str | None = None) -> Page[Book]:
     """The books ``user`` may see, newest first."""
-    return get_repository().book_list(limit=limit, cursor=cursor, visible=book_visibility(user))
+    visible = book_visibility(user)
+    page = get_repository().book_list(limit=limit, cursor=cursor, visible=visible)
+    # Staff see every book and every chapter: the visibility just read says who is staff.
+    seen = [as_seen_by(user, book, staff=visible.everything) for book in page.items]
+    return Page(seen, page.next_cursor)
 
 
 def book_search(*, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
