@@ -9,6 +9,18 @@ Each write (the book item and its head's copy of the status, in one transaction)
 on the item still lacking a status, so it never overrides a publish or
 an unpublish made meanwhile, and it leaves ``version`` and ``updated_at`` alone: nobody edited
 the book, and an editor's edit in flight still applies.
+
+``backfill_ready_counts`` gives every head its ``ready_count`` (the ready chapters, what a
+listener is told a book has), counted with a consistent Query. A head without one reads 0
+meanwhile (items.chapter_count): hidden rather than exposed. The chapter writes ADD to it from
+the moment the new code runs, so a head may already hold a count that started from nothing: the
+backfill recounts every head and SETs the count where it differs, never ADDs. The SET is
+conditional on the head still holding the count read before counting (or none), so a chapter
+write that moves it while the chapters are counted makes the SET fail, and it counts again. What
+remains: two opposite moves during one count (one chapter becoming ready, another ceasing to be)
+leave the head as read while the count may have missed both; and chapters that cross READY on
+the previous code, which does not count them, between this pass and the code switch. Either
+leaves a count off until the next pass (every release runs it; running it again is harmless).
 """
 
 from __future__ import annotations
@@ -17,9 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from books.domain import BookStatus, ChapterStatus
-from books.repository.tables import BOOK_ITEM
+from books.repository.tables import BOOK_ITEM, HEAD_ITEM
 
-from .calls import Calls, Cancelled
+from .calls import Calls, Cancelled, ConditionFailed
 from .items import book_key, head_key, item_to_book, serialize, visibility_keys
 
 
@@ -29,6 +41,19 @@ class BackfillCounts:
     drafts: int = 0
     # Changed or deleted by someone else between the scan and the write.
     skipped: int = 0
+
+
+@dataclass
+class ReadyCounts:
+    counted: int = 0
+    # Already right: nothing written.
+    unchanged: int = 0
+    # Deleted meanwhile, or moved by chapter writes at every attempt.
+    skipped: int = 0
+
+
+# A head whose count moves at each attempt is left to the next pass.
+_COUNT_ATTEMPTS = 3
 
 
 def backfill_publishing(calls: Calls, *, books_table: str, chapters_table: str) -> BackfillCounts:
@@ -118,3 +143,78 @@ def _store_status(calls: Calls, books_table: str, book: Any) -> bool:
 
 def _prefixed(values: dict[str, str]) -> dict[str, str]:
     return {f":{name}": value for name, value in values.items()}
+
+
+def backfill_ready_counts(calls: Calls, *, books_table: str, chapters_table: str) -> ReadyCounts:
+    counts = ReadyCounts()
+    request: dict[str, Any] = {
+        "TableName": books_table,
+        "FilterExpression": "sk = :head",
+        "ProjectionExpression": "book_id, ready_count, deleting",
+        "ExpressionAttributeValues": {":head": {"S": HEAD_ITEM}},
+        "ConsistentRead": True,
+    }
+    while True:
+        response = calls.call("scan", **request)
+        for head in response.get("Items", []):
+            outcome = _count_ready(calls, books_table, chapters_table, head)
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+        if "LastEvaluatedKey" not in response:
+            return counts
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _count_ready(
+    calls: Calls, books_table: str, chapters_table: str, head: dict[str, Any] | None
+) -> str:
+    """The head's ready count set to the count of the book's ready chapters, if the head still
+    holds what it held before counting: ``counted``, ``unchanged`` or ``skipped``."""
+    for _ in range(_COUNT_ATTEMPTS):
+        if head is None or "deleting" in head:
+            return "skipped"
+        book_id = head["book_id"]["S"]
+        seen = head.get("ready_count")
+        ready = _ready_chapters(calls, chapters_table, book_id)
+        if seen is not None and int(seen["N"]) == ready:
+            return "unchanged"
+        condition = "attribute_exists(book_id) AND attribute_not_exists(deleting) AND "
+        values = serialize({":ready": ready})
+        if seen is None:
+            condition += "attribute_not_exists(ready_count)"
+        else:
+            condition += "ready_count = :seen"
+            values[":seen"] = seen
+        try:
+            calls.call(
+                "update_item",
+                TableName=books_table,
+                Key=head_key(book_id),
+                UpdateExpression="SET ready_count = :ready",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as failed:
+            head = failed.item
+            continue
+        return "counted"
+    return "skipped"
+
+
+def _ready_chapters(calls: Calls, chapters_table: str, book_id: str) -> int:
+    request: dict[str, Any] = {
+        "TableName": chapters_table,
+        "KeyConditionExpression": "book_id = :b",
+        "FilterExpression": "#status = :ready",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": serialize({":b": book_id, ":ready": ChapterStatus.READY}),
+        "Select": "COUNT",
+        "ConsistentRead": True,
+    }
+    ready = 0
+    while True:
+        response = calls.call("query", **request)
+        ready += int(response.get("Count", 0))
+        if "LastEvaluatedKey" not in response:
+            return ready
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -8,6 +8,10 @@ has run, such a book reads as a draft: hidden from listeners rather than exposed
 book that has a status is never touched, so running it again, or during traffic, changes
 nothing it should not. The release runs it (deploy/release.py); on the SQL backend the
 migration already did the work.
+
+It also counts every book's ready chapters into the head's ``ready_count`` (what a listener is
+told a book has; books/migrations/0004_book_ready_count.py on SQL), where the head lacks it or
+holds another count: books/repository/dynamodb/backfill.py says how it stays race-safe.
 """
 
 from __future__ import annotations
@@ -17,24 +21,34 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from books.repository.dynamodb.backfill import backfill_publishing
+from books.repository.dynamodb.backfill import backfill_publishing, backfill_ready_counts
 from books.repository.dynamodb.calls import Calls
 from voj.aws import aws_client
 
 
 class Command(BaseCommand):
-    help = "Give DynamoDB books written before publishing existed their status; idempotent."
+    help = (
+        "Give DynamoDB books written before publishing existed their status, and every book "
+        "its count of ready chapters; idempotent."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.VOJ_DATA_BACKEND != "dynamodb":
             self.stdout.write("SQL backend: the books migration has already done this.")
             return
-        counts = backfill_publishing(
-            Calls(aws_client("dynamodb")),
-            books_table=settings.VOJ_BOOKS_TABLE,
-            chapters_table=settings.VOJ_CHAPTERS_TABLE,
-        )
+        calls = Calls(aws_client("dynamodb"))
+        tables = {
+            "books_table": settings.VOJ_BOOKS_TABLE,
+            "chapters_table": settings.VOJ_CHAPTERS_TABLE,
+        }
+        counts = backfill_publishing(calls, **tables)
         self.stdout.write(
             f"{settings.VOJ_BOOKS_TABLE}: {counts.published} published, {counts.drafts} left "
             f"drafts, {counts.skipped} changed meanwhile (left as they are)."
+        )
+        ready = backfill_ready_counts(calls, **tables)
+        self.stdout.write(
+            f"{settings.VOJ_BOOKS_TABLE}: ready chapters counted for {ready.counted} books, "
+            f"{ready.unchanged} already right, {ready.skipped} skipped (deleted or moving; "
+            "the next run counts them)."
         )
