@@ -143,15 +143,18 @@ def test_the_backfill_never_overrides_a_status_set_meanwhile(dynamodb, editor, m
         Chapter(book_id=book.id, number=1, title="c", status=ChapterStatus.READY)
     )
     _legacy(repository, book)
-    original = backfill._has_ready_chapter
+    original = backfill._ready_chapters
+    raced = []
 
     def publish_meanwhile(calls, table, book_id):
         # An editor unpublishes (as the new code writes it) between the scan and the write.
-        stored = repository.book_get(book_id)
-        repository.book_set_status(stored, expected_version=stored.version)
+        if not raced:
+            raced.append(book_id)
+            stored = repository.book_get(book_id)
+            repository.book_set_status(stored, expected_version=stored.version)
         return original(calls, table, book_id)
 
-    monkeypatch.setattr(backfill, "_has_ready_chapter", publish_meanwhile)
+    monkeypatch.setattr(backfill, "_ready_chapters", publish_meanwhile)
     assert "0 published, 0 left drafts, 1 changed meanwhile" in _backfill()
     assert repository.book_get(book.id).status == BookStatus.DRAFT
 

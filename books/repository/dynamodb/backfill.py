@@ -68,7 +68,7 @@ def backfill_publishing(calls: Calls, *, books_table: str, chapters_table: str) 
         response = calls.call("scan", **request)
         for item in response.get("Items", []):
             book = item_to_book(item, head=None)
-            playable = _has_ready_chapter(calls, chapters_table, book.id)
+            playable = _ready_chapters(calls, chapters_table, book.id) > 0
             if playable:
                 book = book.replace(status=BookStatus.PUBLISHED, published_at=book.created_at)
             if not _store_status(calls, books_table, book):
@@ -79,25 +79,6 @@ def backfill_publishing(calls: Calls, *, books_table: str, chapters_table: str) 
                 counts.drafts += 1
         if "LastEvaluatedKey" not in response:
             return counts
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def _has_ready_chapter(calls: Calls, chapters_table: str, book_id: str) -> bool:
-    request: dict[str, Any] = {
-        "TableName": chapters_table,
-        "KeyConditionExpression": "book_id = :b",
-        "FilterExpression": "#status = :ready",
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": serialize({":b": book_id, ":ready": ChapterStatus.READY}),
-        "ProjectionExpression": "chapter_id",
-        "ConsistentRead": True,
-    }
-    while True:
-        response = calls.call("query", **request)
-        if response.get("Items"):
-            return True
-        if "LastEvaluatedKey" not in response:
-            return False
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
