@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -22,13 +23,21 @@ from voj.errors import (
 
 logger = logging.getLogger("voj.requests")
 
+# A client's id is echoed in a response header and written in the log: printable ASCII without
+# spaces, and short. Anything else (a folded header, control characters, 60 KB) would break the
+# response after the view ran, or the log; it is replaced, not refused.
+_CLIENT_REQUEST_ID = re.compile(r"[!-~]{1,128}")
+
 
 def request_id(request: HttpRequest) -> str:
     # Zappa puts the API Gateway event in the WSGI environ; its request id ties our log line
     # to API Gateway's access log.
     event = request.META.get("lambda.event") or {}
     context_id = (event.get("requestContext") or {}).get("requestId")
-    return context_id or request.headers.get("X-Request-ID") or uuid.uuid4().hex
+    if isinstance(context_id, str) and _CLIENT_REQUEST_ID.fullmatch(context_id):
+        return context_id
+    given = request.headers.get("X-Request-ID") or ""
+    return given if _CLIENT_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 class RequestLogMiddleware:
