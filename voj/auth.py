@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -50,6 +52,12 @@ class LoginSerializer(TokenObtainPairSerializer):
         return {**super().validate(attrs), "user": UserOut(self.user).data}
 
 
+# Answers that carry tokens or who the user is are never stored by a cache or a browser
+# (RFC 6749 §5.1: Cache-Control no-store on token responses).
+_never_stored = method_decorator(never_cache, name="dispatch")
+
+
+@_never_stored
 @extend_schema_view(post=extend_schema(responses={200: LoginOut}))
 class LoginApi(TokenObtainPairView):
     serializer_class = LoginSerializer
@@ -66,6 +74,7 @@ class RefreshSerializer(serializers.Serializer):
         return refresh_token_rotate(attrs["refresh"])
 
 
+@_never_stored
 @extend_schema_view(post=extend_schema(responses={200: RefreshOut}))
 class RefreshApi(TokenRefreshView):
     """Answers a new refresh token with the access token; the one sent is used up."""
@@ -102,6 +111,7 @@ class LogoutApi(APIView):
         return Response(status=204)
 
 
+@_never_stored
 class MeApi(APIView):
     @extend_schema(responses=UserOut)
     def get(self, request: Request) -> Response:

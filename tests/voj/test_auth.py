@@ -76,3 +76,23 @@ def test_tampered_token(editor):
 
 def test_me_of_staff(as_operator):
     assert as_operator.get("/api/v1/auth/me").json()["is_staff"] is True
+
+
+def _never_stored(response) -> None:
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"no-store", "no-cache", "private"} <= directives, response["Cache-Control"]
+
+
+def test_token_answers_are_never_stored(editor, anonymous):
+    """RFC 6749 §5.1: a response that carries tokens says Cache-Control: no-store."""
+    login = anonymous.post("/api/v1/auth/login", {"username": "editor", "password": "pw-editor-1"})
+    assert login.status_code == 200
+    _never_stored(login)
+    refreshed = anonymous.post("/api/v1/auth/refresh", {"refresh": login.json()["refresh"]})
+    assert refreshed.status_code == 200
+    _never_stored(refreshed)
+    me = anonymous.client.get(
+        "/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {refreshed.json()['access']}"
+    )
+    _never_stored(me)
+    _never_stored(anonymous.post("/api/v1/auth/login", {"username": "editor", "password": "x"}))

@@ -206,3 +206,21 @@ def test_database_url_from_the_secrets(prod_env, moto_server, postgres_url):
     }
     password = postgres_url.split(":")[2].split("@")[0]
     assert password not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"])
+@pytest.mark.parametrize(
+    "value", ["x", "django-insecure-" + "k" * 60, "ab" * 40, "0123456789" * 4 + "abcdefghi"]
+)
+def test_a_weak_signing_key_stops_the_start(prod_env, moto_server, name, value):
+    """An HS256 key of "x" makes every token, operators' included, guessable offline."""
+    path = f"/voj/weak-{random.token_hex(4)}/"
+    ssm = boto3.client("ssm", endpoint_url=moto_server, **_creds())
+    for each in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
+        strong = random.token_urlsafe(50)
+        ssm.put_parameter(Name=path + each, Value=value if each == name else strong, Type="String")
+    result = manage({**prod_env, "VOJ_SECRETS": path}, "check")
+    assert result.returncode != 0
+    assert f"{name} is a default or too weak" in result.stderr
+    if len(value) > 1:  # "x" is in any text
+        assert value not in result.stderr  # the refusal names the key, never its value

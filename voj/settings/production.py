@@ -26,12 +26,23 @@ VOJ_API_DOCS = False
 
 VOJ_SECRETS = env_required("VOJ_SECRETS")
 _secrets = load_secrets(VOJ_SECRETS, region=VOJ_AWS_REGION, endpoint_url=VOJ_AWS_ENDPOINT_URL)
-SECRET_KEY = secret(_secrets, DJANGO_SECRET_KEY, spec=VOJ_SECRETS)
-if SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY is a default or too short: generate one with deploy's `secrets put`"
-    )
-SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": secret(_secrets, JWT_SIGNING_KEY, spec=VOJ_SECRETS)}
+
+
+def _strong_key(name: str) -> str:
+    """The secret ``name``, refused when it is guessable. Both keys sign what voj trusts (the
+    console's sessions, every HS256 token, operators' included), so both are held to Django's
+    own rule for SECRET_KEY (check W009): 50 characters or more, 5 distinct or more, no default."""
+    value = secret(_secrets, name, spec=VOJ_SECRETS)
+    if value.startswith("django-insecure") or len(value) < 50 or len(set(value)) < 5:
+        raise ImproperlyConfigured(
+            f"{name} is a default or too weak (50 characters or more, 5 distinct or more): "
+            "generate one with deploy's `secrets put`"
+        )
+    return value
+
+
+SECRET_KEY = _strong_key(DJANGO_SECRET_KEY)
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": _strong_key(JWT_SIGNING_KEY)}
 
 if VOJ_CDN_DOMAIN:
     if not VOJ_CDN_KEY_ID:
