@@ -58,3 +58,23 @@ def test_unknown_api_path_is_json(anonymous):
     response = anonymous.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_detailed_health_runs_its_checks_once_in_a_window(anonymous, settings):
+    """A public endpoint: however often it is called, a container runs one round of checks per
+    VOJ_HEALTH_CHECK_SECONDS and answers the others from it, failures included."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.VOJ_HEALTH_CHECK_SECONDS = 0
+    with CaptureQueriesContext(connection) as first_round:
+        first = anonymous.get("/api/v1/health/detailed")
+    settings.VOJ_HEALTH_CHECK_SECONDS = 3600
+    with CaptureQueriesContext(connection) as later:
+        answers = [anonymous.get("/api/v1/health/detailed") for _ in range(20)]
+    assert first.status_code == 200 and len(first_round) >= 1
+    assert len(later) == 0
+    assert {a.json()["checked_at"] for a in answers} == {first.json()["checked_at"]}
+    settings.VOJ_HEALTH_CHECK_SECONDS = 0
+    fresh = anonymous.get("/api/v1/health/detailed").json()
+    assert fresh["checked_at"] > first.json()["checked_at"]

@@ -136,6 +136,9 @@ VOJ_PAGE_SIZE = env_int("VOJ_PAGE_SIZE", 20)
 # enough that a book's bookmarks stay a handful of pages (more: 409 bookmark_limit_reached).
 VOJ_BOOKMARKS_PER_BOOK = env_int("VOJ_BOOKMARKS_PER_BOOK", 500)
 VOJ_OPSDB_REFRESH_SECONDS = env_int("VOJ_OPSDB_REFRESH_SECONDS", 5)
+# health/detailed is public: however often it is called, a container runs its checks (database,
+# repository, storage) at most once in this many seconds and answers the others from that round.
+VOJ_HEALTH_CHECK_SECONDS = env_int("VOJ_HEALTH_CHECK_SECONDS", 5)
 
 # Login throttling, shared by every process (voj/security): failed logins counted per username
 # and per client address; a count is forgotten this long after its last failure.

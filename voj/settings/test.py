@@ -14,6 +14,8 @@ SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY + ":jwt"}
 DATA_DIR = Path(tempfile.mkdtemp(prefix="voj-test-"))
 VOJ_MEDIA_ROOT = DATA_DIR / "objects"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# Every health request runs its checks: tests change what they check between requests.
+VOJ_HEALTH_CHECK_SECONDS = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # A file, not shared-cache memory: threads in the concurrency tests need real SQLite locking.
