@@ -79,6 +79,7 @@ def api_gateway_event(
             "path": f"/prod{path}",
             "stage": "prod",
             "requestId": "harness-request",
+            "apiId": host.split(".", 1)[0],
             "identity": {"sourceIp": "203.0.113.7"},
         },
         "body": body,

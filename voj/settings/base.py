@@ -32,6 +32,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "voj.middleware.RequestLogMiddleware",
     "voj.middleware.ApiBoundaryMiddleware",
+    "voj.hosts.OwnApiHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

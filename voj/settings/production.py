@@ -58,6 +58,8 @@ if VOJ_CDN_DOMAIN:
 
 # --- hosts, CORS, CSRF -----------------------------------------------------------------------
 
+# Every API's host in the region: the API's id is made by the first deploy, after this file is
+# written. voj.hosts.OwnApiHostMiddleware narrows it to this API's own host.
 ALLOWED_HOSTS = [
     *env_list("VOJ_ALLOWED_HOSTS"),
     f".execute-api.{VOJ_AWS_REGION}.amazonaws.com",
