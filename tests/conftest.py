@@ -388,11 +388,20 @@ def as_operator(operator) -> Api:
     return Api(operator)
 
 
+def console_session_store_settled(request) -> None:
+    """Console sessions live in the security state, which the data backend chooses: a test's
+    backend is set up before anyone signs in, or the session would be saved in the other."""
+    for name in ("backend", "dynamodb", "dynamodb_tables", "dynamodb_local_tables"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+
+
 @pytest.fixture
-def console(operator):
+def console(request, operator):
     """The operator console, signed in as a superuser."""
     from django.test import Client
 
+    console_session_store_settled(request)
     client = Client()
     client.force_login(operator)
     return client

@@ -11,8 +11,9 @@ class SecurityRecord(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     # What the key stands for, for an operator (the key itself is a hash).
     subject = models.CharField(max_length=200, blank=True, default="")
-    # What a put record holds (voj/security/accounts.py); empty for counts and markers.
-    value = models.CharField(max_length=100, blank=True, default="")
+    # What a put record holds (an account's claim, a console session's data); empty for counts
+    # and markers.
+    value = models.TextField(blank=True, default="")
 
     class Meta:
         db_table = "voj_security_record"

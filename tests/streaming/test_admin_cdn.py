@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 
+from tests.conftest import console_session_store_settled
 from tests.helpers import published_chapter
 from voj.aws import aws_client
 
@@ -22,7 +23,8 @@ def distribution(aws, settings) -> str:
 
 
 @pytest.fixture
-def staff_without_permission(db) -> Client:
+def staff_without_permission(request, db) -> Client:
+    console_session_store_settled(request)
     user = User.objects.create_user("support", password="x", is_staff=True)
     client = Client()
     client.force_login(user)

@@ -1,4 +1,5 @@
-"""Account changes that end tokens, told to the endpoints that do not load the user.
+"""Account changes that end tokens and console sessions, told to the endpoints that do not load
+the user.
 
 Every endpoint but one loads the token's user and compares the token's revoke claim (a hash of
 the password hash) with the user's row, so a password change or deactivation ends older tokens
@@ -22,6 +23,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import get_security_state
+from .sessions import sessions_end
 from .state import state_key
 
 # The recorded claim of an account that is inactive or deleted: no token's claim equals it.
@@ -108,6 +110,7 @@ def user_saving(sender: Any, instance: Any, using: str, update_fields: Any, **_:
     if claim == account_claim(stored):
         return
     account_change_record(user_id=instance.pk, claim=claim)
+    sessions_end(user_id=instance.pk)
     instance.__dict__[_CHANGED] = True
 
 
@@ -129,3 +132,4 @@ def _record_committed(manager: Any, user_id: Any) -> None:
 def user_deleted(sender: Any, instance: Any, **_: Any) -> None:
     if _is_user_model(sender):
         account_change_record(user_id=instance.pk, claim=ENDED)
+        sessions_end(user_id=instance.pk)

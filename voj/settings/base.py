@@ -79,7 +79,11 @@ DATABASE_URL = env_str("DATABASE_URL")
 VOJ_DB_CONN_MAX_AGE = env_int("VOJ_DB_CONN_MAX_AGE", 600)
 
 # Admin sessions live in signed cookies, so ordinary traffic never writes the operator database.
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# Console sessions live in the shared security state (voj/security/sessions.py): logging out,
+# a password change, a deactivation or `end_sessions` ends them on every container at once.
+SESSION_ENGINE = "voj.security.sessions"
+# An operator console's working day, not Django's default of two weeks.
+SESSION_COOKIE_AGE = env_int("VOJ_SESSION_HOURS", 8) * 3600
 SESSION_COOKIE_HTTPONLY = True
 
 AUTH_PASSWORD_VALIDATORS = [
