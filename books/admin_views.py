@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -95,6 +96,7 @@ def _book_page(request: HttpRequest, book_id: str, verdicts: dict | None = None)
         next_cursor=page.next_cursor,
         checked=verdicts is not None,
         cdn=cdn_configured(),
+        can_delete=services.book_deletable(user=request.user, book=book),
     )
 
 
@@ -130,6 +132,8 @@ def book_check(request: HttpRequest, book_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def book_delete(request: HttpRequest, book_id: str) -> HttpResponse:
     book = _book_or_404(request, book_id)
+    if not services.book_deletable(user=request.user, book=book):
+        raise PermissionDenied  # Django's 403 page; the book's page offers no delete button
     if request.method == "POST":
         try:
             services.book_delete_by_operator(actor=request.user, book_id=book_id)

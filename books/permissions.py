@@ -64,6 +64,28 @@ def user_can_change_book(user: Any, book: Book) -> bool:
     return _owns(user, book) or _is_staff(user)
 
 
+# Django's model permissions: the operator groups an operator makes hold them, a superuser has
+# them all, and a bare staff flag has none.
+DELETE_BOOK = "books.delete_bookrecord"
+DELETE_CHAPTER = "books.delete_chapterrecord"
+
+
+def user_can_delete(user: Any, book: Book, *, permission: str) -> bool:
+    """The owner deletes what is in their book; anyone else needs ``permission`` (being staff,
+    which lets one see and change any book, is not enough to destroy one)."""
+    if not _authenticated(user):
+        return False
+    if _owns(user, book):
+        return True
+    account = _account(user)
+    return bool(
+        account is not None
+        and account.is_active
+        and account.is_staff
+        and account.has_perm(permission)
+    )
+
+
 def user_can_see_book(user: Any, book: Book) -> bool:
     if book.is_published:
         return True

@@ -15,6 +15,7 @@ way only (books <- chapters <- uploads, chapters <- streams; console and objects
 
 from books.services.books import (
     book_create,
+    book_deletable,
     book_delete,
     book_get,
     book_get_with_chapter,
@@ -46,6 +47,7 @@ __all__ = [
     "StreamLink",
     "book_check",
     "book_create",
+    "book_deletable",
     "book_delete",
     "book_delete_by_operator",
     "book_get",

@@ -9,8 +9,10 @@ from typing import Any
 from books.domain import Book, BookStatus, Chapter, Page, utcnow
 from books.errors import BookNotFound, NothingToPublish, PermissionDenied, VersionConflict
 from books.permissions import (
+    DELETE_BOOK,
     book_visibility,
     user_can_change_book,
+    user_can_delete,
     user_can_see_book,
     user_is_editor,
     user_owns_book,
@@ -146,8 +148,23 @@ def book_update(*, user: Any, book_id: str, version: int | None = None, **change
     return get_repository().book_update(updated, expected_version=book.version)
 
 
+def book_get_for_delete(*, user: Any, book_id: str, permission: str = DELETE_BOOK) -> Book:
+    """The book, if ``user`` may delete it (or, with ``permission`` DELETE_CHAPTER, its
+    chapters): its owner, or staff holding Django's delete permission. PermissionDenied for
+    the rest of staff, as book_get_for_change answers those who may only see it."""
+    book = book_get_for_change(user=user, book_id=book_id)
+    if not user_can_delete(user, book, permission=permission):
+        raise PermissionDenied("Deleting another editor's book needs the delete permission.")
+    return book
+
+
+def book_deletable(*, user: Any, book: Book) -> bool:
+    """Whether ``user`` may delete ``book`` (the console offers the button only then)."""
+    return user_can_delete(user, book, permission=DELETE_BOOK)
+
+
 def book_delete(*, user: Any, book_id: str) -> None:
-    book_get_for_change(user=user, book_id=book_id)
+    book_get_for_delete(user=user, book_id=book_id)
     repository = get_repository()
     # The audio goes first: a delete that fails part-way keeps the chapters it has not reached
     # and DELETE again finishes it, but an object whose chapter had gone would stay for ever.

@@ -6,9 +6,9 @@ from typing import Any
 
 from books.domain import Book, Chapter, ChapterStatus, Page, utcnow
 from books.errors import BookNotFound, ChapterNotFound, VersionConflict
-from books.permissions import user_can_see_chapter, user_sees_every_chapter
+from books.permissions import DELETE_CHAPTER, user_can_see_chapter, user_sees_every_chapter
 from books.repository import get_repository
-from books.services.books import book_get, book_get_for_change
+from books.services.books import book_get, book_get_for_change, book_get_for_delete
 from books.services.objects import objects_delete
 
 
@@ -85,6 +85,7 @@ def chapter_update(
 
 
 def chapter_delete(*, user: Any, book_id: str, chapter_id: str) -> None:
-    chapter = chapter_get_for_change(user=user, book_id=book_id, chapter_id=chapter_id)
+    book_get_for_delete(user=user, book_id=book_id, permission=DELETE_CHAPTER)
+    chapter = get_repository().chapter_get(book_id, chapter_id)
     get_repository().chapter_delete(chapter)
     objects_delete(keys=[chapter.object_key])
