@@ -6,15 +6,31 @@ from typing import Any
 from rest_framework import serializers
 
 from books.domain import BookStatus, ChapterStatus
+from voj.text import describe, disguising_character
 
 
 class Text(serializers.CharField):
-    """A JSON string and nothing else: DRF's CharField would also take 12 or 1.5 as text."""
+    """A JSON string and nothing else (DRF's CharField would also take 12 or 1.5 as text),
+    without characters that hide or disguise what it reads as (voj/text.py); ``multiline``
+    text may hold newlines and tabs."""
+
+    default_error_messages = {
+        "disguising": "Remove the invisible character {character}: it hides or disguises "
+        "what the text reads as.",
+    }
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value = super().to_internal_value(data)
+        found = disguising_character(value, multiline=self.multiline)
+        if found is not None:
+            self.fail("disguising", character=describe(found))
+        return value
 
 
 class WholeNumber(serializers.IntegerField):
@@ -51,7 +67,7 @@ class BookOut(serializers.Serializer):
 class BookCreateIn(serializers.Serializer):
     title = Text(max_length=300)
     author = Text(max_length=300)
-    description = Text(max_length=5000, required=False, allow_blank=True)
+    description = Text(max_length=5000, required=False, allow_blank=True, multiline=True)
     language = serializers.RegexField(
         r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", max_length=35, required=False, allow_blank=True
     )

@@ -159,13 +159,13 @@ class BookmarkCreateIn(serializers.Serializer):
     book_id = Id()
     chapter_id = Id()
     position_seconds = Seconds()
-    note = Text(max_length=1000, required=False, allow_blank=True)
+    note = Text(max_length=1000, required=False, allow_blank=True, multiline=True)
 
 
 class BookmarkUpdateIn(serializers.Serializer):
     chapter_id = Id(required=False)
     position_seconds = Seconds(required=False)
-    note = Text(max_length=1000, required=False, allow_blank=True)
+    note = Text(max_length=1000, required=False, allow_blank=True, multiline=True)
     version = WholeNumber(min_value=1, required=False)
 
 

@@ -7,6 +7,8 @@ import secrets
 import unicodedata
 from pathlib import PurePosixPath
 
+from voj.text import without_disguising_characters
+
 UPLOAD_PREFIX = "uploads/"
 MEDIA_PREFIX = "media/"
 
@@ -59,14 +61,15 @@ def book_media_prefix(book_id: str) -> str:
 
 
 def clean_filename(name: str) -> str:
-    """NFC-normalise, drop any directory part and unsafe characters, bound the length.
+    """NFC-normalise, drop any directory part, unsafe characters and those that disguise how
+    the name reads (voj/text.py), bound the length.
 
     Raises ValueError when nothing usable is left.
     """
     name = unicodedata.normalize("NFC", name or "")
     # Both separators: a Windows client may send C:\\Users\\me\\ch1.m4a.
     name = PurePosixPath(name.replace("\\", "/")).name
-    name = _UNSAFE_CHARS.sub("", name)
+    name = without_disguising_characters(_UNSAFE_CHARS.sub("", name))
     # No leading dot (a hidden file), nor a space that stripping a dot would leave ("  . x").
     name = " ".join(name.split()).lstrip(". ")
     if len(name) > MAX_FILENAME_LENGTH:
