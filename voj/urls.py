@@ -18,13 +18,25 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 if settings.VOJ_API_DOCS:
-    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+    from csp.decorators import csp_update
+    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
     import voj.schema  # noqa: F401  (registers what drf-spectacular cannot infer)
 
+    # Swagger UI's files come from its CDN (drf-spectacular's default), its page has a <style>
+    # block and the UI sets style attributes; its start-up script is a file of its own (the
+    # split view), so no script runs inline.
+    swagger_cdn = "https://cdn.jsdelivr.net"
+    docs = csp_update(
+        {
+            "script-src": [swagger_cdn],
+            "style-src": [swagger_cdn, "'unsafe-inline'"],
+            "img-src": [swagger_cdn],
+        }
+    )(SpectacularSwaggerSplitView.as_view(url_name="schema"))
     api_v1 += [
         path("schema", SpectacularAPIView.as_view(), name="schema"),
-        path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+        path("docs", docs, name="docs"),
     ]
 
 urlpatterns = [

@@ -91,6 +91,16 @@ _BROKEN_LABELS = """() => {
 }"""
 
 
+def csp_violations(page) -> list[str]:
+    """What the page's Content-Security-Policy refuses, as chromium reports it, from now on."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return refused
+
+
 def assert_tidy(page, where: str) -> None:
     """Nothing wider than the screen (tables scroll inside their box) and no label broken."""
     widths = page.evaluate(
@@ -142,6 +152,7 @@ def test_operator_checks_listens_and_purges(browser, live_server, console_data):
     # With JavaScript: the audio preview must load and report a duration.
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    refused = csp_violations(page)
     sign_in(page, base)
     page.get_by_role("link", name="Books", exact=True).click()
     page.get_by_role("link", name="Book", exact=True).click()  # the book's title
@@ -160,6 +171,7 @@ def test_operator_checks_listens_and_purges(browser, live_server, console_data):
     page.wait_for_selector("#check-verdict")
     assert "Check passed" in page.inner_text("#check-verdict")
     shot(page, "2-chapter-checked")
+    assert refused == []  # the console needs nothing its policy refuses, the preview included
     context.close()
 
     # Without JavaScript: the check and the purge are plain forms.
@@ -246,6 +258,7 @@ def test_console_is_styled_under_make_run_aws(browser, run_aws, width):
     page = context.new_page()
     failed = []
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    refused = csp_violations(page)
     sign_in(page, server.url, password)
     for path in ("/admin/", "/admin/catalogue/books/", "/admin/catalogue/chapters/", "/admin/cdn/"):
         page.goto(server.url + path)
@@ -253,5 +266,6 @@ def test_console_is_styled_under_make_run_aws(browser, run_aws, width):
         assert_styled(page, f"{path} under run-aws")
         assert_tidy(page, f"{path} under run-aws at {width} px")
     assert failed == []  # every stylesheet, script and image answered
+    assert refused == []
     shot(page, f"7-run-aws-{width}")
     context.close()

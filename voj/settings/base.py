@@ -3,6 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .env import env_bool, env_choice, env_int, env_list, env_str
 
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "voj.middleware.RequestLogMiddleware",
     "voj.middleware.ApiBoundaryMiddleware",
+    "csp.middleware.CSPMiddleware",
     "voj.hosts.OwnApiHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -192,6 +194,40 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "voj.schema.postprocess",
     ],
+}
+
+
+def _media_origins() -> list[str]:
+    """Where a page's audio and covers come from besides this host: the CDN, else the bucket
+    itself (presigned S3 URLs), else nowhere (the embedded default serves them)."""
+    if VOJ_CDN_DOMAIN:
+        return [f"{VOJ_CDN_URL_PROTOCOL}://{VOJ_CDN_DOMAIN}"]
+    if VOJ_STORAGE != "s3":
+        return []
+    endpoint = env_str("AWS_ENDPOINT_URL_S3") or VOJ_AWS_ENDPOINT_URL
+    if endpoint:
+        parts = urlsplit(endpoint)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    return [f"https://{VOJ_MEDIA_BUCKET}.s3.{VOJ_AWS_REGION}.amazonaws.com"]
+
+
+# Every page (the console, /listen/, the API docs) loads only this host's scripts and styles,
+# with nothing inline; audio and covers also from the CDN or the bucket. The API docs widen it
+# for Swagger UI's files (voj/urls.py). django-csp reads it at each response.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_media_origins()],
+        "media-src": ["'self'", *_media_origins()],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 CORS_ALLOWED_ORIGINS = env_list("VOJ_CORS_ORIGINS")
