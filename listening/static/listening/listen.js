@@ -343,12 +343,22 @@ async function chapterPlay(chapterId, position) {
   if (!chapter) return notice("That chapter is no longer available.");
   if (current.chapter && current.chapter.id !== chapterId && audio.src) report("chapter change");
   notice("");
+  // Until the new source is in, the old one must neither play on nor be reported as this one.
+  loading = true;
+  audio.pause();
   current.chapter = chapter;
   chapterMark();
   $("player").hidden = false;
   $("now-playing").textContent = `${chapter.number}. ${chapter.title}`;
   $("other-device").hidden = true;
-  await streamLoad(position, true);
+  try {
+    await streamLoad(position, true);
+  } catch (error) {
+    audio.removeAttribute("src"); // the old chapter's audio must not pass for this one
+    audio.load();
+    loading = false;
+    throw error;
+  }
   await bookmarksLoad();
 }
 
@@ -499,7 +509,7 @@ function syncShow(state, text) {
 }
 
 function report(reason, { keepalive = false } = {}) {
-  if (!user || !current.book || !current.chapter || !audio.currentSrc) return;
+  if (loading || !user || !current.book || !current.chapter || !audio.currentSrc) return;
   let position = audio.ended ? audio.duration : audio.currentTime || 0;
   const duration = current.chapter.duration_seconds;
   if (duration != null) position = Math.min(position, duration);
@@ -517,7 +527,29 @@ function report(reason, { keepalive = false } = {}) {
   flush({ keepalive }).catch(() => {});
 }
 
-async function flush({ keepalive = false } = {}) {
+// One upload at a time, so that answers arrive in the order the reports were made; a report
+// made meanwhile goes in the next one. Only the report sent as the page is left goes at once.
+let flushing = null;
+let flushAgain = false;
+
+function flush({ keepalive = false } = {}) {
+  if (keepalive) return upload(true);
+  if (flushing) {
+    flushAgain = true;
+    return flushing;
+  }
+  flushing = (async () => {
+    do {
+      flushAgain = false;
+      await upload(false);
+    } while (flushAgain);
+  })().finally(() => {
+    flushing = null;
+  });
+  return flushing;
+}
+
+async function upload(keepalive) {
   const items = Object.values(pending);
   if (!items.length || !user) return;
   syncShow("saving", "Saving…");

@@ -1,0 +1,341 @@
+"""The listener page (/listen/) in Debian's chromium against `make run` and `make run-aws`: sign
+in, find the book, play real audio, seek, bookmark, leave the page, then on a second browser
+(another device) continue where the first one stopped. The page is served here under the strict
+Content-Security-Policy it is written for; no page error, console error or unexpected failed
+request is allowed. Screenshots go to tests/artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import urllib3
+
+from tests.browser.chromium import chromium
+from tests.servers import serving
+from voj.management.commands.smoke import Client
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+AUDIO = Path(__file__).resolve().parents[1] / "fixtures" / "chapter-40s.m4a"
+PASSWORD = "pw-listener-page-1"
+TITLE = "The Long Tone"
+SEEK_TO = 20
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Headless chromium may refuse play() without a gesture it counts; the test clicks anyway.
+    # The page is fulfilled by the test (to add the CSP), and a fulfilled page has no address:
+    # chromium would count it as public and refuse its audio from the loopback edge of
+    # `make run-aws` (Local Network Access), which a page the server sent itself never meets.
+    args = (
+        "--autoplay-policy=no-user-gesture-required",
+        "--disable-features=LocalNetworkAccessChecks",
+    )
+    with chromium(args) as browser:
+        yield browser
+
+
+def published_book(base: str) -> dict[str, Any]:
+    """A published book of two 40 s chapters, made through the public API by the demo editor
+    (upload through the grant: the local endpoint under `make run`, S3 under `make run-aws`),
+    and the origin its stream URLs come from."""
+    editor = Client(base, timeout=30)
+    editor.token = editor.call(
+        "POST", "/api/v1/auth/login", {"username": "editor", "password": PASSWORD}
+    )["access"]
+    book = editor.call(
+        "POST", "/api/v1/books", {"title": TITLE, "author": "voj tests", "language": "en"}, 201
+    )
+    chapters = [chapter_upload(editor, book["id"], title) for title in ("Long tone", "Second tone")]
+    editor.call("POST", f"/api/v1/books/{book['id']}/publish")
+    link = editor.call("GET", f"/api/v1/audio/{chapters[0]}/stream-url")
+    parts = urlsplit(link["url"])
+    return {"book": book["id"], "chapter": chapters[0], "media": f"{parts.scheme}://{parts.netloc}"}
+
+
+def chapter_upload(editor: Client, book_id: str, title: str) -> str:
+    audio = AUDIO.read_bytes()
+    created = editor.call(
+        "POST",
+        f"/api/v1/books/{book_id}/chapters",
+        {
+            "title": title,
+            "filename": AUDIO.name,
+            "content_type": "audio/mp4",
+            "size_bytes": len(audio),
+        },
+        201,
+    )
+    grant, chapter = created["upload"], created["chapter"]
+    fields: list[tuple[str, Any]] = list(grant["fields"].items())
+    fields.append(("file", (AUDIO.name, audio, grant["fields"]["Content-Type"])))
+    body, form_type = urllib3.encode_multipart_formdata(fields)
+    uploaded = editor.http.request(
+        "POST", grant["url"], body=body, headers={"Content-Type": form_type}
+    )
+    assert uploaded.status in (200, 201, 204), uploaded.data[:300]
+    done = editor.call("POST", f"/api/v1/books/{book_id}/chapters/{chapter['id']}/complete")
+    assert done["status"] == "ready", done
+    return chapter["id"]
+
+
+@pytest.fixture(scope="module", params=["run", "run-aws"])
+def site(request, tmp_path_factory):
+    with serving(
+        request.param, tmp_path_factory.mktemp(request.param), VOJ_DEMO_PASSWORD=PASSWORD
+    ) as server:
+        yield {"mode": request.param, "url": server.url, **published_book(server.url)}
+
+
+def listener_api(base: str) -> Client:
+    client = Client(base, timeout=30)
+    client.token = client.call(
+        "POST", "/api/v1/auth/login", {"username": "listener", "password": PASSWORD}
+    )["access"]
+    return client
+
+
+class Watched:
+    """A browser context whose pages are served under the strict CSP, and what went wrong in
+    them: page errors, console errors, failed requests other than those expected."""
+
+    # Expected refusals: the first load's session check before any sign-in, and a book
+    # without progress yet.
+    EXPECTED = (("POST", "/listen/session/refresh", 401), ("GET", "/api/v1/me/progress/", 404))
+
+    def __init__(self, browser: Any, site: dict[str, Any], width: int) -> None:
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900}, is_mobile=width < 500
+        )
+        self.problems: list[str] = []
+        media = site["media"]
+        csp = (
+            f"default-src 'self'; img-src 'self' {media} data:; media-src 'self' {media}; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+        )
+
+        def strict(route: Any) -> None:
+            response = route.fetch()
+            route.fulfill(
+                response=response, headers={**response.headers, "content-security-policy": csp}
+            )
+
+        self.context.route(f"{site['url']}/listen/", strict)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on("console", self._console)
+        self.page.on("response", self._response)
+
+    def _console(self, message: Any) -> None:
+        # A refused request is also logged as "Failed to load resource": judged in _response.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.problems.append(f"console: {message.text}")
+
+    def _response(self, response: Any) -> None:
+        if response.status < 400:
+            return
+        path = urlsplit(response.url).path
+        method = response.request.method
+        if not any(
+            method == m and path.startswith(p) and response.status == s for m, p, s in self.EXPECTED
+        ):
+            self.problems.append(f"{method} {path}: {response.status}")
+
+    def close(self) -> list[str]:
+        self.context.close()
+        return self.problems
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, base: str) -> None:
+    page.goto(f"{base}/listen/")
+    page.get_by_label("Username").fill("listener")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("searchbox").wait_for()
+
+
+def current_time(page: Any) -> float:
+    return page.evaluate("document.getElementById('audio').currentTime")
+
+
+def wait_playing_past(page: Any, seconds: float) -> None:
+    try:
+        page.wait_for_function(
+            "(seconds) => !audio.paused && audio.currentTime > seconds",
+            arg=seconds,
+            timeout=15000,
+        )
+    except Exception as error:  # say what the page shows, not only that it timed out
+        state = page.evaluate(
+            "() => ({src: audio.currentSrc, error: audio.error && audio.error.code,"
+            " paused: audio.paused, time: audio.currentTime, ready: audio.readyState,"
+            " notice: document.getElementById('notice').textContent,"
+            " sync: document.getElementById('sync').textContent})"
+        )
+        raise AssertionError(f"not playing past {seconds} s: {state}") from error
+
+
+def assert_fits(page: Any, where: str) -> None:
+    widths = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], f"{where}: the page scrolls sideways ({widths})"
+
+
+def saved_position(site: dict[str, Any]) -> dict[str, Any]:
+    return listener_api(site["url"]).call("GET", f"/api/v1/me/progress/{site['book']}")
+
+
+def forget_progress(site: dict[str, Any]) -> None:
+    client = listener_api(site["url"])
+    path = f"/api/v1/me/progress/{site['book']}"
+    answer = client.http.request(
+        "DELETE", client.base + path, headers={"Authorization": f"Bearer {client.token}"}
+    )
+    assert answer.status in (204, 404), answer.data[:300]
+
+
+def test_play_leave_and_continue_on_another_device(browser, site):
+    base, mode = site["url"], site["mode"]
+    forget_progress(site)  # the other test may have listened: start as a newcomer to the book
+    first = Watched(browser, site, 1280)
+    page = first.page
+    sign_in(page, base)
+    books = page.locator("#books")
+    books.get_by_role("button", name=TITLE).wait_for()
+    if mode == "run":
+        assert "The Demo Audiobook" in books.inner_text()
+    # A reload keeps the listener signed in: the session cookie, not a stored token.
+    page.reload()
+    page.get_by_role("searchbox").wait_for()
+    assert page.evaluate("document.cookie") == ""
+    assert not any("token" in key for key in page.evaluate("Object.keys(localStorage)"))
+    page.get_by_role("searchbox").fill("Long")
+    page.get_by_role("button", name="Search").click()
+    books.get_by_role("button", name=TITLE).click()
+    page.get_by_role("heading", name=TITLE).wait_for()
+    assert not page.get_by_role("button", name="Continue at").is_visible()
+    page.get_by_role("button", name="1. Long tone").click()
+    wait_playing_past(page, 0.5)
+
+    # Seek with the position slider; the seek is reported at once.
+    page.locator("#seek").fill(str(SEEK_TO))
+    wait_playing_past(page, SEEK_TO + 0.5)
+    page.locator("#sync").filter(has_text="Saved").wait_for()
+    page.get_by_label("Bookmark note").fill("Where the tone turns")
+    page.get_by_role("button", name="Add bookmark").click()
+    bookmark = page.locator("#bookmarks").get_by_role("button", name="Where the tone turns")
+    bookmark.wait_for()
+    shot(page, f"listen-{mode}-1-playing")
+
+    # Leave while playing: only the report sent as the page goes has the last position.
+    wait_playing_past(page, SEEK_TO + 2)
+    left_at = current_time(page)
+    page.goto("about:blank")
+    deadline = time.monotonic() + 10
+    while (progress := saved_position(site))["latest"]["position_seconds"] < left_at - 0.5:
+        assert time.monotonic() < deadline, (left_at, progress)
+        time.sleep(0.2)
+    latest = progress["latest"]
+    assert latest["chapter_id"] == site["chapter"]
+    assert left_at - 0.5 <= latest["position_seconds"] <= left_at + 1.5, (left_at, latest)
+    assert latest["device"].startswith("Web · ")
+    first_device = latest["device"]
+    assert first.close() == []
+
+    # Another browser: another device. It offers to continue there, and continuing plays there.
+    second = Watched(browser, site, 1280)
+    page = second.page
+    sign_in(page, base)
+    shelf = page.locator("#shelf")
+    shelf.get_by_role("button", name=TITLE).click()
+    resume = page.get_by_role("button", name="Continue at Long tone")
+    resume.wait_for()
+    minute, second_ = divmod(int(latest["position_seconds"]), 60)
+    assert f"{minute}:{second_:02d}" in resume.inner_text()
+    assert first_device in resume.inner_text()
+    resume.click()
+    page.wait_for_function("() => !audio.paused", timeout=15000)
+    started = current_time(page)
+    assert abs(started - latest["position_seconds"]) < 1.5, (started, latest)
+    wait_playing_past(page, started + 0.5)
+    shot(page, f"listen-{mode}-2-continued")
+
+    # On to chapter 2, then back to chapter 1 on purpose: the furthest point is offered too.
+    page.get_by_role("button", name="2. Second tone").click()
+    page.get_by_role("heading", name="2. Second tone").wait_for()
+    wait_playing_past(page, 0.3)
+    page.get_by_role("button", name="1. Long tone").click()
+    page.get_by_role("heading", name="1. Long tone").wait_for()
+    wait_playing_past(page, 0.3)
+    page.get_by_role("button", name="Pause").click()
+    page.locator("#sync").filter(has_text="Saved 0:0").wait_for()
+    page.get_by_role("button", name="← All books").click()
+    page.locator("#shelf").get_by_role("button", name=TITLE).click()
+    page.get_by_role("button", name="Continue at Long tone · 0:0").wait_for()
+    page.get_by_role("button", name="Jump to the furthest point: Second tone").click()
+    page.get_by_role("heading", name="2. Second tone").wait_for()
+    wait_playing_past(page, 0.3)
+    # The bookmark made on the first device jumps back there.
+    page.locator("#bookmarks").get_by_role("button", name="Where the tone turns").click()
+    page.get_by_role("heading", name="1. Long tone").wait_for()
+    wait_playing_past(page, SEEK_TO - 1)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+    page.reload()
+    page.get_by_role("button", name="Sign in").wait_for()  # the session is over
+    assert second.close() == []
+
+
+def tab_to(page: Any, selector: str, text: str = "", presses: int = 40) -> None:
+    """Tab until the element is focused, as a keyboard user would: it must be reachable."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            "([selector, text]) => document.activeElement.matches(selector)"
+            " && document.activeElement.textContent.includes(text)",
+            [selector, text],
+        ):
+            return
+    raise AssertionError(f"{selector} {text!r} is not reachable with Tab")
+
+
+def test_phone_width_and_keyboard(browser, site):
+    phone = Watched(browser, site, 375)
+    page = phone.page
+    page.goto(f"{site['url']}/listen/")
+    page.get_by_label("Username").wait_for()
+    tab_to(page, "#username")
+    page.keyboard.type("listener")
+    tab_to(page, "#password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.locator("#books").get_by_role("button", name=TITLE).wait_for()
+    assert page.evaluate("document.activeElement.id") == "search"
+    assert_fits(page, "library at 375 px")
+    shot(page, f"listen-{site['mode']}-phone-1-library")
+    tab_to(page, "#books button", TITLE)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name=TITLE).wait_for()
+    tab_to(page, "#chapters button")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => !audio.paused", timeout=15000)
+    tab_to(page, "#play")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("Enter")  # pauses
+    page.wait_for_function("() => audio.paused", timeout=5000)
+    assert_fits(page, "book with the player at 375 px")
+    shot(page, f"listen-{site['mode']}-phone-2-player")
+    assert phone.close() == []
