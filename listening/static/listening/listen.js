@@ -325,7 +325,7 @@ function resumeShow(progress) {
 // --- the player --------------------------------------------------------------------------
 
 const audio = $("audio");
-let stream = null; // {chapterId, expiresAt}
+let stream = null; // {chapterId}: the chapter the audio's source belongs to
 let renewTimer = null;
 let reportTimer = null;
 let loading = false; // while a source is swapped: its seeks are not the listener's
@@ -364,10 +364,15 @@ async function chapterPlay(chapterId, position) {
 
 async function streamLoad(position, play) {
   const chapterId = current.chapter.id;
-  const link = await apiJson(`audio/${chapterId}/stream-url`);
+  const response = await api(`audio/${chapterId}/stream-url`);
+  const link = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, link);
   if (current.chapter?.id !== chapterId) return; // another chapter was chosen meanwhile
-  stream = { chapterId, expiresAt: Date.parse(link.expires_at) };
-  renewSchedule();
+  stream = { chapterId };
+  // The URL's lifetime by the server's clock: a device whose clock is off would otherwise
+  // renew far too late, or over and over.
+  const serverNow = Date.parse(response.headers.get("Date")) || Date.now();
+  renewSchedule(Date.parse(link.expires_at) - serverNow);
   await sourceSet(link.url, position, play);
 }
 
@@ -401,13 +406,10 @@ function sourceSet(url, position, play) {
 
 // Stream URLs expire (minutes after the chapter's length): a new one is fetched ahead of
 // time and swapped in at the same position, playing or not.
-function renewSchedule() {
+function renewSchedule(lifetime) {
   clearTimeout(renewTimer);
-  const lifetime = stream.expiresAt - Date.now();
-  renewTimer = setTimeout(
-    guard(streamRenew),
-    Math.max(10_000, lifetime - Math.min(RENEW_BEFORE_MS, lifetime / 2)),
-  );
+  const wait = Math.max(5_000, lifetime - Math.min(RENEW_BEFORE_MS, lifetime / 2));
+  renewTimer = setTimeout(guard(streamRenew), wait);
 }
 
 async function streamRenew() {
