@@ -124,6 +124,15 @@ def test_play_leave_and_continue_on_another_device(browser, site):
     wait_playing_past(page, started + 0.5)
     shot(page, f"listen-{mode}-2-continued")
 
+    # Offline: the pause is kept and said so, and sent once the browser is back online.
+    second.context.set_offline(True)
+    page.get_by_role("button", name="Pause").click()
+    page.locator("#sync").filter(has_text="Offline — will retry").wait_for()
+    paused_at = round(current_time(page), 3)
+    second.context.set_offline(False)
+    page.locator("#sync").filter(has_text="Saved").wait_for(timeout=20000)
+    assert saved_position(site)["latest"]["position_seconds"] == pytest.approx(paused_at, abs=0.01)
+
     # On to chapter 2, then back to chapter 1 on purpose: the furthest point is offered too.
     page.get_by_role("button", name="2. Second tone").click()
     page.get_by_role("heading", name="2. Second tone").wait_for()
