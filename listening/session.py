@@ -58,6 +58,13 @@ class _SessionView(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'  # a refused sign-in or refresh is a 401, as in the API
 
+    def finalize_response(
+        self, request: Request, response: Response, *args: object, **kwargs: object
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # it carries tokens
+        return response
+
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
         super().initial(request, *args, **kwargs)
         content_type = request.content_type.split(";")[0].strip().lower()

@@ -42,6 +42,7 @@ def test_sign_in_sets_a_scoped_http_only_cookie_and_answers_the_access_token(bac
     assert cookie["path"] == COOKIE_PATH
     assert not cookie["secure"]  # plain HTTP on a laptop; production sets Secure (below)
     assert int(cookie["max-age"]) == 7 * 24 * 3600
+    assert response["Cache-Control"] == "no-store"
     me = Client().get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {body['access']}")
     assert me.json()["username"] == "listener"
 
@@ -101,6 +102,7 @@ def test_refresh_rotates_the_cookie_and_the_old_one_is_used_up(backend, listener
     refreshed = post(client, REFRESH)
     assert refreshed.status_code == 200
     assert set(refreshed.json()) == {"access"}
+    assert refreshed["Cache-Control"] == "no-store"
     second = refreshed.cookies[COOKIE].value
     assert second != first and refreshed.cookies[COOKIE]["path"] == COOKIE_PATH
     me = Client().get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {refreshed.json()['access']}")
