@@ -42,6 +42,7 @@ if settings.VOJ_API_DOCS:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("listen/", include("listening.page_urls")),
     path("stream/<path:key>", streaming_views.stream, name="stream"),
     re_path(r"^(api|stream)/", errors.api_not_found),
 ]

@@ -247,6 +247,26 @@ def test_operator_console_is_styled_in_production(package, prod_env, tmp_path):
     assert "body" in css["body"]
 
 
+def test_listener_page_and_its_files_are_served_in_production(package, prod_env, tmp_path):
+    """The listener page's shell names its script and stylesheet by their hashed names, and
+    WhiteNoise serves them from the package: no build step, nothing from another host."""
+    import re
+
+    task = unpack(package, tmp_path / "task")
+    runtime = runtime_dir(tmp_path / "runtime")
+    env = {**prod_env, "VOJ_OPSDB_PATH": str(tmp_path / "ops.sqlite3")}
+    shell, *_ = invoke(task, runtime, [api_gateway_event("/listen/")], env)
+    assert shell["status"] == 200, shell
+    names = re.findall(r'"(/static/listening/listen\.[0-9a-f]{12}\.(?:js|css))"', shell["body"])
+    assert sorted(name.rsplit(".", 1)[1] for name in names) == ["css", "js"], shell["body"][:500]
+    # invoke answers each event, then what the process loaded.
+    files = invoke(task, runtime, [api_gateway_event(name) for name in names], env)[: len(names)]
+    for name, served in zip(names, files, strict=True):
+        assert served["status"] == 200, (name, served["status"])
+    script = files[[n.endswith(".js") for n in names].index(True)]["body"]
+    assert "/listen/session" in script
+
+
 BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
 
 

@@ -188,6 +188,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Audiobook catalogue, chapter uploads and signed streaming.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Operation ids and tags from the path after this; /listen/ (the page) is not the API.
+    "SCHEMA_PATH_PREFIX": r"/api/v1/",
     "COMPONENT_SPLIT_REQUEST": True,
     # Error responses, text and upload rules, the local upload form: see voj/schema.py.
     "POSTPROCESSING_HOOKS": [
