@@ -95,6 +95,7 @@ def _book_page(request: HttpRequest, book_id: str, verdicts: dict | None = None)
         next_cursor=page.next_cursor,
         checked=verdicts is not None,
         cdn=cdn_configured(),
+        cover_url=services.book_cover_url(book=book, base_url=request.build_absolute_uri("/")),
     )
 
 
