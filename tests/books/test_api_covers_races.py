@@ -35,9 +35,7 @@ def covers_stored(book_id: str) -> list[str]:
 
 def test_an_edit_during_completion_is_kept_and_the_cover_saved(backend, as_editor, during_render):
     book = book_create(as_editor)
-    during_render(
-        lambda: as_editor.patch(f"/api/v1/books/{book['id']}", {"title": "Renamed"})
-    )
+    during_render(lambda: as_editor.patch(f"/api/v1/books/{book['id']}", {"title": "Renamed"}))
     done = cover_upload(as_editor, book["id"], image_bytes(400, 400))
     assert done.status_code == 200, done.content
     assert (done.json()["title"], done.json()["version"]) == ("Renamed", book["version"] + 3)
