@@ -338,3 +338,26 @@ def test_the_shelf_shows_the_cover(backend, as_editor, as_listener):
     [item] = as_listener.get("/api/v1/me/progress").json()["results"]
     assert (item["book_title"], item["cover_url"]) == ("Covered", url)
     assert fetch(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("cover-exif-gps.jpg", None),
+        ("cover-too-small.png", "cover_too_small"),
+        ("cover-bomb.png", "cover_too_large"),
+    ],
+)
+def test_the_committed_fixtures(db, as_editor, name, code):
+    """tests/fixtures/make_covers.py's files, as a client would upload them."""
+    from tests.conftest import fixture_bytes
+
+    content = fixture_bytes(name)
+    book = book_create(as_editor)
+    response = cover_upload(as_editor, book["id"], content, filename=name)
+    if code is None:
+        assert response.status_code == 200, response.content
+        data = served(response.json()["cover_url"])
+        assert CAMERA.encode() not in data and b"secret comment" not in data
+    else:
+        assert (response.status_code, response.json()["code"]) == (400, code)
