@@ -75,6 +75,10 @@ def cover_key(book_id: str, revision: str) -> str:
     return f"{COVER_PREFIX}books/{_checked_id(book_id)}/{_checked_revision(revision)}.jpg"
 
 
+def book_cover_prefix(book_id: str) -> str:
+    return f"{COVER_PREFIX}books/{_checked_id(book_id)}/"
+
+
 def book_media_prefix(book_id: str) -> str:
     return f"{MEDIA_PREFIX}books/{_checked_id(book_id)}/"
 
