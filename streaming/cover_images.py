@@ -7,7 +7,7 @@ shrunk and encoded again into a fresh image: nothing of the upload's metadata (E
 camera data, comments, XMP, ICC) reaches a listener.
 
 Pillow is imported inside the functions: it costs tens of milliseconds at first import, paid
-only where a cover is checked, never by a cold start.
+only where a cover is checked, never by a cold start (importing this module loads no Pillow).
 """
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from PIL.Image import Image
+
+# What every cover is stored and served with. Its key is new with every upload, so its bytes
+# never change: browsers and the CDN may keep it for a year without asking again.
+COVER_CONTENT_TYPE = "image/jpeg"
+COVER_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 MIN_SIDE = 300
 MAX_SIDE = 6000

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from voj.errors import api_not_found, json_error
 
+from .cover_images import COVER_CACHE_CONTROL
 from .keys import COVER_KEY, MEDIA_KEY
 from .local_uploads import UploadRejected, local_upload_receive
 from .signing import local_stream_signature_valid
@@ -110,7 +111,7 @@ def cover(request: HttpRequest, key: str) -> HttpResponseBase:
     headers = {
         "ETag": info.etag,
         "Last-Modified": http_date(info.last_modified.timestamp()),
-        "Cache-Control": store.cache_control(key) or "public, max-age=31536000, immutable",
+        "Cache-Control": store.cache_control(key) or COVER_CACHE_CONTROL,
         "Access-Control-Allow-Origin": "*",
     }
     response: HttpResponseBase

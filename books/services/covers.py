@@ -29,6 +29,12 @@ from books.errors import (
 from books.repository import get_repository
 from books.services.books import book_get_for_change
 from books.services.objects import objects_delete
+from streaming.cover_images import (
+    COVER_CACHE_CONTROL,
+    COVER_CONTENT_TYPE,
+    CoverRejected,
+    cover_render,
+)
 from streaming.keys import (
     COVER_CONTENT_TYPES,
     COVER_EXTENSIONS,
@@ -44,10 +50,6 @@ from streaming.uploads import upload_grant_create
 
 logger = logging.getLogger("voj.books")
 
-# A cover's key is new with every upload, so its bytes never change: cached for a year by
-# browsers and the CDN alike.
-COVER_CACHE_CONTROL = "public, max-age=31536000, immutable"
-COVER_CONTENT_TYPE = "image/jpeg"
 _REFUSALS = {
     "too_small": CoverTooSmall,
     "too_large": CoverTooLarge,
@@ -103,8 +105,6 @@ def book_cover_complete(*, user: Any, book_id: str) -> Book:
     Refused (400, the reason in the answer): the upload is deleted and the book keeps its
     cover; a grant still valid may be used again with another file.
     """
-    from streaming.cover_images import CoverRejected, cover_render  # noqa: PLC0415 - Pillow: completion only
-
     book = book_get_for_change(user=user, book_id=book_id)
     upload = book.cover_upload_key
     if not upload:

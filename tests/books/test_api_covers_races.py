@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import streaming.cover_images
+import books.services.covers
 from streaming.stores import get_object_store
 from tests.books.test_api_covers import cover_grant, cover_upload, fetch
 from tests.helpers import book_create
@@ -16,7 +16,7 @@ from tests.images import image_bytes
 def during_render(monkeypatch):
     """Run a step while completion is between checking the image and saving the book."""
     steps = []
-    render = streaming.cover_images.cover_render
+    render = books.services.covers.cover_render
 
     def render_then_step(data: bytes) -> bytes:
         out = render(data)
@@ -24,7 +24,7 @@ def during_render(monkeypatch):
             steps.pop(0)()
         return out
 
-    monkeypatch.setattr(streaming.cover_images, "cover_render", render_then_step)
+    monkeypatch.setattr(books.services.covers, "cover_render", render_then_step)
     return steps.append
 
 
