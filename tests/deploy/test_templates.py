@@ -211,7 +211,7 @@ def test_cloudfront_serves_covers_unsigned_and_everything_else_signed():
         for statement in _statements(policy["PolicyDocument"])
         if "covers/" in str(statement["Resource"])
     ]
-    assert sorted(covers_grant["Action"]) == ["s3:DeleteObject", "s3:PutObject"]
+    assert sorted(covers_grant["Action"]) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
 
 
 def test_cloudfront_logs_every_request_to_a_private_bucket_that_expires_them():
