@@ -141,9 +141,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## fixtures: regenerate tests/fixtures (needs ffmpeg; the tests themselves do not)
+## fixtures: regenerate tests/fixtures (audio needs ffmpeg, covers Pillow; the tests need neither)
 fixtures:
 	bash tests/fixtures/make_fixtures.sh
+	$(BIN)/python tests/fixtures/make_covers.py
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) $(CHECKOV_VENV) $(DYNAMODB_LOCAL)/node_modules mutants dist build *.egg-info

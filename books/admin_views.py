@@ -97,6 +97,7 @@ def _book_page(request: HttpRequest, book_id: str, verdicts: dict | None = None)
         checked=verdicts is not None,
         cdn=cdn_configured(),
         can_delete=services.book_deletable(user=request.user, book=book),
+        cover_url=services.book_cover_url(book=book, base_url=request.build_absolute_uri("/")),
     )
 
 

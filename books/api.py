@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -21,6 +23,8 @@ from books.serializers import (
     ChapterOut,
     ChapterUpdateIn,
     ChapterWithUploadOut,
+    CoverUploadIn,
+    CoverUploadOut,
     PageQuery,
     StreamLinkOut,
     UploadIn,
@@ -31,6 +35,12 @@ from voj.security.authentication import CurrentTokenAuthentication
 
 def _base_url(request: Request) -> str:
     return request.build_absolute_uri("/")
+
+
+def _book_data(request: Request, book: Any) -> Any:
+    # The request in the context: the cover's URL is absolute, on this service's address for
+    # the local store.
+    return BookOut(book, context={"request": request}).data
 
 
 class BooksApi(APIView):
@@ -46,19 +56,20 @@ class BooksApi(APIView):
     @extend_schema(request=BookCreateIn, responses={201: BookOut})
     def post(self, request: Request) -> Response:
         book = services.book_create(user=request.user, **_valid(BookCreateIn, request.data))
-        return Response(BookOut(book).data, status=status.HTTP_201_CREATED)
+        return Response(_book_data(request, book), status=status.HTTP_201_CREATED)
 
 
 class BookDetailApi(APIView):
     @extend_schema(responses=BookOut)
     def get(self, request: Request, book_id: str) -> Response:
-        return Response(BookOut(services.book_get(user=request.user, book_id=book_id)).data)
+        book = services.book_get(user=request.user, book_id=book_id)
+        return Response(_book_data(request, book))
 
     @extend_schema(request=BookUpdateIn, responses=BookOut)
     def patch(self, request: Request, book_id: str) -> Response:
         changes = _valid(BookUpdateIn, request.data)
         book = services.book_update(user=request.user, book_id=book_id, **changes)
-        return Response(BookOut(book).data)
+        return Response(_book_data(request, book))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, book_id: str) -> Response:
@@ -69,14 +80,53 @@ class BookDetailApi(APIView):
 class BookPublishApi(APIView):
     @extend_schema(request=None, responses=BookOut, operation_id="books_publish")
     def post(self, request: Request, book_id: str) -> Response:
-        return Response(BookOut(services.book_publish(user=request.user, book_id=book_id)).data)
+        book = services.book_publish(user=request.user, book_id=book_id)
+        return Response(_book_data(request, book))
 
 
 class BookUnpublishApi(APIView):
     @extend_schema(request=None, responses=BookOut, operation_id="books_unpublish")
     def post(self, request: Request, book_id: str) -> Response:
         book = services.book_unpublish(user=request.user, book_id=book_id)
-        return Response(BookOut(book).data)
+        return Response(_book_data(request, book))
+
+
+class BookCoverApi(APIView):
+    @extend_schema(
+        request=CoverUploadIn,
+        responses={201: CoverUploadOut},
+        operation_id="books_cover_upload",
+        summary="A grant to upload the book's cover (JPEG, PNG or WebP, at most 5 MB)",
+    )
+    def post(self, request: Request, book_id: str) -> Response:
+        grant = services.book_cover_grant(
+            user=request.user,
+            book_id=book_id,
+            base_url=_base_url(request),
+            **_valid(CoverUploadIn, request.data),
+        )
+        return Response(CoverUploadOut({"upload": grant}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={204: None},
+        operation_id="books_cover_delete",
+        summary="Remove the book's cover",
+    )
+    def delete(self, request: Request, book_id: str) -> Response:
+        services.book_cover_delete(user=request.user, book_id=book_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BookCoverCompleteApi(APIView):
+    @extend_schema(
+        request=None,
+        responses=BookOut,
+        operation_id="books_cover_complete",
+        summary="Check the uploaded image and make it the book's cover",
+    )
+    def post(self, request: Request, book_id: str) -> Response:
+        book = services.book_cover_complete(user=request.user, book_id=book_id)
+        return Response(_book_data(request, book))
 
 
 class ChaptersApi(APIView):

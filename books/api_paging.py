@@ -39,7 +39,9 @@ def paged(
         params = request.query_params.copy()
         params["cursor"] = page.next_cursor
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-    return Response({"results": serializer_class(page.items, many=True).data, "next": next_url})
+    # The request in the context: absolute URLs in the items (a cover's) are built from it.
+    items = serializer_class(page.items, many=True, context={"request": request}).data
+    return Response({"results": items, "next": next_url})
 
 
 def paged_schema(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:

@@ -73,6 +73,10 @@ class Book:
     status: BookStatus = BookStatus.DRAFT
     # When the book was last published; None while it is a draft.
     published_at: datetime | None = None
+    # The listener-size cover's object key ("" = no cover), and the key a cover upload granted
+    # and not yet completed goes to ("" = none pending): books/services/covers.py.
+    cover_key: str = ""
+    cover_upload_key: str = ""
 
     @property
     def is_published(self) -> bool:

@@ -15,6 +15,12 @@ __all__ = [
     "ChapterNotFound",
     "ChapterNotReady",
     "ChapterNumberTaken",
+    "CoverCorrupt",
+    "CoverNotAnImage",
+    "CoverNotPending",
+    "CoverTooLarge",
+    "CoverTooSmall",
+    "CoverUploadMissing",
     "DomainError",
     "InvalidCursor",
     "InvalidUpload",
@@ -115,3 +121,40 @@ class ItemTooLarge(DomainError):
     code = "item_too_large"
     status_code = HTTPStatus.BAD_REQUEST
     message = "The record is too large to store."
+
+
+class CoverNotPending(DomainError):
+    code = "cover_not_pending"
+    status_code = HTTPStatus.CONFLICT
+    message = "No cover upload is waiting for this book; ask for a grant (POST .../cover) first."
+
+
+class CoverUploadMissing(DomainError):
+    code = "cover_upload_missing"
+    status_code = HTTPStatus.CONFLICT
+    message = "No uploaded image was found; upload it through the grant first."
+
+
+# A cover refused at completion: 400 with the reason, the upload deleted, the book's cover kept.
+class CoverTooSmall(DomainError):
+    code = "cover_too_small"
+    status_code = HTTPStatus.BAD_REQUEST
+    message = "The image is too small for a cover."
+
+
+class CoverTooLarge(DomainError):
+    code = "cover_too_large"
+    status_code = HTTPStatus.BAD_REQUEST
+    message = "The image is too large for a cover."
+
+
+class CoverNotAnImage(DomainError):
+    code = "cover_not_an_image"
+    status_code = HTTPStatus.BAD_REQUEST
+    message = "The file is not a JPEG, PNG or WebP image."
+
+
+class CoverCorrupt(DomainError):
+    code = "cover_corrupt"
+    status_code = HTTPStatus.BAD_REQUEST
+    message = "The image is truncated or damaged."

@@ -18,6 +18,8 @@ class BookRecord(models.Model):
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=10, default="draft")
     published_at = models.DateTimeField(null=True, blank=True)
+    cover_key = models.CharField(max_length=200, blank=True, default="")
+    cover_upload_key = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         db_table = "books_book"

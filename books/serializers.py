@@ -1,11 +1,14 @@
 """Request and response shapes of the catalogue API."""
 
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from books.domain import BookStatus, ChapterStatus
+from books.domain import Book, BookStatus, ChapterStatus
+from books.services.covers import book_cover_url
 from voj.text import describe, disguising_character
 
 
@@ -49,6 +52,34 @@ class PageQuery(serializers.Serializer):
     cursor = serializers.CharField(required=False, max_length=4000)
 
 
+def cover_url_of(book: Book, context: Mapping[str, Any]) -> str | None:
+    """The book's cover URL, absolute: the request in ``context`` gives this service's own
+    address, which the local store's cover URLs are on."""
+    request = context.get("request")
+    base_url = request.build_absolute_uri("/") if request is not None else "/"
+    return book_cover_url(book=book, base_url=base_url)
+
+
+@extend_schema_field(
+    serializers.URLField(
+        allow_null=True,
+        help_text="The cover (a JPEG, at most 600 px a side), unsigned and long-cacheable; "
+        "null without a cover.",
+    )
+)
+class CoverUrl(serializers.Field):
+    """A book's ``cover_url``; the serializer's instance is the book (``source="*"``) or has it
+    under ``source``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("source", "*")
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Book) -> str | None:
+        return cover_url_of(value, self.context)
+
+
 class BookOut(serializers.Serializer):
     id = serializers.CharField()
     title = serializers.CharField()
@@ -62,6 +93,7 @@ class BookOut(serializers.Serializer):
     version = serializers.IntegerField()
     status = serializers.ChoiceField(choices=[s.value for s in BookStatus])
     published_at = serializers.DateTimeField(allow_null=True)
+    cover_url = CoverUrl()
 
 
 class BookCreateIn(serializers.Serializer):
@@ -102,6 +134,10 @@ class UploadIn(serializers.Serializer):
     size_bytes = WholeNumber()
 
 
+class CoverUploadIn(UploadIn):
+    """A cover's file: JPEG, PNG or WebP, at most VOJ_MAX_COVER_BYTES."""
+
+
 class ChapterCreateIn(UploadIn):
     title = Text(max_length=300)
     number = WholeNumber(min_value=1, max_value=100_000, required=False)
@@ -119,6 +155,10 @@ class UploadGrantOut(serializers.Serializer):
     # DRF's metaclass takes declared fields off the class: Serializer.fields is left intact.
     fields = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]
     expires_at = serializers.DateTimeField()
+
+
+class CoverUploadOut(serializers.Serializer):
+    upload = UploadGrantOut()
 
 
 class ChapterWithUploadOut(serializers.Serializer):

@@ -7,6 +7,12 @@ urlpatterns = [
     path("books/<id:book_id>", api.BookDetailApi.as_view(), name="book"),
     path("books/<id:book_id>/publish", api.BookPublishApi.as_view(), name="book-publish"),
     path("books/<id:book_id>/unpublish", api.BookUnpublishApi.as_view(), name="book-unpublish"),
+    path("books/<id:book_id>/cover", api.BookCoverApi.as_view(), name="book-cover"),
+    path(
+        "books/<id:book_id>/cover/complete",
+        api.BookCoverCompleteApi.as_view(),
+        name="book-cover-complete",
+    ),
     path("books/<id:book_id>/chapters", api.ChaptersApi.as_view(), name="chapters"),
     path(
         "books/<id:book_id>/chapters/<id:chapter_id>",

@@ -12,7 +12,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from books.converters import IdConverter
-from books.serializers import PageQuery, Text, WholeNumber
+from books.serializers import CoverUrl, PageQuery, Text, WholeNumber
 from listening.domain import Position, ProgressWrite
 
 
@@ -123,13 +123,14 @@ class ProgressWriteOut(ProgressOut):
 
 
 class ShelfItemOut(serializers.Serializer):
-    """The progress answer, and the book's title (listening.services.ShelfItem)."""
+    """The progress answer, and the book's title and cover (listening.services.ShelfItem)."""
 
     book_id = serializers.CharField(source="progress.book_id")
     latest = PositionOut(source="progress.latest")
     furthest = PositionOut(source="progress.furthest")
     finished = serializers.BooleanField(source="progress.finished")
     book_title = serializers.CharField(source="book.title")
+    cover_url = CoverUrl(source="book")
 
 
 @extend_schema_field({"$ref": "#/components/schemas/ValidationError"})  # voj/schema.py

@@ -15,7 +15,7 @@ from django.conf import settings
 from voj.aws import aws_client
 from voj.exceptions import DomainError, StorageUnavailable
 
-from .keys import book_media_prefix
+from .keys import book_cover_prefix, book_media_prefix
 
 # CloudFront: a path starts with '/', '*' may only end it, at most 3,000 paths in progress and
 # 15 of them with wildcards. One request here stays far inside those.
@@ -83,7 +83,9 @@ def invalidation_paths_validate(paths: list[str]) -> list[str]:
 
 
 def book_paths(book_id: str) -> list[str]:
-    return [f"/{book_media_prefix(book_id)}*"]
+    """A book's audio and its covers. A cover's key is new with every change, so only
+    withdrawing one (a cover removed before its cached copies age out) needs its path."""
+    return [f"/{book_media_prefix(book_id)}*", f"/{book_cover_prefix(book_id)}*"]
 
 
 def _status(raw: str) -> str:

@@ -11,6 +11,9 @@ from voj.text import without_disguising_characters
 
 UPLOAD_PREFIX = "uploads/"
 MEDIA_PREFIX = "media/"
+COVER_PREFIX = "covers/"
+# Pending cover uploads live under uploads/ too: the bucket's lifecycle sweeps them like audio's.
+COVER_UPLOAD_PREFIX = f"{UPLOAD_PREFIX}covers/"
 
 ALLOWED_EXTENSIONS = (".m4a", ".mp4")
 ALLOWED_CONTENT_TYPES = ("audio/mp4", "audio/x-m4a", "video/mp4")
@@ -19,6 +22,10 @@ MAX_FILENAME_LENGTH = 200
 _ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _REVISION = re.compile(r"^[0-9a-z]{6,40}$")
 _UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
+COVER_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+COVER_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+# A cover's key is its URL path: the book's id and a random revision (streaming/covers.py).
+COVER_KEY = re.compile(r"^covers/books/(?P<book>[0-9a-f-]{36})/(?P<rev>[0-9a-z]{6,40})\.jpg$")
 MEDIA_KEY = re.compile(
     r"^media/books/(?P<book>[0-9a-f-]{36})/chapters/(?P<chapter>[0-9a-f-]{36})-(?P<rev>[0-9a-z]+)\.m4a$"
 )
@@ -26,6 +33,12 @@ MEDIA_KEY = re.compile(
 
 def new_revision() -> str:
     return secrets.token_hex(8)
+
+
+def new_cover_revision() -> str:
+    """128 random bits: a cover's URL is not signed, so its key is what keeps an unpublished
+    book's cover from being guessed (docs/covers.md)."""
+    return secrets.token_hex(16)
 
 
 # fullmatch, not match: "$" also matches before a trailing newline, so match() would let
@@ -54,6 +67,18 @@ def media_key(book_id: str, chapter_id: str, revision: str) -> str:
         f"{MEDIA_PREFIX}books/{_checked_id(book_id)}/chapters/"
         f"{_checked_id(chapter_id)}-{_checked_revision(revision)}.m4a"
     )
+
+
+def cover_upload_key(book_id: str, revision: str) -> str:
+    return f"{COVER_UPLOAD_PREFIX}{_checked_id(book_id)}/{_checked_revision(revision)}"
+
+
+def cover_key(book_id: str, revision: str) -> str:
+    return f"{COVER_PREFIX}books/{_checked_id(book_id)}/{_checked_revision(revision)}.jpg"
+
+
+def book_cover_prefix(book_id: str) -> str:
+    return f"{COVER_PREFIX}books/{_checked_id(book_id)}/"
 
 
 def book_media_prefix(book_id: str) -> str:
@@ -85,3 +110,7 @@ def clean_filename(name: str) -> str:
 
 def has_allowed_extension(filename: str) -> bool:
     return filename.lower().endswith(ALLOWED_EXTENSIONS)
+
+
+def has_cover_extension(filename: str) -> bool:
+    return filename.lower().endswith(COVER_EXTENSIONS)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.move import file_move_safe
@@ -25,12 +26,15 @@ CHUNK_SIZE = 64 * 1024
 LOCAL_UPLOAD_PATH = "/api/v1/uploads"
 
 
-def upload_conditions(key: str, content_type: str) -> list[Any]:
+LOCAL_COVER_PATH = "/"  # a cover's key (covers/...) is its path under the service's root
+
+
+def upload_conditions(key: str, content_type: str, max_bytes: int | None = None) -> list[Any]:
     """The signed policy's conditions, as S3 words them for a presigned POST."""
     return [
         {"key": key},
         {"Content-Type": content_type},
-        ["content-length-range", 1, settings.VOJ_MAX_UPLOAD_BYTES],
+        ["content-length-range", 1, max_bytes or settings.VOJ_MAX_UPLOAD_BYTES],
     ]
 
 
@@ -100,6 +104,24 @@ class LocalObjectStore:
         self._write_meta(key, content_type, metadata)
         file_move_safe(path, str(target), allow_overwrite=True)
 
+    def put(self, key: str, data: bytes, *, content_type: str, cache_control: str) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._write_meta(key, content_type, {}, cache_control=cache_control)
+        # Written beside and renamed over: a reader never sees half an object.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".put-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+
+    def cache_control(self, key: str) -> str:
+        """The Cache-Control ``put`` stored with the object ("" if none)."""
+        try:
+            meta = json.loads(self._meta_path(key).read_text())
+        except (FileNotFoundError, ValueError):
+            return ""
+        return str(meta.get("cache_control", ""))
+
     def copy(self, source: str, destination: str, *, etag: str) -> str:
         target = self.path(destination)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,10 +151,10 @@ class LocalObjectStore:
             raise PermissionError(f"object store root is not writable: {self.root}")
 
     def upload_grant(
-        self, *, key: str, content_type: str, expires_at: datetime, base_url: str
+        self, *, key: str, content_type: str, max_bytes: int, expires_at: datetime, base_url: str
     ) -> UploadGrant:
         policy, signature = policy_encode(
-            expires_at=expires_at, conditions=upload_conditions(key, content_type)
+            expires_at=expires_at, conditions=upload_conditions(key, content_type, max_bytes)
         )
         return UploadGrant(
             method="POST",
@@ -149,12 +171,19 @@ class LocalObjectStore:
     def stream_url(self, *, key: str, expires_at: datetime, base_url: str) -> str:
         return local_stream_url(key=key, expires_at=expires_at, base_url=base_url)
 
-    def _write_meta(self, key: str, content_type: str, metadata: dict[str, str]) -> None:
+    def public_url(self, *, key: str, base_url: str) -> str:
+        # Served by streaming.views.cover, which answers for covers/ keys only.
+        return base_url.rstrip("/") + LOCAL_COVER_PATH + quote(key)
+
+    def _write_meta(
+        self, key: str, content_type: str, metadata: dict[str, str], *, cache_control: str = ""
+    ) -> None:
         meta_path = self._meta_path(key)
         meta_path.parent.mkdir(parents=True, exist_ok=True)
-        meta_path.write_text(
-            json.dumps({"content_type": content_type, "metadata": metadata}, ensure_ascii=False)
-        )
+        meta: dict[str, Any] = {"content_type": content_type, "metadata": metadata}
+        if cache_control:
+            meta["cache_control"] = cache_control
+        meta_path.write_text(json.dumps(meta, ensure_ascii=False))
 
 
 def _etag(stat: os.stat_result) -> str:

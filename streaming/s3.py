@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.conf import settings
@@ -31,6 +32,9 @@ from .storage import ObjectChanged, ObjectExists, ObjectInfo, UploadGrant
 logger = logging.getLogger("voj.streaming")
 
 READ_AHEAD = 64 * 1024
+# A cover's presigned GET without a CDN: as long as the longest stream URL, so a listener's page
+# of covers outlives a chapter played from it.
+COVER_PRESIGNED_SECONDS = 12 * 60 * 60
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 # What S3 answers a read or copy whose If-Match / x-amz-copy-source-if-match no longer holds
 # (412), or whose object is gone by then.
@@ -214,12 +218,24 @@ class S3ObjectStore:
                 raise StorageMisconfigured(NO_SUCH_BUCKET) from error
             raise
 
+    def put(self, key: str, data: bytes, *, content_type: str, cache_control: str) -> None:
+        # Stored with the object, so S3 (and the CDN in front of it) answer every GET with them.
+        _guarded(
+            lambda: self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                CacheControl=cache_control,
+            )
+        )
+
     def upload_grant(
-        self, *, key: str, content_type: str, expires_at: datetime, base_url: str
+        self, *, key: str, content_type: str, max_bytes: int, expires_at: datetime, base_url: str
     ) -> UploadGrant:
-        """An S3 presigned POST for one key: audio goes straight to the bucket, never through
-        Lambda. S3 itself enforces the policy: this key, this content type, at most
-        VOJ_MAX_UPLOAD_BYTES, until expiry."""
+        """An S3 presigned POST for one key: audio and images go straight to the bucket, never
+        through Lambda. S3 itself enforces the policy: this key, this content type, at most
+        ``max_bytes``, until expiry."""
         expires_in = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
         post = _guarded(
             lambda: self.client.generate_presigned_post(
@@ -228,7 +244,7 @@ class S3ObjectStore:
                 Fields={"Content-Type": content_type},
                 Conditions=[
                     {"Content-Type": content_type},
-                    ["content-length-range", 1, settings.VOJ_MAX_UPLOAD_BYTES],
+                    ["content-length-range", 1, max_bytes],
                 ],
                 ExpiresIn=expires_in,
             )
@@ -242,6 +258,23 @@ class S3ObjectStore:
         presigned GET; both through django-storages."""
         expire = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
         return self.storage.url(key, expire=expire)
+
+    def public_url(self, *, key: str, base_url: str) -> str:
+        """The CDN's unsigned URL (its covers/ behaviour trusts no key group, deploy/edge.yaml).
+        Without a CDN the bucket is private and nothing public is in front of it: an S3
+        presigned GET, the one way a viewer without credentials can read the object
+        (docs/covers.md)."""
+        if settings.VOJ_CDN_DOMAIN:
+            return f"{settings.VOJ_CDN_URL_PROTOCOL}://{settings.VOJ_CDN_DOMAIN}/{quote(key)}"
+        return str(
+            _guarded(
+                lambda: self.client.generate_presigned_url(
+                    "get_object",
+                    Params={"Bucket": self.bucket, "Key": key},
+                    ExpiresIn=COVER_PRESIGNED_SECONDS,
+                )
+            )
+        )
 
 
 def media_storage() -> Any:

@@ -86,12 +86,22 @@ class ObjectStore(Protocol):
 
     def ping(self) -> None: ...
 
+    def put(self, key: str, data: bytes, *, content_type: str, cache_control: str) -> None:
+        """Store a small object the service made itself (a cover, at most a few hundred KB),
+        with the headers every later GET of it answers with."""
+        ...
+
     def upload_grant(
-        self, *, key: str, content_type: str, expires_at: datetime, base_url: str
+        self, *, key: str, content_type: str, max_bytes: int, expires_at: datetime, base_url: str
     ) -> UploadGrant:
         """A grant to upload one object under ``key``, of ``content_type`` and at most
-        VOJ_MAX_UPLOAD_BYTES, until ``expires_at``; the store itself enforces it. ``base_url``
-        is this service's own address, for a store that receives uploads through it."""
+        ``max_bytes``, until ``expires_at``; the store itself enforces it. ``base_url`` is this
+        service's own address, for a store that receives uploads through it."""
+        ...
+
+    def public_url(self, *, key: str, base_url: str) -> str:
+        """An unsigned, long-cacheable URL of a public object (a cover): the CDN's, or this
+        service's own for a store that serves them itself."""
         ...
 
     def stream_url(self, *, key: str, expires_at: datetime, base_url: str) -> str:

@@ -14,10 +14,18 @@ from .storage import UploadGrant
 from .stores import get_object_store
 
 
-def upload_grant_create(*, key: str, content_type: str, base_url: str) -> UploadGrant:
+def upload_grant_create(
+    *, key: str, content_type: str, base_url: str, max_bytes: int | None = None
+) -> UploadGrant:
+    """A grant for one object; at most ``max_bytes`` (VOJ_MAX_UPLOAD_BYTES, audio's limit,
+    unless a smaller one is given: a cover's)."""
     expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(
         seconds=settings.VOJ_UPLOAD_GRANT_SECONDS
     )
     return get_object_store().upload_grant(
-        key=key, content_type=content_type, expires_at=expires_at, base_url=base_url
+        key=key,
+        content_type=content_type,
+        max_bytes=max_bytes or settings.VOJ_MAX_UPLOAD_BYTES,
+        expires_at=expires_at,
+        base_url=base_url,
     )

@@ -1,4 +1,4 @@
-"""Local endpoints of the embedded default: the upload target and Range serving.
+"""Local endpoints of the embedded default: the upload target, Range serving and covers.
 
 They serve only for the local store (streaming/stores.py). With the S3 store uploads go to S3
 and playback to CloudFront or S3, and no grant or URL points here, so these answer 404 rather
@@ -15,7 +15,8 @@ from django.views.decorators.http import require_http_methods
 
 from voj.errors import api_not_found, json_error
 
-from .keys import MEDIA_KEY
+from .cover_images import COVER_CACHE_CONTROL
+from .keys import COVER_KEY, MEDIA_KEY
 from .local_uploads import UploadRejected, local_upload_receive
 from .signing import local_stream_signature_valid
 from .stores import local_object_store
@@ -92,4 +93,34 @@ def stream(request: HttpRequest, key: str) -> HttpResponseBase:
         response[name] = value
     if byte_range is not None:
         response["Content-Range"] = byte_range.content_range(size)
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def cover(request: HttpRequest, key: str) -> HttpResponseBase:
+    """A cover, unsigned and cacheable for a year, as the CDN's covers/ behaviour serves them
+    in production: no Authorization, no signature. Only keys shaped like a cover's (so never a
+    path out of covers/, nor audio), and only for the local store."""
+    store = local_object_store()
+    if store is None:
+        return api_not_found(request)
+    key = "covers/" + key
+    info = store.head(key) if COVER_KEY.fullmatch(key) else None
+    if info is None:
+        return json_error(404, "Not found.", "not_found")
+    headers = {
+        "ETag": info.etag,
+        "Last-Modified": http_date(info.last_modified.timestamp()),
+        "Cache-Control": store.cache_control(key) or COVER_CACHE_CONTROL,
+        "Access-Control-Allow-Origin": "*",
+    }
+    response: HttpResponseBase
+    if request.headers.get("If-None-Match") == info.etag:
+        response = HttpResponse(status=304)
+    else:
+        body = iter(()) if request.method == "HEAD" else store.iter_range(key, 0, info.size)
+        response = StreamingHttpResponse(body, content_type=info.content_type)
+        response["Content-Length"] = str(info.size)
+    for name, value in headers.items():
+        response[name] = value
     return response

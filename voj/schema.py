@@ -18,7 +18,12 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 
-from streaming.keys import ALLOWED_CONTENT_TYPES, ALLOWED_EXTENSIONS
+from streaming.keys import (
+    ALLOWED_CONTENT_TYPES,
+    ALLOWED_EXTENSIONS,
+    COVER_CONTENT_TYPES,
+    COVER_EXTENSIONS,
+)
 from streaming.policy import SIGNATURE_FIELD
 from streaming.stores import local_object_store
 
@@ -88,7 +93,7 @@ def _text_pattern(max_length: int | None, allow_blank: bool) -> str:
     return f"^[{_SPACE}]*{core}[{_SPACE}]*$"
 
 
-def _upload_filename_pattern() -> str:
+def _upload_filename_pattern(allowed: tuple[str, ...] = ALLOWED_EXTENSIONS) -> str:
     """The names the API accepts (streaming.keys.clean_filename, then the extension check):
     any directory part, then a name that still ends in an allowed extension (any case) once the
     characters the API strips are gone; trailing separators and lone dots are dropped too."""
@@ -98,7 +103,7 @@ def _upload_filename_pattern() -> str:
         f"[{stripped}]*".join(
             f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in ext[1:]
         )
-        for ext in ALLOWED_EXTENSIONS
+        for ext in allowed
     )
     return (
         f"^(?:[^\\u0000]*[{sep}])?[{stripped}{_SPACE}.]*[^{stripped}{_SPACE}.{sep}\\u0000]"
@@ -107,21 +112,27 @@ def _upload_filename_pattern() -> str:
     )
 
 
-def _upload_rules(schema: dict) -> None:
+def _upload_rules(schema: dict, *, cover: bool = False) -> None:
+    """What an upload's fields accept: audio's, or a cover's (``cover``)."""
+    extensions, content_types, limit = (
+        (COVER_EXTENSIONS, COVER_CONTENT_TYPES, settings.VOJ_MAX_COVER_BYTES)
+        if cover
+        else (ALLOWED_EXTENSIONS, ALLOWED_CONTENT_TYPES, settings.VOJ_MAX_UPLOAD_BYTES)
+    )
     properties = schema.get("properties", {})
     if "filename" in properties:
         properties["filename"] = {
             "type": "string",
-            "pattern": _upload_filename_pattern(),
-            "description": f"The file's name, ending in {' or '.join(ALLOWED_EXTENSIONS)}.",
+            "pattern": _upload_filename_pattern(extensions),
+            "description": f"The file's name, ending in {' or '.join(extensions)}.",
         }
     if "content_type" in properties:
-        properties["content_type"] = {"type": "string", "enum": list(ALLOWED_CONTENT_TYPES)}
+        properties["content_type"] = {"type": "string", "enum": list(content_types)}
     if "size_bytes" in properties:
         properties["size_bytes"] = {
             "type": "integer",
             "minimum": 1,
-            "maximum": settings.VOJ_MAX_UPLOAD_BYTES,
+            "maximum": limit,
             "description": "The exact size of the file that will be uploaded.",
         }
 
@@ -153,6 +164,8 @@ def _error_statuses(path: str, method: str, operation: dict) -> set[int]:
             statuses.add(409)
     if path.startswith("/api/v1/audio"):
         statuses.add(409)  # the chapter is not ready to stream
+    if path.endswith("/cover/complete"):
+        statuses.add(400)  # the uploaded image is refused (docs/covers.md)
     if path.startswith("/api/v1/me/"):  # what listeners keep, and the catalogue it names
         statuses.add(503)
     if path.startswith("/api/v1/me/bookmarks"):
@@ -363,7 +376,7 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
     schemas["ValidationError"] = VALIDATION_ERROR
     for name, schema in schemas.items():
         if name.endswith("Request"):
-            _upload_rules(schema)
+            _upload_rules(schema, cover=name == "CoverUploadInRequest")
             _request_text_rules(schema)
     for path, item in result.get("paths", {}).items():
         for method, operation in item.items():

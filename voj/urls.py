@@ -44,7 +44,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("listen/", include("listening.page_urls")),
     path("stream/<path:key>", streaming_views.stream, name="stream"),
-    re_path(r"^(api|stream)/", errors.api_not_found),
+    path("covers/<path:key>", streaming_views.cover, name="cover"),
+    re_path(r"^(api|stream|covers)/", errors.api_not_found),
 ]
 
 handler404 = "voj.errors.handler404"

@@ -52,6 +52,13 @@ class Repository(Protocol):
         at ``expected_version``; return it at its new version."""
         ...
 
+    def book_set_cover(self, book: Book, *, expected_version: int) -> Book:
+        """Store the book's ``cover_key`` and ``cover_upload_key`` (and ``updated_at``) if it is
+        still at ``expected_version``; return it at its new version. On DynamoDB the cover key
+        is in the head too, which every list reads (consistently for listeners), so a list
+        never names a cover already replaced and deleted."""
+        ...
+
     def book_delete(self, book_id: str) -> list[Chapter]:
         """Delete the book and all its chapters; return the chapters that were deleted.
 

@@ -155,6 +155,19 @@ class SqlRepository:
             raise VersionConflict()
         return self.book_get(book.id)
 
+    def book_set_cover(self, book: Book, *, expected_version: int) -> Book:
+        changed = BookRecord.objects.filter(pk=book.id, version=expected_version).update(
+            cover_key=book.cover_key,
+            cover_upload_key=book.cover_upload_key,
+            updated_at=book.updated_at,
+            version=expected_version + 1,
+        )
+        if not changed:
+            if not BookRecord.objects.filter(pk=book.id).exists():
+                raise BookNotFound()
+            raise VersionConflict()
+        return self.book_get(book.id)
+
     def book_delete(self, book_id: str) -> list[Chapter]:
         with transaction.atomic():
             chapters = [_chapter(r) for r in ChapterRecord.objects.filter(book_id=book_id)]

@@ -7,15 +7,18 @@ moto and DynamoDB Local is what deploys. The repository only needs the names bel
 Books table, key (``book_id``, ``sk``): one item collection per book.
 
 - ``sk = "book"``: the book itself (title, author, description up to 5,000 characters,
-  language, owner, times, ``status``, ``published_at``, ``version``). Only this item carries
-  ``list_pk``/``list_sk`` and ``visible_pk``/``visible_sk``, so only it is in the two listing
-  indexes. It is written when the book is created, edited or deleted, never
-  when a chapter changes: a 15 KB item and its index copy are not rewritten per chapter.
+  language, owner, times, ``status``, ``published_at``, ``version``, and a pending cover upload's
+  ``cover_upload_key``). Only this item carries ``list_pk``/``list_sk`` and
+  ``visible_pk``/``visible_sk``, so only it is in the two listing indexes. It is written when the
+  book is created, edited or deleted, never when a chapter changes: a 15 KB item and its index
+  copy are not rewritten per chapter.
 - ``sk = "head"``: a small item (well under 1 KB) with ``chapter_count``, ``ready_count`` (the
-  ready chapters, what a listener is told a book has) and, once a delete has
-  begun, ``deleting``. Every chapter transaction updates or condition-checks the head, not the
-  book: DynamoDB charges a transaction item by the size of the item it touches, so a chapter
-  write costs the same whatever the book's description (docs/performance.md).
+  ready chapters, what a listener is told a book has), a copy of the book's ``status``, the
+  book's ``cover_key`` (both written in one transaction with the book item, and read by every
+  list with the heads) and, once a delete has begun, ``deleting``. Every chapter transaction
+  updates or condition-checks the head, not the book: DynamoDB charges a transaction item by
+  the size of the item it touches, so a chapter write costs the same whatever the book's
+  description (docs/performance.md).
 - ``sk = "slot#0000000007"``: one small item per chapter number, holding the chapter's id. It is
   written in the same transaction as the chapter, with ``attribute_not_exists``, so numbers stay
   unique within a book under concurrent creates and renumbers.

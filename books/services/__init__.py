@@ -7,6 +7,7 @@ object store. One module for each thing served:
 - ``streams``: the short-lived links that play a chapter;
 - ``console``: what only the operator console does (object checks, audited deletes and
   publications);
+- ``covers``: a book's cover, from its upload grant to its unsigned URL;
 - ``objects``: deleting the stored objects of records that are gone.
 
 Callers import from here (``from books import services``); the modules import one another one
@@ -40,12 +41,22 @@ from books.services.console import (
     book_unpublish_by_operator,
     chapter_check,
 )
+from books.services.covers import (
+    book_cover_complete,
+    book_cover_delete,
+    book_cover_grant,
+    book_cover_url,
+)
 from books.services.streams import StreamLink, chapter_preview_url, chapter_stream
 from books.services.uploads import chapter_complete, chapter_create, chapter_upload_renew
 
 __all__ = [
     "StreamLink",
     "book_check",
+    "book_cover_complete",
+    "book_cover_delete",
+    "book_cover_grant",
+    "book_cover_url",
     "book_create",
     "book_deletable",
     "book_delete",

@@ -164,11 +164,13 @@ def book_deletable(*, user: Any, book: Book) -> bool:
 
 
 def book_delete(*, user: Any, book_id: str) -> None:
-    book_get_for_delete(user=user, book_id=book_id)
+    book = book_get_for_delete(user=user, book_id=book_id)
     repository = get_repository()
-    # The audio goes first: a delete that fails part-way keeps the chapters it has not reached
-    # and DELETE again finishes it, but an object whose chapter had gone would stay for ever.
+    # The audio and the cover go first: a delete that fails part-way keeps the chapters it has
+    # not reached and DELETE again finishes it, but an object whose record had gone would stay
+    # for ever. (A cover completing meanwhile finds the book gone and deletes its own.)
     listed = book_chapters(book_id=book_id)
+    objects_delete(keys=[book.cover_key, book.cover_upload_key])
     objects_delete(keys=[c.object_key for c in listed])
     chapters = repository.book_delete(book_id)
     known = {c.object_key for c in listed}

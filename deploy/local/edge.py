@@ -14,7 +14,8 @@ access to a trusted key group, it refuses with 403 any request without a valid s
 
 A valid request is forwarded to the S3 origin as a signed S3 request (CloudFront's origin access
 control does the same), with its Range header, and the origin's status (200, 206, 304, 404, 416)
-and content headers come back. Serves on 127.0.0.1 only.
+and content headers come back. Covers (``covers/``) are served unsigned, like the distribution's
+``covers/*`` behaviour, which trusts no key group. Serves on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from voj.digits import is_ascii_digits
 
 SIGNING_PARAMETERS = ("Expires", "Policy", "Signature", "Key-Pair-Id")
+# The path of the distribution's behaviour without a trusted key group (covers), as in edge.yaml.
+PUBLIC_PREFIX = "covers/"
 CHUNK = 64 * 1024
 # What the origin's answer may carry back to the viewer.
 FORWARDED_HEADERS = (
@@ -188,6 +191,12 @@ class SignedUrlVerifier:
                 raise Denied("AccessDenied", "Access denied: not from the signed address")
 
 
+def is_public_key(key: str) -> bool:
+    """Whether ``key`` is under the unsigned covers/ behaviour (deploy/edge.yaml). A key that
+    climbs out of covers/ by a ``..`` segment is not: it is checked like any other."""
+    return key.startswith(PUBLIC_PREFIX) and ".." not in key.split("/")
+
+
 def _error_body(code: str, message: str) -> bytes:
     # CloudFront answers refusals in S3's XML error shape.
     return (
@@ -260,6 +269,11 @@ class LocalEdge:
 
     def serve(self, request: BaseHTTPRequestHandler, *, head: bool) -> None:
         path, _, query = request.path.partition("?")
+        key = unquote(path.lstrip("/"))
+        if is_public_key(key):
+            # The covers/* behaviour: no trusted key group, so nothing to verify.
+            self._forward(request, key, head=head)
+            return
         host = request.headers.get("Host") or self.domain
         try:
             self.verifier.verify(
@@ -272,7 +286,7 @@ class LocalEdge:
         except Denied as denied:
             self._send(request, 403, _error_body(denied.code, denied.message), head=head)
             return
-        self._forward(request, unquote(path.lstrip("/")), head=head)
+        self._forward(request, key, head=head)
 
     def _forward(self, request: BaseHTTPRequestHandler, key: str, *, head: bool) -> None:
         client = self.s3_client()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import book_publish, chapter_create, chapter_url, published_chapter
+from tests.images import image_bytes
 from voj.aws import aws_client
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
@@ -71,6 +72,17 @@ def ready(dynamodb, db, as_editor):
     return chapter
 
 
+def cover_granted_and_uploaded(api, book_id: str):
+    """The cover's grant (what is measured), and the upload through it (the object store's)."""
+    content = image_bytes(400, 400)
+    response = api.post(
+        f"/api/v1/books/{book_id}/cover",
+        {"filename": "c.jpg", "content_type": "image/jpeg", "size_bytes": len(content)},
+    )
+    assert api.upload(response.json()["upload"], content).status_code == 204
+    return response
+
+
 def test_the_documented_requests_per_call_are_the_measured_ones(
     ready, as_editor, as_listener, as_operator
 ):
@@ -110,6 +122,13 @@ def test_the_documented_requests_per_call_are_the_measured_ones(
         ),
         "`POST /api/v1/books/{id}/publish`": lambda: as_editor.post(
             f"/api/v1/books/{book}/publish"
+        ),
+        "`POST /api/v1/books/{id}/cover`": lambda: cover_granted_and_uploaded(as_editor, book),
+        "`POST /api/v1/books/{id}/cover/complete`": lambda: as_editor.post(
+            f"/api/v1/books/{book}/cover/complete"
+        ),
+        "`DELETE /api/v1/books/{id}/cover`": lambda: as_editor.delete(
+            f"/api/v1/books/{book}/cover"
         ),
         "`PUT /api/v1/me/progress/{id}`": lambda: as_listener.put(
             f"/api/v1/me/progress/{book}",

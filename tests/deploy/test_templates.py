@@ -11,6 +11,7 @@ import pytest
 from books.repository import tables
 from books.repository.dynamodb import DynamoDBRepository
 from listening.repository import tables as listening_tables
+from streaming.keys import COVER_UPLOAD_PREFIX
 from voj.aws import aws_client
 from voj.dynamodb_tables import template_resources
 
@@ -120,6 +121,7 @@ def test_lambda_role_is_least_privilege():
         [
             "{'!Sub': '${MediaBucket.Arn}/uploads/*'}",
             "{'!Sub': '${MediaBucket.Arn}/media/*'}",
+            "{'!Sub': '${MediaBucket.Arn}/covers/*'}",
             "{'!Sub': '${MediaBucket.Arn}/system/operator-db.sqlite3'}",
         ]
     )
@@ -144,6 +146,8 @@ def test_bucket_is_private_and_reachable_only_through_this_distribution():
     rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
     assert rules["expire-stale-uploads"]["Prefix"] == "uploads/"
     assert rules["expire-stale-uploads"]["ExpirationInDays"] == 1
+    # Pending cover uploads are swept with the audio ones.
+    assert COVER_UPLOAD_PREFIX.startswith(rules["expire-stale-uploads"]["Prefix"])
     assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]
     cors = {r["Id"]: r for r in bucket["CorsConfiguration"]["CorsRules"]}
     assert set(cors["playback"]["AllowedMethods"]) == {"GET", "HEAD"}
@@ -183,6 +187,31 @@ def test_cloudfront_keeps_range_and_signing():
     assert distribution["HttpVersion"] == "http2and3"
     origin = distribution["Origins"][0]
     assert origin["OriginAccessControlId"] == {"!GetAtt": "MediaOriginAccessControl.Id"}
+
+
+def test_cloudfront_serves_covers_unsigned_and_everything_else_signed():
+    resources = load("edge.yaml")
+    distribution = resources["Distribution"]["Properties"]["DistributionConfig"]
+    [covers] = distribution["CacheBehaviors"]
+    assert covers["PathPattern"] == "covers/*"
+    assert "TrustedKeyGroups" not in covers and "TrustedSigners" not in covers
+    assert covers["TargetOriginId"] == distribution["Origins"][0]["Id"]
+    assert covers["ViewerProtocolPolicy"] == "https-only"
+    assert covers["AllowedMethods"] == ["GET", "HEAD"]
+    # CachingOptimized: the object's max-age (a year) is kept, up to its one-year maximum.
+    assert covers["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    assert distribution["DefaultCacheBehavior"]["TrustedKeyGroups"]
+    policy = resources["MediaBucketPolicy"]["Properties"]["PolicyDocument"]
+    readable = str(_statements(policy)[0]["Resource"])
+    assert "/media/*" in readable and "/covers/*" in readable and "/uploads/" not in readable
+    role = load("stack.yaml")["LambdaRole"]["Properties"]
+    [covers_grant] = [
+        statement
+        for policy in role["Policies"]
+        for statement in _statements(policy["PolicyDocument"])
+        if "covers/" in str(statement["Resource"])
+    ]
+    assert sorted(covers_grant["Action"]) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
 
 
 def test_cloudfront_logs_every_request_to_a_private_bucket_that_expires_them():

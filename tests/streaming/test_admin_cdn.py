@@ -46,7 +46,7 @@ def test_invalidate_a_book_with_confirmation(console, distribution, backend, as_
     assert form.status_code == 200 and form.context["form"] == {"kind": "book", "value": book_id}
     review = console.post("/admin/cdn/new/", {"kind": "book", "value": book_id})
     assert review.status_code == 200
-    assert review.context["paths"] == [f"/media/books/{book_id}/*"]
+    assert review.context["paths"] == [f"/media/books/{book_id}/*", f"/covers/books/{book_id}/*"]
     assert (
         not aws_client("cloudfront")
         .list_invalidations(DistributionId=distribution)["InvalidationList"]
@@ -57,7 +57,7 @@ def test_invalidate_a_book_with_confirmation(console, distribution, backend, as_
     assert done.status_code == 302
     detail = console.get(done["Location"])
     item = detail.context["item"]
-    assert item.paths == (f"/media/books/{book_id}/*",)
+    assert item.paths == (f"/media/books/{book_id}/*", f"/covers/books/{book_id}/*")
     assert item.caller_reference.startswith("voj:operator:")
     assert item.status in {"In progress", "Completed"}
     history = console.get("/admin/cdn/").content.decode()

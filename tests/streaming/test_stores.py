@@ -39,7 +39,11 @@ def test_the_local_store_serves_the_local_endpoints(settings):
     assert isinstance(store, LocalObjectStore) and store is get_object_store()
     expires_at = datetime.now(UTC) + timedelta(minutes=5)
     grant = store.upload_grant(
-        key="uploads/k", content_type="audio/mp4", expires_at=expires_at, base_url="http://h/"
+        key="uploads/k",
+        content_type="audio/mp4",
+        max_bytes=10,
+        expires_at=expires_at,
+        base_url="http://h/",
     )
     assert grant.url == "http://h/api/v1/uploads"
     url = store.stream_url(key="media/k", expires_at=expires_at, base_url="http://h")

@@ -82,6 +82,30 @@ def test_upload_rules_are_schema_constraints(schema, settings):
             assert not pattern.search(bad), bad
 
 
+def test_cover_rules_are_a_covers(schema, settings):
+    properties = schema["components"]["schemas"]["CoverUploadInRequest"]["properties"]
+    assert properties["size_bytes"]["maximum"] == settings.VOJ_MAX_COVER_BYTES == 5242880
+    assert properties["content_type"]["enum"] == ["image/jpeg", "image/png", "image/webp"]
+    pattern = re.compile(properties["filename"]["pattern"])
+    for good in ("cover.jpg", "Cover.JPEG", "표지.png", "c.webp"):
+        assert pattern.search(good), good
+    for bad in ("cover.gif", "cover.m4a", ".jpg", "cover.jpg.txt"):
+        assert not pattern.search(bad), bad
+    paths = schema["paths"]
+    complete = paths["/api/v1/books/{book_id}/cover/complete"]["post"]
+    assert {"400", "403", "404", "409"} <= set(complete["responses"])
+    book = _body(schema, complete, "200")
+    assert book["properties"]["cover_url"]["nullable"] is True
+    assert "cover_url" in _body(schema, paths["/api/v1/books/{book_id}"]["get"], "200")["required"]
+    grant = _body(schema, paths["/api/v1/books/{book_id}/cover"]["post"], "201")
+    assert set(_resolve(schema, grant["properties"]["upload"])["properties"]) == {
+        "method",
+        "url",
+        "fields",
+        "expires_at",
+    }
+
+
 def test_the_local_upload_form_is_documented(schema):
     operation = schema["paths"]["/api/v1/uploads"]["post"]
     form = operation["requestBody"]["content"]["multipart/form-data"]["schema"]

@@ -111,6 +111,21 @@ def test_it_repairs_what_the_editor_changed(editor):
     assert _books(as_editor)[DRAFT.title]["id"] != draft["id"]  # made again
 
 
+def test_every_demo_book_has_a_cover_and_gets_it_back(editor, listener):
+    from django.test import Client
+
+    _ensure()
+    as_editor = Api(editor)
+    books = _books(as_editor)
+    assert all(book["cover_url"] for book in books.values())
+    published = _books(Api(listener))[PUBLISHED.title]
+    cover = Client().get(published["cover_url"].removeprefix("http://testserver"))
+    assert cover.status_code == 200 and cover["Content-Type"] == "image/jpeg"
+    assert as_editor.delete(f"/api/v1/books/{published['id']}/cover").status_code == 204
+    _ensure()
+    assert _books(as_editor)[PUBLISHED.title]["cover_url"]
+
+
 def test_it_needs_the_demo_editor(db):
     with pytest.raises(CommandError, match="ensure_demo_accounts"):
         _ensure()

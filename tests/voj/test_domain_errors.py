@@ -44,6 +44,12 @@ ANSWERS = {
     "chapter_not_playable": (400, False),
     "position_out_of_range": (400, False),
     "updated_at_in_future": (400, False),
+    "cover_not_pending": (409, False),
+    "cover_upload_missing": (409, False),
+    "cover_too_small": (400, False),
+    "cover_too_large": (400, False),
+    "cover_not_an_image": (400, False),
+    "cover_corrupt": (400, False),
 }
 
 # Errors whose __init__ needs more than a message, and what to give it.

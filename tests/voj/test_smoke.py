@@ -32,7 +32,23 @@ def test_smoke_passes(live_server, smoke_env, capsys):
     for step in ("publish", "progress", "late report", "resume", "progress gone"):
         assert f"ok   {step}" in out
     assert "not applied, latest kept" in out and "chapter 1 at 1.0 s" in out
+    # A cover, fetched without Authorization, long-cacheable.
+    for step in ("cover", "cover unsigned"):
+        assert f"ok   {step}" in out
+    assert "public, max-age=31536000, immutable" in out
     assert "smoke passed" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smoke_fails_when_a_cover_needs_authorization(live_server, smoke_env, monkeypatch, capsys):
+    import re
+
+    from streaming import views
+
+    monkeypatch.setattr(views, "COVER_KEY", re.compile("^$"))  # the cover view finds none
+    with pytest.raises(CommandError, match="the cover answered 404"):
+        call_command("smoke", "--base-url", live_server.url)
+    assert "FAIL cover unsigned" in capsys.readouterr().out
 
 
 @pytest.mark.django_db(transaction=True)

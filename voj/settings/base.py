@@ -132,6 +132,8 @@ VOJ_SECRETS = env_str("VOJ_SECRETS")
 ENCODING_ENABLED = env_bool("ENCODING_ENABLED", False)
 
 VOJ_MAX_UPLOAD_BYTES = env_int("VOJ_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
+# A cover upload's limit (5 MB), in its grant's policy and checked again at completion.
+VOJ_MAX_COVER_BYTES = env_int("VOJ_MAX_COVER_BYTES", 5 * 1024 * 1024)
 VOJ_UPLOAD_GRANT_SECONDS = env_int("VOJ_UPLOAD_GRANT_SECONDS", 15 * 60)
 # A stream URL must outlive the chapter it plays (seeking late in a long chapter sends new
 # Range requests), so its lifetime is the duration plus a margin, within a floor and a cap.

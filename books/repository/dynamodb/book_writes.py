@@ -58,34 +58,73 @@ def status_write(
 ) -> Book:
     """``book_write`` for a status change: the book item and its head's copy of the status in
     one transaction, on a book not being deleted. The book as stored."""
-    values = serialize({**values, ":next": expected_version + 1, ":expected": expected_version})
+    return book_and_head_write(
+        calls,
+        table,
+        book,
+        (update, names, values),
+        ("SET #status = :status", {"#status": "status"}, {":status": values[":status"]}),
+        expected_version=expected_version,
+    )
+
+
+def cover_write(calls: Calls, table: str, book: Book, *, expected_version: int) -> Book:
+    """The book's pending cover upload (on the book item) and its cover (on the head, which
+    lists read) in one transaction, version-guarded like an edit. The book as stored."""
+    update = "SET updated_at = :updated_at, version = :next"
+    values: dict[str, Any] = {":updated_at": book.updated_at.isoformat()}
+    if book.cover_upload_key:
+        update += ", cover_upload_key = :upload"
+        values[":upload"] = book.cover_upload_key
+    else:
+        update += " REMOVE cover_upload_key"
+    head: tuple[str, dict[str, str], dict[str, Any]] = ("REMOVE cover_key", {}, {})
+    if book.cover_key:
+        head = ("SET cover_key = :cover", {}, {":cover": book.cover_key})
+    return book_and_head_write(
+        calls, table, book, (update, {}, values), head, expected_version=expected_version
+    )
+
+
+def book_and_head_write(
+    calls: Calls,
+    table: str,
+    book: Book,
+    book_update: tuple[str, dict[str, str], dict[str, Any]],
+    head_update: tuple[str, dict[str, str], dict[str, Any]],
+    *,
+    expected_version: int,
+) -> Book:
+    """One update of the book item if it is still at ``expected_version`` (``:next`` is the
+    version after it) and one of its head, in one transaction, on a book not being deleted;
+    each update is (expression, names, values). The book as stored."""
+    update, names, values = book_update
+    book_values = serialize(
+        {**values, ":next": expected_version + 1, ":expected": expected_version}
+    )
+    head_expression, head_names, head_values = head_update
+    head: dict[str, Any] = {
+        "TableName": table,
+        "Key": head_key(book.id),
+        "UpdateExpression": head_expression,
+        "ConditionExpression": "attribute_exists(book_id) AND attribute_not_exists(deleting)",
+    }
+    if head_names:
+        head["ExpressionAttributeNames"] = head_names
+    if head_values:
+        head["ExpressionAttributeValues"] = serialize(head_values)
+    book_item: dict[str, Any] = {
+        "TableName": table,
+        "Key": book_key(book.id),
+        "UpdateExpression": update,
+        "ConditionExpression": "attribute_exists(book_id) AND version = :expected",
+        "ExpressionAttributeValues": book_values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    if names:
+        book_item["ExpressionAttributeNames"] = names
     try:
-        calls.transact(
-            [
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": book_key(book.id),
-                        "UpdateExpression": update,
-                        "ConditionExpression": "attribute_exists(book_id) AND version = :expected",
-                        "ExpressionAttributeNames": names,
-                        "ExpressionAttributeValues": values,
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": head_key(book.id),
-                        "UpdateExpression": "SET #status = :status",
-                        "ConditionExpression": "attribute_exists(book_id) AND "
-                        "attribute_not_exists(deleting)",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {":status": values[":status"]},
-                    }
-                },
-            ]
-        )
+        calls.transact([{"Update": book_item}, {"Update": head}])
     except Cancelled as cancelled:
         if cancelled.failed(0) and cancelled.found(0):
             raise VersionConflict() from cancelled

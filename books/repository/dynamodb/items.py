@@ -102,6 +102,7 @@ def book_to_item(book: Book) -> dict[str, Any]:
             "search_text": search_text(book),
             "status": str(book.status),
             **({"published_at": book.published_at.isoformat()} if book.published_at else {}),
+            **({"cover_upload_key": book.cover_upload_key} if book.cover_upload_key else {}),
             **visibility_keys(book),
         }
     )
@@ -118,6 +119,9 @@ def head_to_item(book: Book) -> dict[str, Any]:
             "chapter_count": book.chapter_count,
             "ready_count": book.ready_count,
             "status": str(book.status),
+            # The cover too: every list reads the heads, so a list carries the cover without a
+            # request more, and never one already replaced (the index may lag, the head not).
+            **({"cover_key": book.cover_key} if book.cover_key else {}),
         }
     )
 
@@ -149,7 +153,13 @@ def item_to_book(item: dict[str, Any], *, head: dict[str, Any] | None) -> Book:
         # exposed.
         status=BookStatus(v.get("status", BookStatus.DRAFT)),
         published_at=datetime.fromisoformat(v["published_at"]) if "published_at" in v else None,
+        cover_key=head_cover_key(head),
+        cover_upload_key=v.get("cover_upload_key", ""),
     )
+
+
+def head_cover_key(head: dict[str, Any] | None) -> str:
+    return str(head["cover_key"]["S"]) if head and "cover_key" in head else ""
 
 
 # --- chapters --------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from books.repository.tables import (
     SLOT_PREFIX,
 )
 
-from .book_writes import book_read, book_write, status_write
+from .book_writes import book_read, book_write, cover_write, status_write
 from .calls import Calls, Cancelled, ConditionFailed
 from .chapter_writes import create_chapter, delete_chapter, update_chapter
 from .items import (
@@ -135,6 +135,9 @@ class DynamoDBRepository:
             values,
             expected_version=expected_version,
         )
+
+    def book_set_cover(self, book: Book, *, expected_version: int) -> Book:
+        return cover_write(self.calls, self.books_table, book, expected_version=expected_version)
 
     def book_delete(self, book_id: str) -> list[Chapter]:
         """Mark the book deleting, delete its chapters and slots, then the book and its head.

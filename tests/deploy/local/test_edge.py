@@ -160,3 +160,30 @@ def test_a_valid_url_to_a_missing_object_is_404(edge, keys):
 
 def test_the_edge_listens_on_the_loopback_only(edge):
     assert edge.server.server_address[0] == "127.0.0.1"
+
+
+COVER = "covers/books/b1/0123456789abcdef.jpg"
+
+
+def test_covers_are_served_unsigned_and_audio_is_not(edge, seaweedfs_server):
+    """Like the distribution's covers/* behaviour (no trusted key group) beside its signed
+    default behaviour."""
+    client = seaweedfs_server.client()
+    client.put_object(
+        Bucket=BUCKET,
+        Key=COVER,
+        Body=b"\xff\xd8cover",
+        ContentType="image/jpeg",
+        CacheControl="public, max-age=31536000, immutable",
+    )
+    response = get(f"http://{edge.domain}/{COVER}")
+    assert response.status_code == 200
+    assert response.content == b"\xff\xd8cover"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert get(f"http://{edge.domain}/covers/books/b1/missing.jpg").status_code == 404
+    assert denied(get(f"http://{edge.domain}/{OBJECT}"), "MissingKey")
+    # Out of covers/ by a dot-dot segment: checked like any other path.
+    for sneaky in (f"covers/../{OBJECT}", f"covers/%2e%2e/{OBJECT}"):
+        response = requests.get(f"http://{edge.domain}/{sneaky}", timeout=10)
+        assert response.status_code == 403

@@ -3,12 +3,14 @@
 Each book is made through the catalogue's services, as the API would: created by the demo editor,
 its chapters created with an upload grant, the committed demo audio stored through that grant in
 the local object store (its signed policy checked as the upload endpoint checks it), then
-completed, so the file is checked like any upload. One book is published, one is left a draft.
+completed, so the file is checked like any upload. Each book gets the smoke command's cover the
+same way (grant, upload, completion). One book is published, one is left a draft.
 
 Idempotent, and a repair as well: a book is found again by its title among the editor's books; a
-declared chapter with no ready chapter of that title is added again; a book's status is put back
-to what is declared. The contract test (tests/voj/test_api_contract.py) runs it before each
-caller's schemathesis run, after the editor's run may have unpublished, emptied or deleted them.
+declared chapter with no ready chapter of that title is added again, a book without a cover gets
+it again; a book's status is put back to what is declared. The contract test
+(tests/voj/test_api_contract.py) runs it before each caller's schemathesis run, after the
+editor's run may have unpublished, emptied or deleted them.
 
 Local mode only: the audio goes straight into the local object store, which S3 mode has not.
 """
@@ -34,6 +36,8 @@ from streaming.stores import local_object_store
 
 # The smoke command's upload: a short AAC tone in an MP4 (M4A) container, about 9 KB.
 DEMO_AUDIO = Path(__file__).resolve().parents[3] / "deploy" / "smoke" / "chapter.m4a"
+# The smoke command's cover: a 400 px JPEG of a few KB (tests/fixtures/make_covers.py).
+DEMO_COVER = DEMO_AUDIO.with_name("cover.jpg")
 DEMO_EDITOR = "editor"
 # Grants name the upload endpoint by its URL; this command never calls it.
 _BASE_URL = "http://127.0.0.1"
@@ -107,6 +111,8 @@ def _book_ensure(owner: Any, demo: DemoBook, store: LocalObjectStore) -> Book:
     for title in demo.chapters:
         if title not in ready:
             _chapter_add(owner, book.id, title, store)
+    if not book.cover_key:
+        _cover_add(owner, book.id, store)
     if demo.published and book.status != BookStatus.PUBLISHED:
         book = services.book_publish(user=owner, book_id=book.id)
     elif not demo.published and book.status == BookStatus.PUBLISHED:
@@ -146,23 +152,36 @@ def _chapter_add(owner: Any, book_id: str, title: str, store: LocalObjectStore) 
         size_bytes=DEMO_AUDIO.stat().st_size,
         base_url=_BASE_URL,
     )
-    _upload(grant, store)
+    _upload(grant, store, DEMO_AUDIO)
     done = services.chapter_complete(user=owner, book_id=book_id, chapter_id=chapter.id)
     if done.status != ChapterStatus.READY:
         raise CommandError(f"the demo chapter {title!r} is {done.status}: {done.failure_reason}")
 
 
-def _upload(grant: UploadGrant, store: LocalObjectStore) -> None:
+def _cover_add(owner: Any, book_id: str, store: LocalObjectStore) -> None:
+    grant = services.book_cover_grant(
+        user=owner,
+        book_id=book_id,
+        filename=DEMO_COVER.name,
+        content_type="image/jpeg",
+        size_bytes=DEMO_COVER.stat().st_size,
+        base_url=_BASE_URL,
+    )
+    _upload(grant, store, DEMO_COVER)
+    services.book_cover_complete(user=owner, book_id=book_id)
+
+
+def _upload(grant: UploadGrant, store: LocalObjectStore, source: Path) -> None:
     """What the local upload endpoint does with the grant's form: check the signed policy
     against the fields and the file's size, then store the file under the granted key."""
     fields = dict(grant.fields)
     try:
         document = policy_decode(fields["policy"], fields[SIGNATURE_FIELD])
-        policy_check_fields(document, fields, DEMO_AUDIO.stat().st_size)
+        policy_check_fields(document, fields, source.stat().st_size)
     except PolicyError as error:
-        raise CommandError(f"the upload grant refused the demo audio: {error.detail}") from None
+        raise CommandError(f"the upload grant refused {source.name}: {error.detail}") from None
     # The store takes the file over (it moves the upload's temporary file): give it a copy.
     with tempfile.TemporaryDirectory() as directory:
-        copy = Path(directory) / DEMO_AUDIO.name
-        shutil.copyfile(DEMO_AUDIO, copy)
+        copy = Path(directory) / source.name
+        shutil.copyfile(source, copy)
         store.put_file(fields["key"], str(copy), content_type=fields["Content-Type"], metadata={})

@@ -3,10 +3,11 @@
     VOJ_SMOKE_USERNAME=editor VOJ_SMOKE_PASSWORD=... python manage.py smoke --base-url URL
 
 login → me → create book → create chapter → upload a real .m4a through the grant →
-complete → ready → publish → stream-url → GET Range bytes=0-127 → 206 → the same URL for another
-object → 403 → the media stay private → progress from one device → an older report from another
-device leaves it → resume → delete the book → its progress is gone. Prints each step with its
-time and stops non-zero at the first failure.
+complete → ready → publish → a cover uploaded, completed and fetched without Authorization →
+stream-url → GET Range bytes=0-127 → 206 → the same URL for another object → 403 → the media
+stay private → progress from one device → an older report from another device leaves it →
+resume → delete the book → its progress is gone. Prints each step with its time and stops
+non-zero at the first failure.
 
 The media stay private: the stream URL without its signature is refused, and so is a direct
 unsigned GET of the object in the bucket (403). The bucket's URL is the stream URL's own when
@@ -29,6 +30,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import urllib3
 from django.core.management.base import BaseCommand, CommandError
+
+from voj.management.smoke_covers import CoverSteps, form_post
 
 AUDIO = Path(__file__).resolve().parents[3] / "deploy" / "smoke" / "chapter.m4a"
 
@@ -105,7 +108,7 @@ class Client:
         return response.json() if response.data else None
 
 
-class SmokeRun:
+class SmokeRun(CoverSteps):
     """One run's steps, in order, and what they hand each other (the book, the chapter, its
     upload grant and stream URL). Each step returns the detail printed after ``ok``."""
 
@@ -134,6 +137,8 @@ class SmokeRun:
             ("upload", self.upload),
             ("complete", self.complete),
             ("publish", self.publish),
+            ("cover", self.cover),
+            ("cover unsigned", self.cover_unsigned),
             ("stream-url", self.stream_url),
             ("range 0-127", self.ranged_get),
             ("tampered url", self.tampered_get),
@@ -179,16 +184,8 @@ class SmokeRun:
         return body["chapter"]["id"]
 
     def upload(self) -> str:
-        fields: list[tuple[str, Any]] = list(self.grant["fields"].items())
-        content_type = self.grant["fields"]["Content-Type"]
-        fields.append(("file", (self.file.name, self.audio, content_type)))
-        body, form_type = urllib3.encode_multipart_formdata(fields)
-        response = self.client.http.request(
-            self.grant["method"], self.grant["url"], body=body, headers={"Content-Type": form_type}
-        )
-        if response.status not in (200, 201, 204):
-            raise SmokeFailure(f"upload: {response.status}: {response.data[:300]!r}")
-        return f"{len(self.audio)} bytes → {response.status}"
+        status = form_post(self.client.http, self.grant, self.file.name, self.audio)
+        return f"{len(self.audio)} bytes → {status}"
 
     def complete(self) -> str:
         chapter = self.client.call(
@@ -362,7 +359,7 @@ class Command(BaseCommand):
         began = time.perf_counter()
         try:
             detail = action()
-        except SmokeFailure as failure:
+        except CommandError as failure:  # SmokeFailure, and the cover steps' (smoke_covers.py)
             self.stdout.write(f"FAIL {name} ({_ms(began)}): {failure}")
             raise
         except NotCheckable as reason:

@@ -1,0 +1,161 @@
+"""A cover upload checked by decoding it, and the listener-size JPEG made from it.
+
+Pillow reads only the header at ``Image.open``: the format and the dimensions are checked there,
+before a single pixel is decoded, so a decompression bomb (a few KB declaring 60,000 x 60,000)
+is refused for what it claims. Only then is the image decoded, turned by its EXIF orientation,
+shrunk and encoded again into a fresh image: nothing of the upload's metadata (EXIF, GPS,
+camera data, comments, XMP, ICC) reaches a listener.
+
+Pillow is imported inside the functions: it costs tens of milliseconds at first import, paid
+only where a cover is checked, never by a cold start (importing this module loads no Pillow).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+# What every cover is stored and served with. Its key is new with every upload, so its bytes
+# never change: browsers and the CDN may keep it for a year without asking again.
+COVER_CONTENT_TYPE = "image/jpeg"
+COVER_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+MIN_SIDE = 300
+MAX_SIDE = 6000
+# At most MAX_SIDE x MAX_SIDE: Pillow's own bomb check (DecompressionBombWarning/Error, at
+# about 89 and 179 million pixels) never comes near, but a header it finds absurd is refused too.
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
+OUTPUT_SIDE = 600
+OUTPUT_BYTES = 150 * 1024
+FORMATS = ("JPEG", "PNG", "WEBP")
+# Quality steps tried in turn until the JPEG fits OUTPUT_BYTES; then the image shrinks.
+_QUALITIES = (85, 75, 65, 55, 45)
+_SHRINK = 0.8
+
+
+class CoverRejected(Exception):
+    """The upload is not a cover voj can use: ``kind`` is too_small, too_large, not_an_image or
+    corrupt; ``reason`` says why in words a person can act on."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+def cover_render(data: bytes) -> bytes:
+    """The listener's cover made from the upload ``data``: RGB, at most OUTPUT_SIDE px on its
+    long side, JPEG, no metadata, at most OUTPUT_BYTES. Raises CoverRejected."""
+    image = _opened(data)
+    _check_dimensions(*image.size)
+    pixels = _decoded(image)
+    return _encoded(pixels)
+
+
+def _opened(data: bytes) -> Image:
+    """The image, its header read and nothing decoded yet."""
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - Pillow: cover checks only
+
+    with warnings.catch_warnings():
+        # Pillow warns (DecompressionBombWarning) before it refuses: both are a refusal here.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            return Image.open(io.BytesIO(data), formats=FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise CoverRejected(
+                "too_large",
+                f"The image declares far more pixels than a cover may have "
+                f"(at most {MAX_SIDE} px a side).",
+            ) from None
+        except UnidentifiedImageError:
+            raise CoverRejected(
+                "not_an_image", "The file is not a JPEG, PNG or WebP image."
+            ) from None
+        except (OSError, SyntaxError, ValueError, EOFError):
+            raise CoverRejected("corrupt", "The image header is damaged.") from None
+
+
+def _check_dimensions(width: int, height: int) -> None:
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise CoverRejected(
+            "too_large",
+            f"The image is {width} x {height} px; at most {MAX_SIDE} px a side is accepted.",
+        )
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise CoverRejected(
+            "too_small",
+            f"The image is {width} x {height} px; at least {MIN_SIDE} px a side is needed.",
+        )
+
+
+def _decoded(image: Image) -> Image:
+    """The pixels, upright and at most OUTPUT_SIDE a side, in RGB on white; CoverRejected
+    ("corrupt") if they cannot be decoded (truncated, damaged)."""
+    from PIL import Image, ImageOps  # noqa: PLC0415 - Pillow: cover checks only
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if image.format == "JPEG":
+                # JPEG decodes at 1/2, 1/4 or 1/8 scale for free: far less memory and time.
+                image.draft("RGB", (OUTPUT_SIDE * 2, OUTPUT_SIDE * 2))
+            image.load()
+            icc = image.info.get("icc_profile")
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((OUTPUT_SIDE, OUTPUT_SIDE), Image.Resampling.LANCZOS)
+            return _on_white(_in_srgb(upright, icc))
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning):
+        raise CoverRejected("corrupt", "The image is truncated or damaged.") from None
+
+
+def _in_srgb(image: Image, icc: Any) -> Image:
+    """Colours from the image's own ICC profile into sRGB, so that dropping the profile keeps
+    them; an unusable profile is ignored."""
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    from PIL import ImageCms  # noqa: PLC0415 - Pillow: cover checks only
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        output = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(
+            image, source, ImageCms.createProfile("sRGB"), outputMode=output
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image
+    return converted if converted is not None else image
+
+
+def _on_white(image: Image) -> Image:
+    """A new RGB image (so no ``info`` of the upload's comes along) with any transparency
+    flattened on white."""
+    from PIL import Image  # noqa: PLC0415 - Pillow: cover checks only
+
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    clean = Image.new("RGB", image.size, (255, 255, 255))
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        clean.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        clean.paste(image.convert("RGB"))
+    return clean
+
+
+def _encoded(image: Image) -> bytes:
+    """JPEG at the best quality that fits OUTPUT_BYTES, shrinking the image when even the
+    lowest does not (noise compresses badly). No exif, icc_profile or comment is passed, and
+    the image is new: Pillow writes none."""
+    while True:
+        for quality in _QUALITIES:
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+            if out.tell() <= OUTPUT_BYTES:
+                return out.getvalue()
+        width, height = image.size
+        image = image.resize((max(1, int(width * _SHRINK)), max(1, int(height * _SHRINK))))
