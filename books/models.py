@@ -18,6 +18,10 @@ class BookRecord(models.Model):
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=10, default="draft")
     published_at = models.DateTimeField(null=True, blank=True)
+    # Title and author as a search reads them (books/search_text.py ``representation``): each
+    # folded word after a space, so a word prefix and a Hangul substring are plain LIKEs.
+    search_title = models.TextField(blank=True, default="")
+    search_author = models.TextField(blank=True, default="")
 
     class Meta:
         db_table = "books_book"

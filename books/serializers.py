@@ -1,11 +1,13 @@
 """Request and response shapes of the catalogue API."""
 
+import unicodedata
 from datetime import UTC
 from typing import Any
 
 from rest_framework import serializers
 
 from books.domain import BookStatus, ChapterStatus
+from books.search_text import QUERY_MAX_LENGTH, query_words
 
 
 class Text(serializers.CharField):
@@ -31,6 +33,32 @@ class WholeNumber(serializers.IntegerField):
 class PageQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=100, required=False)
     cursor = serializers.CharField(required=False, max_length=4000)
+
+
+class SearchText(serializers.CharField):
+    """A search: its length is counted once composed (NFC), so decomposed Hangul, three code
+    points a syllable, is held to the same 100 characters as the composed text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        return text if len(text) <= QUERY_MAX_LENGTH else unicodedata.normalize("NFC", text)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        value = super().run_validation(data)
+        if isinstance(value, str) and not query_words(value):
+            raise serializers.ValidationError(
+                "Search for at least one letter or digit.", code="no_words"
+            )
+        return value
+
+
+class BookListQuery(PageQuery):
+    q = SearchText(
+        required=False,
+        max_length=QUERY_MAX_LENGTH,
+        help_text="Search titles and authors (docs/search.md): books matching every word, "
+        "title matches first, then newest first. 1 to 100 characters.",
+    )
 
 
 class BookOut(serializers.Serializer):

@@ -39,8 +39,13 @@ class Repository(Protocol):
         page is one Query of an index of published books, never a filter over the catalogue."""
         ...
 
-    def book_search(self, *, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
-        """Books whose title or author contains ``query`` (case-insensitive), newest first."""
+    def book_search(
+        self, *, query: str, visible: BookVisibility, limit: int, cursor: str | None = None
+    ) -> Page[Book]:
+        """The books ``visible`` allows that match ``query`` (books/search_text.py: every word
+        in the title or the author), those whose title holds the query's key term first, then
+        newest first. A query without a word matches nothing; a cursor of another query or of a
+        listing raises InvalidCursor. On DynamoDB no request reads the whole catalogue."""
         ...
 
     def book_update(self, book: Book, *, expected_version: int) -> Book:
