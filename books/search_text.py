@@ -140,10 +140,16 @@ def query_term(word: Word) -> str:
     return word.text[:PREFIX_TERM_LENGTH]
 
 
+def query_terms(query: list[Word]) -> list[str]:
+    """The query's terms, each once, longest first (a longer prefix is shared by fewer words);
+    a search looks up one of them (every book the query matches has each)."""
+    return sorted(dict.fromkeys(query_term(word) for word in query), key=len, reverse=True)
+
+
 def key_term(query: list[Word]) -> str:
-    """The term a search looks up: the most selective the query has, taken as the longest (a
-    longer prefix is shared by fewer words); the first of the longest on a tie."""
-    return max((query_term(word) for word in query), key=len)
+    """The term SQL ranks by: the longest, the first of the longest on a tie. DynamoDB looks up
+    the one whose partition is smallest, which is this one for a one-word query."""
+    return query_terms(query)[0]
 
 
 def key_word(query: list[Word]) -> Word:
@@ -161,5 +167,10 @@ def term_pattern(query: list[Word]) -> str:
 
 def rank(query: list[Word], *, title: str) -> int:
     """0 when the title holds the query's key term, 1 when only the author does: titles first.
-    Both backends order by it (DynamoDB stores it in the term item's sort key)."""
-    return 0 if term_pattern(query) in representation(title) else 1
+    A book whose title matches every word ranks 0, one found by its author alone 1."""
+    return term_rank(key_term(query), title=title)
+
+
+def term_rank(term: str, *, title: str) -> int:
+    """0 when ``term`` is one of the title's terms, else 1 (the term item's rank)."""
+    return 0 if term in terms(title) else 1

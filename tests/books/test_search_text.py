@@ -12,9 +12,11 @@ from books.search_text import (
     fold,
     key_term,
     matches,
+    query_terms,
     query_words,
     rank,
     representation,
+    term_rank,
     terms,
     words,
 )
@@ -120,3 +122,15 @@ def test_rank_puts_title_matches_first():
 def test_hostile_text_folds_without_error():
     hostile = "\x00\x07\u200b\ufeff" + "가" * 100 + "\U0001f600" + "\udc80"
     assert [w.text for w in words(hostile)] == ["가" * 100]
+
+
+def test_query_terms_are_each_words_term_longest_first():
+    assert query_terms(query_words("a little prince 어린왕자")) == ["little", "prince", "어린", "a"]
+    assert query_terms(query_words("supercalifragilistic")) == ["supercalif"]
+
+
+def test_a_title_matching_every_word_ranks_first_whichever_term_is_read():
+    query = query_words("little prince")
+    for term in query_terms(query):
+        assert term_rank(term, title="The Little Prince") == 0
+        assert term_rank(term, title="Le Petit") == 1

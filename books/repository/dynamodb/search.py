@@ -9,8 +9,10 @@ Each (term, book) is one small item in the books table:
 
 ``rank`` is 0 when the title has the term, 1 when only the author does; the inverted creation
 time puts the newest first. So a term's partition lists its books titles first, then newest
-first, in key order: a search Queries the partition of its key term (the longest; the
-partition holds every book the query matches) from its cursor, a page at a time.
+first, in key order. Every book a query matches is in the partition of each of the query's
+terms (``query_terms``); a search reads one: the only one, or of several the smallest, counted
+by a small COUNT Query of each of the longest three (the rarest word's partition may be tiny
+where the longest is every book). From its cursor, which names the partition, a page at a time.
 
 Term items are written outside the book's transaction, so none is trusted: each page reads the
 candidates' book and head in one consistent BatchGetItem and keeps a book only if it exists,
@@ -30,7 +32,7 @@ from books.domain import Book, BookStatus, BookVisibility, Page
 from books.errors import InvalidCursor
 from books.repository.cursor import encode_cursor
 from books.repository.tables import BOOK_ITEM, HEAD_ITEM, SEARCH_PARTITION_PREFIX
-from books.search_text import Word, key_term, matches, query_words, rank, terms
+from books.search_text import Word, matches, query_terms, query_words, term_rank, terms
 
 from .calls import BATCH_GET_LIMIT, Calls, Cancelled
 from .items import book_key, head_key, item_to_book
@@ -45,6 +47,10 @@ SEARCH_ROUNDS = 4
 # Candidates a round checks at most: their book and head, 100 keys, are one BatchGetItem.
 _CANDIDATES = BATCH_GET_LIMIT // 2
 _TRANSACTION_LIMIT = 100
+# A query of several terms counts the items of its longest few, this many at most: the
+# smallest partition is read. A partition of more than _PROBE_ITEMS counts as large.
+_PROBED_TERMS = 3
+_PROBE_ITEMS = 100
 
 
 def _inverted(created_at: datetime) -> str:
@@ -120,11 +126,16 @@ def search_page(
     words = query_words(query)
     if not words:
         return Page([], None)
-    partition = f"{SEARCH_PARTITION_PREFIX}{key_term(words)}"
+    partitions = [f"{SEARCH_PARTITION_PREFIX}{term}" for term in query_terms(words)]
     kind = "search:" + " ".join(word.text for word in words)
     start = start_key(kind, cursor, _KEYS)
-    if start is not None and start.get("book_id") != {"S": partition}:
+    if start is None:
+        partition = _smallest(calls, table, partitions)
+    elif start["book_id"].get("S") in partitions:
+        partition = start["book_id"]["S"]
+    else:
         raise InvalidCursor()
+    term = partition.removeprefix(SEARCH_PARTITION_PREFIX)
     found: list[tuple[Item, Book]] = []
     for round_ in range(SEARCH_ROUNDS):
         wanted = limit + 1 - len(found)
@@ -138,7 +149,7 @@ def search_page(
         if start:
             request["ExclusiveStartKey"] = start
         response = calls.call("query", **request)
-        found += _checked(calls, table, response.get("Items", []), words, visible)
+        found += _checked(calls, table, response.get("Items", []), words, term, visible)
         if len(found) > limit:
             found = found[:limit]
             return _page(found, _cursor(kind, found[-1][0]))
@@ -147,6 +158,28 @@ def search_page(
             return _page(found, None)
     # As far as the rounds read: the next page starts there.
     return _page(found, _cursor(kind, start or {}))
+
+
+def _smallest(calls: Calls, table: str, partitions: list[str]) -> str:
+    """The partition with the fewest items among the first few (longest terms first), counted
+    up to _PROBE_ITEMS each: a small COUNT Query each, for a query of several terms only."""
+    if len(partitions) == 1:
+        return partitions[0]
+    sizes = []
+    for partition in partitions[:_PROBED_TERMS]:
+        response = calls.call(
+            "query",
+            TableName=table,
+            KeyConditionExpression="book_id = :pk",
+            ExpressionAttributeValues={":pk": {"S": partition}},
+            Select="COUNT",
+            Limit=_PROBE_ITEMS,
+        )
+        size = response.get("Count", 0) if "LastEvaluatedKey" not in response else _PROBE_ITEMS
+        sizes.append((size, partition))
+        if size == 0:  # nothing can match: no need to count the others
+            break
+    return min(sizes, key=lambda sized: sized[0])[1]
 
 
 def _cursor(kind: str, key: Item) -> str:
@@ -158,7 +191,12 @@ def _page(found: list[tuple[Item, Book]], cursor: str | None) -> Page[Book]:
 
 
 def _checked(
-    calls: Calls, table: str, items: list[Item], words: list[Word], visible: BookVisibility
+    calls: Calls,
+    table: str,
+    items: list[Item],
+    words: list[Word],
+    term: str,
+    visible: BookVisibility,
 ) -> list[tuple[Item, Book]]:
     """The candidates whose book, read now, is visible and matches at the item's rank."""
     if not items:
@@ -179,7 +217,7 @@ def _checked(
         if (
             _visible(book, visible)
             and matches(words, title=book.title, author=book.author)
-            and rank(words, title=book.title) == int(sort_key[0])
+            and term_rank(term, title=book.title) == int(sort_key[0])
         ):
             kept.append((item, book))
     return kept
