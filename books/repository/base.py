@@ -48,8 +48,12 @@ class Repository(Protocol):
         listing raises InvalidCursor. On DynamoDB no request reads the whole catalogue."""
         ...
 
-    def book_update(self, book: Book, *, expected_version: int) -> Book:
-        """Store title, author, description and language; return the book at its new version."""
+    def book_update(
+        self, book: Book, *, expected_version: int, previous: Book | None = None
+    ) -> Book:
+        """Store title, author, description and language; return the book at its new version.
+        ``previous``, the book as the caller read it at ``expected_version``, saves DynamoDB
+        reading it again for the search terms it had (read if absent or at another version)."""
         ...
 
     def book_set_status(self, book: Book, *, expected_version: int) -> Book:

@@ -180,7 +180,9 @@ class SqlRepository:
     ) -> Page[Book]:
         return _search_page(_visible(visible), query=query, limit=limit, cursor=cursor)
 
-    def book_update(self, book: Book, *, expected_version: int) -> Book:
+    def book_update(
+        self, book: Book, *, expected_version: int, previous: Book | None = None
+    ) -> Book:
         new_version = expected_version + 1
         changed = BookRecord.objects.filter(pk=book.id, version=expected_version).update(
             **{name: getattr(book, name) for name in _EDITABLE_BOOK_FIELDS},

@@ -148,7 +148,7 @@ def book_update(*, user: Any, book_id: str, version: int | None = None, **change
     if version is not None and version != book.version:
         raise VersionConflict()
     updated = book.replace(**changes, updated_at=utcnow())
-    return get_repository().book_update(updated, expected_version=book.version)
+    return get_repository().book_update(updated, expected_version=book.version, previous=book)
 
 
 def book_delete(*, user: Any, book_id: str) -> None:

@@ -91,9 +91,13 @@ class DynamoDBRepository:
             self.calls, self.books_table, query=query, visible=visible, limit=limit, cursor=cursor
         )
 
-    def book_update(self, book: Book, *, expected_version: int) -> Book:
+    def book_update(
+        self, book: Book, *, expected_version: int, previous: Book | None = None
+    ) -> Book:
         """The new search terms, then the book, then the old terms' delete (search.py)."""
-        before = self._stored_book(book.id)
+        before = previous
+        if before is None or before.version != expected_version:
+            before = self._stored_book(book.id)
         if before.version != expected_version:
             raise VersionConflict()
         write_terms(self.calls, self.books_table, book.replace(version=expected_version + 1))
