@@ -1,6 +1,5 @@
 """Request and response shapes of the catalogue API."""
 
-import unicodedata
 from datetime import UTC
 from typing import Any
 
@@ -36,12 +35,8 @@ class PageQuery(serializers.Serializer):
 
 
 class SearchText(serializers.CharField):
-    """A search: its length is counted once composed (NFC), so decomposed Hangul, three code
-    points a syllable, is held to the same 100 characters as the composed text."""
-
-    def to_internal_value(self, data: Any) -> str:
-        text = super().to_internal_value(data)
-        return text if len(text) <= QUERY_MAX_LENGTH else unicodedata.normalize("NFC", text)
+    """A search: 1 to 100 characters as sent (the schema's maxLength; decomposed Hangul counts
+    each jamo) with at least one letter or digit, the only things it matches."""
 
     def run_validation(self, data: Any = serializers.empty) -> Any:
         value = super().run_validation(data)
