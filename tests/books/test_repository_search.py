@@ -129,3 +129,14 @@ def test_like_wildcards_match_nothing_special(repo):  # noqa: F811
     assert search(repo, "_").items == []
     assert titles(search(repo, "cotton_wool")) == ["100% cotton_wool"]
     assert search(repo, "c%n").items == []
+
+
+def test_two_common_words_find_their_one_book_on_the_first_page(repo):  # noqa: F811
+    """On DynamoDB the candidates of one word's partition are filtered on the other word
+    before any book is read: 60 books of each word, one with both, the oldest."""
+    make_book(repo, 0, title="Alpha beta")
+    for n in range(1, 61):
+        make_book(repo, n, title=f"Alpha {n}")
+        make_book(repo, 1000 + n, title=f"Beta {n}")
+    page = search(repo, "beta alpha")
+    assert titles(page) == ["Alpha beta"] and page.next_cursor is None

@@ -32,7 +32,16 @@ from books.domain import Book, BookStatus, BookVisibility, Page
 from books.errors import InvalidCursor
 from books.repository.cursor import encode_cursor
 from books.repository.tables import BOOK_ITEM, HEAD_ITEM, SEARCH_PARTITION_PREFIX
-from books.search_text import Word, matches, query_terms, query_words, term_rank, terms
+from books.search_text import (
+    Word,
+    matches,
+    pattern,
+    query_terms,
+    query_words,
+    representation,
+    term_rank,
+    terms,
+)
 
 from .calls import BATCH_GET_LIMIT, Calls, Cancelled
 from .items import book_key, head_key, item_to_book
@@ -46,6 +55,8 @@ _KEYS = ("book_id", "sk")
 SEARCH_ROUNDS = 4
 # Candidates a round checks at most: their book and head, 100 keys, are one BatchGetItem.
 _CANDIDATES = BATCH_GET_LIMIT // 2
+# Items a filtered round reads at most: small items, about 40 KB, 5 read units.
+_FILTERED = 200
 _TRANSACTION_LIMIT = 100
 # A query of several terms counts the items of its longest few, this many at most: the
 # smallest partition is read. A partition of more than _PROBE_ITEMS counts as large.
@@ -76,15 +87,19 @@ def _key(partition: str, sort_key: str) -> Item:
 
 
 def write_terms(calls: Calls, table: str, book: Book) -> None:
-    """Put the book's term items at its version: before the book itself is written."""
-    version = {"N": str(book.version)}
+    """Put the book's term items at its version: before the book itself is written. Each
+    carries the book's words (``words``), which a query of several words filters on."""
+    values = {"version": {"N": str(book.version)}, "words": {"S": book_words(book)}}
     calls.batch_write(
         table,
-        [
-            {"PutRequest": {"Item": {**_key(*key), "version": version}}}
-            for key in sorted(term_keys(book))
-        ],
+        [{"PutRequest": {"Item": {**_key(*key), **values}}} for key in sorted(term_keys(book))],
     )
+
+
+def book_words(book: Book) -> str:
+    """Title and author as ``search_text.representation`` writes them, a line apart: a word
+    pattern holds no newline, so none matches across the two."""
+    return f"{representation(book.title)}\n{representation(book.author)}"
 
 
 def delete_terms(calls: Calls, table: str, before: Book, after: Book | None) -> None:
@@ -136,28 +151,50 @@ def search_page(
     else:
         raise InvalidCursor()
     term = partition.removeprefix(SEARCH_PARTITION_PREFIX)
+    check = _Check(calls, table, words, term, visible)
+    request = _query(table, partition, words, term)
     found: list[tuple[Item, Book]] = []
     for round_ in range(SEARCH_ROUNDS):
         wanted = limit + 1 - len(found)
-        request: dict[str, Any] = {
-            "TableName": table,
-            "KeyConditionExpression": "book_id = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": partition}},
-            # A round that found few matches asks for more next time.
-            "Limit": min(_CANDIDATES, wanted * 2**round_),
-        }
+        # A round that found few matches asks for more next time.
+        request["Limit"] = min(
+            _FILTERED if "FilterExpression" in request else _CANDIDATES, wanted * 2**round_
+        )
         if start:
             request["ExclusiveStartKey"] = start
         response = calls.call("query", **request)
-        found += _checked(calls, table, response.get("Items", []), words, term, visible)
-        if len(found) > limit:
-            found = found[:limit]
-            return _page(found, _cursor(kind, found[-1][0]))
+        items = response.get("Items", [])
+        for chunk_start in range(0, len(items), _CANDIDATES):
+            found += check(items[chunk_start : chunk_start + _CANDIDATES])
+            if len(found) > limit:
+                found = found[:limit]
+                return _page(found, _cursor(kind, found[-1][0]))
         start = response.get("LastEvaluatedKey")
         if not start:
             return _page(found, None)
     # As far as the rounds read: the next page starts there.
     return _page(found, _cursor(kind, start or {}))
+
+
+def _query(table: str, partition: str, words: list[Word], term: str) -> dict[str, Any]:
+    """The Query of the term's partition. Where the term alone does not decide (other words, or
+    a word longer than its term), a filter on the items' copy of the book's words drops most
+    candidates before they cost a consistent read of their book."""
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "book_id = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": partition}},
+    }
+    # A word that is its own term is decided by the partition itself.
+    needles = sorted({pattern(word) for word in words if word.text != term})
+    if needles:
+        request["FilterExpression"] = " AND ".join(
+            f"contains(#words, :w{i})" for i in range(len(needles))
+        )
+        request["ExpressionAttributeNames"] = {"#words": "words"}
+        for i, needle in enumerate(needles):
+            request["ExpressionAttributeValues"][f":w{i}"] = {"S": needle}
+    return request
 
 
 def _smallest(calls: Calls, table: str, partitions: list[str]) -> str:
@@ -190,37 +227,39 @@ def _page(found: list[tuple[Item, Book]], cursor: str | None) -> Page[Book]:
     return Page([book for _, book in found], cursor)
 
 
-def _checked(
-    calls: Calls,
-    table: str,
-    items: list[Item],
-    words: list[Word],
-    term: str,
-    visible: BookVisibility,
-) -> list[tuple[Item, Book]]:
-    """The candidates whose book, read now, is visible and matches at the item's rank."""
-    if not items:
-        return []
-    ids = list(dict.fromkeys(item["sk"]["S"].rsplit("#", 1)[1] for item in items))
-    keys = [key for book_id in ids for key in (book_key(book_id), head_key(book_id))]
-    read = {
-        (i["book_id"]["S"], i["sk"]["S"]): i for i in calls.batch_get(table, keys, consistent=True)
-    }
-    kept = []
-    for item in items:
-        sort_key = item["sk"]["S"]
-        book_id = sort_key.rsplit("#", 1)[1]
-        book_item, head = read.get((book_id, BOOK_ITEM)), read.get((book_id, HEAD_ITEM))
-        if book_item is None or head is None or "deleting" in head:
-            continue
-        book = item_to_book(book_item, head=head)
-        if (
-            _visible(book, visible)
-            and matches(words, title=book.title, author=book.author)
-            and term_rank(term, title=book.title) == int(sort_key[0])
-        ):
-            kept.append((item, book))
-    return kept
+class _Check:
+    """Keeps the candidates whose book, read now, is visible and matches at the item's rank."""
+
+    def __init__(
+        self, calls: Calls, table: str, words: list[Word], term: str, visible: BookVisibility
+    ) -> None:
+        self.calls, self.table, self.words = calls, table, words
+        self.term, self.visible = term, visible
+
+    def __call__(self, items: list[Item]) -> list[tuple[Item, Book]]:
+        if not items:
+            return []
+        ids = list(dict.fromkeys(item["sk"]["S"].rsplit("#", 1)[1] for item in items))
+        keys = [key for book_id in ids for key in (book_key(book_id), head_key(book_id))]
+        read = {
+            (i["book_id"]["S"], i["sk"]["S"]): i
+            for i in self.calls.batch_get(self.table, keys, consistent=True)
+        }
+        kept = []
+        for item in items:
+            sort_key = item["sk"]["S"]
+            book_id = sort_key.rsplit("#", 1)[1]
+            book_item, head = read.get((book_id, BOOK_ITEM)), read.get((book_id, HEAD_ITEM))
+            if book_item is None or head is None or "deleting" in head:
+                continue
+            book = item_to_book(book_item, head=head)
+            if (
+                _visible(book, self.visible)
+                and matches(self.words, title=book.title, author=book.author)
+                and term_rank(self.term, title=book.title) == int(sort_key[0])
+            ):
+                kept.append((item, book))
+        return kept
 
 
 def _visible(book: Book, visible: BookVisibility) -> bool:

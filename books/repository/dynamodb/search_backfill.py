@@ -3,13 +3,16 @@
 Books created or edited by the code before search have no term items (search.py), so no
 search finds them. ``backfill_search`` scans the books table (no API path ever does; it runs
 from ``manage.py backfill_search`` in a release, and again is harmless) and gives each book
-its terms, at the book's version, unless its first term item is already there at that version
-or a later one: the new code writes every term before the book, so that one item stands for
-all of them, and a pass over a catalogue already done costs one small read a book.
+its terms, at the book's version, unless its first term item is already there at that version:
+the new code writes every term before the book, so that one item stands for all of them, and a
+pass over a catalogue already done costs one small read a book. A term item at another version
+is rewritten: an edit that failed after its terms (they are ahead of the book) is repaired.
 
-A race with an edit leaves at worst a stale term item, which every search checks against the
-book and drops: the edit's own terms are written before its book. It also removes the
-``search_text`` attribute the console's old search kept on book items.
+A race with an edit can leave term items whose copy of the book's words is the version before
+the edit: a search checks every candidate against the book, so nothing wrong is shown, but a
+query of several words, which filters on that copy, may miss the book until the next pass
+(every release runs two) or edit. It also removes the ``search_text`` attribute the console's
+old search kept on book items.
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ def _backfill(calls: Calls, table: str, item: dict[str, Any], counts: SearchBack
             Key={"book_id": {"S": partition}, "sk": {"S": sort_key}},
             ConsistentRead=True,
         ).get("Item")
-        if first is not None and int(first["version"]["N"]) >= book.version:
+        if first is not None and int(first["version"]["N"]) == book.version:
             counts.unchanged += 1
         else:
             write_terms(calls, table, book)
