@@ -34,6 +34,7 @@ from books.repository.dynamodb.items import book_to_item, head_to_item
 from books.repository.dynamodb.search import term_keys
 from books.repository.tables import create_tables
 from deploy.bench.capacity import Capacity, bench_client
+from deploy.local.dynamodb import DynamoDBLocal
 
 BOOKS = 10_000
 PAGE_SIZE = 20
@@ -210,10 +211,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.endpoint:
         print(section(measure(args.endpoint, books=args.books), books=args.books))
         return
-    from deploy.bench.dynamodb import dynamodb_local  # noqa: PLC0415 - it imports this module
-
-    with dynamodb_local() as endpoint:
-        print(section(measure(endpoint, books=args.books), books=args.books))
+    with DynamoDBLocal() as local:
+        print(section(measure(local.endpoint, books=args.books), books=args.books))
 
 
 if __name__ == "__main__":
