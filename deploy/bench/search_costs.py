@@ -31,7 +31,7 @@ from books.domain import PUBLISHED_BOOKS, Book, BookStatus
 from books.repository.dynamodb import DynamoDBRepository
 from books.repository.dynamodb.calls import Calls
 from books.repository.dynamodb.items import book_to_item, head_to_item
-from books.repository.dynamodb.search import term_keys
+from books.repository.dynamodb.search import term_items
 from books.repository.tables import create_tables
 from deploy.bench.capacity import Capacity, bench_client
 from deploy.local.dynamodb import DynamoDBLocal
@@ -102,11 +102,7 @@ def _book(rng: random.Random, n: int, books: int) -> Book:
 
 
 def _items(book: Book) -> list[dict[str, Any]]:
-    terms = [
-        {"book_id": {"S": pk}, "sk": {"S": sk}, "version": {"N": str(book.version)}}
-        for pk, sk in term_keys(book)
-    ]
-    return [book_to_item(book), head_to_item(book), *terms]
+    return [book_to_item(book), head_to_item(book), *term_items(book)]
 
 
 def load(client: Any, table: str, books: int) -> int:

@@ -55,7 +55,7 @@ _KEYS = ("book_id", "sk")
 SEARCH_ROUNDS = 4
 # Candidates a round checks at most: their book and head, 100 keys, are one BatchGetItem.
 _CANDIDATES = BATCH_GET_LIMIT // 2
-# Items a filtered round reads at most: small items, about 40 KB, 5 read units.
+# Items a filtered round reads: small items (a few hundred bytes), about 6 read units.
 _FILTERED = 200
 _TRANSACTION_LIMIT = 100
 # A query of several terms counts the items of its longest few, this many at most: the
@@ -89,11 +89,12 @@ def _key(partition: str, sort_key: str) -> Item:
 def write_terms(calls: Calls, table: str, book: Book) -> None:
     """Put the book's term items at its version: before the book itself is written. Each
     carries the book's words (``words``), which a query of several words filters on."""
+    calls.batch_write(table, [{"PutRequest": {"Item": item}} for item in term_items(book)])
+
+
+def term_items(book: Book) -> list[Item]:
     values = {"version": {"N": str(book.version)}, "words": {"S": book_words(book)}}
-    calls.batch_write(
-        table,
-        [{"PutRequest": {"Item": {**_key(*key), **values}}} for key in sorted(term_keys(book))],
-    )
+    return [{**_key(*key), **values} for key in sorted(term_keys(book))]
 
 
 def book_words(book: Book) -> str:
@@ -155,11 +156,12 @@ def search_page(
     request = _query(table, partition, words, term)
     found: list[tuple[Item, Book]] = []
     for round_ in range(SEARCH_ROUNDS):
+        # Limit counts the items read before the filter: a filtered round reads many small
+        # ones at once. Otherwise a round asks for what the page lacks, twice as much after a
+        # round whose candidates fell through.
         wanted = limit + 1 - len(found)
-        # A round that found few matches asks for more next time.
-        request["Limit"] = min(
-            _FILTERED if "FilterExpression" in request else _CANDIDATES, wanted * 2**round_
-        )
+        filtered = "FilterExpression" in request
+        request["Limit"] = _FILTERED if filtered else min(_CANDIDATES, wanted * 2**round_)
         if start:
             request["ExclusiveStartKey"] = start
         response = calls.call("query", **request)
