@@ -156,7 +156,9 @@ transaction when created or when its status changes (the head takes the status i
 transaction); a status change also moves the book from one partition of `books-by-visibility`
 to another, a delete and a put of its copy there. Before the head and the slots, the count
 lived on the book item, and a chapter create rewrote the whole book and its copy in
-`books-by-created`: about 82 write units with this description.
+`books-by-created`: about 82 write units with this description. A book create also writes
+its search term items beside it (small items, 1 write unit each; five for this title and
+author), and a delete deletes them in a transaction (docs/search.md).
 
 {listening}
 

@@ -190,12 +190,18 @@ def section(measured: dict[str, Measured], *, books: int = BOOKS) -> str:
 (`python -m deploy.bench.search_costs`; the catalogue, made up from a fixed seed, is described
 there). A page of {PAGE_SIZE}: one Query of a term's partition (two more small COUNT Queries
 for two words, to pick the smaller partition), then one consistent BatchGetItem of the
-candidates' books and heads, which is nearly all of the read units: a consistent read of a
+candidates' books and heads, most of the read units: a consistent read of a
 book item is charged by its size (here a few hundred bytes; a 15 KB description makes it 4
 units). At most {most} requests a page here; no request reads more than a page of candidates,
 whatever the catalogue's size. docs/search.md explains the design.
 
-{table(measured)}"""
+{table(measured)}
+
+For two words the partition's items are read through a filter on the other word, up to 200
+small items a round, which is the rest of that row's read units; a page holding only a few
+matches is still one round. Times are the median of {RUNS} runs on DynamoDB Local (a Java
+process on the same host): they compare the queries with one another, not with DynamoDB's
+latency."""
 
 
 def main(argv: list[str] | None = None) -> None:
