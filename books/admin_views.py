@@ -46,7 +46,9 @@ def book_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     try:
         if query:
-            page = services.book_search(query=query, limit=PAGE_SIZE, cursor=_cursor(request))
+            page = services.book_search(
+                user=request.user, query=query, limit=PAGE_SIZE, cursor=_cursor(request)
+            )
         else:
             page = services.book_list(user=request.user, limit=PAGE_SIZE, cursor=_cursor(request))
     except InvalidCursor:

@@ -17,6 +17,7 @@ from books.api_paging import paged_schema as _paged_schema
 from books.api_paging import valid as _valid
 from books.serializers import (
     BookCreateIn,
+    BookListQuery,
     BookOut,
     BookUpdateIn,
     ChapterCreateIn,
@@ -45,12 +46,21 @@ def _book_data(request: Request, book: Any) -> Any:
 
 class BooksApi(APIView):
     @extend_schema(
-        parameters=[PageQuery],
+        parameters=[BookListQuery],
         responses=_paged_schema("BookPage", BookOut),
         operation_id="books_list",
     )
     def get(self, request: Request) -> Response:
-        page = services.book_list(user=request.user, **_page_query(request))
+        query = _page_query(request, BookListQuery)
+        if "q" in query:
+            page = services.book_search(
+                user=request.user,
+                query=query.pop("q"),
+                limit=query["limit"],
+                cursor=query.get("cursor"),
+            )
+        else:
+            page = services.book_list(user=request.user, **query)
         return _paged(request, page, BookOut)
 
     @extend_schema(request=BookCreateIn, responses={201: BookOut})

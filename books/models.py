@@ -20,6 +20,10 @@ class BookRecord(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     cover_key = models.CharField(max_length=200, blank=True, default="")
     cover_upload_key = models.CharField(max_length=200, blank=True, default="")
+    # Title and author as a search reads them (books/search_text.py ``representation``): each
+    # folded word after a space, so a word prefix and a Hangul substring are plain LIKEs.
+    search_title = models.TextField(blank=True, default="")
+    search_author = models.TextField(blank=True, default="")
 
     class Meta:
         db_table = "books_book"

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from books.domain import Book, BookStatus, ChapterStatus
+from books.search_text import QUERY_MAX_LENGTH, query_words
 from books.services.covers import book_cover_url
 from voj.text import describe, disguising_character
 
@@ -78,6 +79,28 @@ class CoverUrl(serializers.Field):
 
     def to_representation(self, value: Book) -> str | None:
         return cover_url_of(value, self.context)
+
+
+class SearchText(serializers.CharField):
+    """A search: 1 to 100 characters as sent (the schema's maxLength; decomposed Hangul counts
+    each jamo) with at least one letter or digit, the only things it matches."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        value = super().run_validation(data)
+        if isinstance(value, str) and not query_words(value):
+            raise serializers.ValidationError(
+                "Search for at least one letter or digit.", code="no_words"
+            )
+        return value
+
+
+class BookListQuery(PageQuery):
+    q = SearchText(
+        required=False,
+        max_length=QUERY_MAX_LENGTH,
+        help_text="Search titles and authors (docs/search.md): books matching every word, "
+        "title matches first, then newest first. 1 to 100 characters.",
+    )
 
 
 class BookOut(serializers.Serializer):

@@ -8,9 +8,11 @@
    file in the bucket) while the old code still serves: migrations must be backward compatible,
    the old code keeps working on the new schema until the switch. Then the catalogue's data
    step, `manage.py backfill_publishing` (books written before publishing existed get their
-   status; idempotent, and the old code ignores what it writes);
+   status; idempotent, and the old code ignores what it writes) and `manage.py backfill_search`
+   (their search terms; docs/search.md);
 3. update: `zappa update STAGE --zip dist/voj-STAGE.zip` (Zappa's own build would lack the
-   bytecode, the trimmed botocore and the simplejwt patch);
+   bytecode, the trimmed botocore and the simplejwt patch), then `backfill_search` again for
+   the books the old code wrote meanwhile;
 4. throttle: the API stage's rate and burst limits again (Zappa's update does not keep them);
 5. health: GET /api/v1/health/detailed answers 200;
 6. smoke: `manage.py smoke` (VOJ_SMOKE_USERNAME / VOJ_SMOKE_PASSWORD, an editor's account).
@@ -117,6 +119,18 @@ def migrate(stage: str) -> None:
         failed="the schema is migrated (backward compatible); the old code still serves. "
         "Run the release again",
     )
+    backfill_search(env)
+
+
+def backfill_search(env: dict[str, str]) -> None:
+    """Search terms for the books the old code wrote: before the switch, so search finds them
+    from the first request, and after it, for the books it wrote meanwhile."""
+    _run(
+        [sys.executable, "manage.py", "backfill_search"],
+        env=env,
+        failed="books the old code wrote are not found by search yet (nothing else changed). "
+        "Run the release again",
+    )
 
 
 def update(stage: str) -> None:
@@ -126,6 +140,7 @@ def update(stage: str) -> None:
         failed="the schema is migrated (backward compatible); the old code still serves. "
         "Run the release again",
     )
+    backfill_search(migrate_environment(stage))
 
 
 def throttle(stage: str) -> None:

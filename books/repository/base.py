@@ -39,12 +39,21 @@ class Repository(Protocol):
         page is one Query of an index of published books, never a filter over the catalogue."""
         ...
 
-    def book_search(self, *, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
-        """Books whose title or author contains ``query`` (case-insensitive), newest first."""
+    def book_search(
+        self, *, query: str, visible: BookVisibility, limit: int, cursor: str | None = None
+    ) -> Page[Book]:
+        """The books ``visible`` allows that match ``query`` (books/search_text.py: every word
+        in the title or the author), those whose title holds the query's key term first, then
+        newest first. A query without a word matches nothing; a cursor of another query or of a
+        listing raises InvalidCursor. On DynamoDB no request reads the whole catalogue."""
         ...
 
-    def book_update(self, book: Book, *, expected_version: int) -> Book:
-        """Store title, author, description and language; return the book at its new version."""
+    def book_update(
+        self, book: Book, *, expected_version: int, previous: Book | None = None
+    ) -> Book:
+        """Store title, author, description and language; return the book at its new version.
+        ``previous``, the book as the caller read it at ``expected_version``, saves DynamoDB
+        reading it again for the search terms it had (read if absent or at another version)."""
         ...
 
     def book_set_status(self, book: Book, *, expected_version: int) -> Book:

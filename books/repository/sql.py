@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Model, Q, QuerySet
+from django.db.models import Case, F, IntegerField, Max, Model, Q, QuerySet, Value, When
 
 from books.domain import Book, BookStatus, BookVisibility, Chapter, ChapterStatus, Page
 from books.errors import (
@@ -17,6 +17,7 @@ from books.errors import (
     VersionConflict,
 )
 from books.models import BookRecord, ChapterRecord
+from books.search_text import pattern, query_words, representation, term_pattern
 
 from .cursor import decode_cursor, encode_cursor
 
@@ -39,6 +40,60 @@ def _visible(visible: BookVisibility) -> QuerySet[BookRecord]:
     if visible.drafts_of is None:
         return books.filter(published)
     return books.filter(published | Q(owner=visible.drafts_of))
+
+
+def _search_columns(book: Book) -> dict[str, str]:
+    return {
+        "search_title": representation(book.title),
+        "search_author": representation(book.author),
+    }
+
+
+def _search_page(
+    queryset: QuerySet[BookRecord], *, query: str, limit: int, cursor: str | None
+) -> Page[Book]:
+    """The books matching ``query``, titles first (``search_text.rank``), then newest first;
+    keyset-paged on (rank, created_at, id). A cursor of another query is refused."""
+    words = query_words(query)
+    if not words:
+        return Page([], None)
+    # Django escapes % and _ in ``contains``; a word holds neither anyway.
+    for word in words:
+        needle = pattern(word)
+        queryset = queryset.filter(
+            Q(search_title__contains=needle) | Q(search_author__contains=needle)
+        )
+    queryset = queryset.annotate(
+        rank=Case(
+            When(search_title__contains=term_pattern(words), then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    )
+    kind = "search:" + " ".join(word.text for word in words)
+    if cursor:
+        position = decode_cursor(kind, cursor)
+        try:
+            at = datetime.fromisoformat(position["t"])
+            last_rank = int(position["r"])
+            last_id = str(position["id"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidCursor() from None
+        queryset = queryset.filter(
+            Q(rank__gt=last_rank)
+            | Q(rank=last_rank, created_at__lt=at)
+            | Q(rank=last_rank, created_at=at, id__lt=last_id)
+        )
+    rows = list(queryset.order_by("rank", "-created_at", "-id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:  # one more than a page: another page follows
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(
+            kind,
+            {"r": last.rank, "t": last.created_at.isoformat(), "id": last.pk},
+        )
+    return Page([_book(r) for r in rows], next_cursor)
 
 
 def _chapter(record: ChapterRecord) -> Chapter:
@@ -84,7 +139,9 @@ def _newest_first_page[M: Model](
 
 class SqlRepository:
     def book_create(self, book: Book) -> Book:
-        BookRecord.objects.create(**{name: getattr(book, name) for name in _BOOK_FIELDS})
+        BookRecord.objects.create(
+            **{name: getattr(book, name) for name in _BOOK_FIELDS}, **_search_columns(book)
+        )
         return book
 
     def book_get(self, book_id: str) -> Book:
@@ -118,21 +175,18 @@ class SqlRepository:
         )
         return Page([_book(r) for r in rows], next_cursor)
 
-    def book_search(self, *, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
-        matching = BookRecord.objects.filter(Q(title__icontains=query) | Q(author__icontains=query))
-        rows, next_cursor = _newest_first_page(
-            matching,
-            kind=f"books?{query.casefold()}",
-            limit=limit,
-            cursor=cursor,
-            time_field="created_at",
-        )
-        return Page([_book(r) for r in rows], next_cursor)
+    def book_search(
+        self, *, query: str, visible: BookVisibility, limit: int, cursor: str | None = None
+    ) -> Page[Book]:
+        return _search_page(_visible(visible), query=query, limit=limit, cursor=cursor)
 
-    def book_update(self, book: Book, *, expected_version: int) -> Book:
+    def book_update(
+        self, book: Book, *, expected_version: int, previous: Book | None = None
+    ) -> Book:
         new_version = expected_version + 1
         changed = BookRecord.objects.filter(pk=book.id, version=expected_version).update(
             **{name: getattr(book, name) for name in _EDITABLE_BOOK_FIELDS},
+            **_search_columns(book),
             updated_at=book.updated_at,
             version=new_version,
         )

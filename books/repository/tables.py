@@ -42,6 +42,10 @@ the drafts; an editor's is that and one Query of their own drafts' partition, me
 would. Publishing or unpublishing moves the book item between partitions with one conditional
 update (``version`` guarded, like an edit). A drafts partition holds one editor's drafts: small.
 
+- ``book_id = "search#<term>"``: not a book but a search term's partition, one small item per
+  book found by the term, sorted titles first then newest first (dynamodb/search.py). In no
+  index; written beside the book, never in its transaction, and checked against it on read.
+
 Books written before publishing existed have no ``status`` and no ``visible_*`` keys: they read
 as drafts (hidden rather than exposed) and are in no visibility partition until
 ``manage.py backfill_publishing`` (an operator's Scan, never an API path) gives them the
@@ -91,6 +95,8 @@ DRAFTS_PARTITION_PREFIX = "DRAFTS#"
 BOOK_ITEM = "book"
 HEAD_ITEM = "head"
 SLOT_PREFIX = "slot#"
+# The partitions of search terms (dynamodb/search.py): never a book id, which is a UUID.
+SEARCH_PARTITION_PREFIX = "search#"
 
 
 def table_definitions(books: str, chapters: str) -> list[dict[str, Any]]:

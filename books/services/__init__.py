@@ -1,7 +1,7 @@
 """Catalogue use cases. Views call these; these hold the rules and call the repository and the
 object store. One module for each thing served:
 
-- ``books``: books, for editors (and the console's search), and their publication;
+- ``books``: books, for editors, their search and their publication;
 - ``chapters``: chapters' records, read and changed;
 - ``uploads``: a chapter's audio, from its upload grant to publication;
 - ``streams``: the short-lived links that play a chapter;

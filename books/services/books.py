@@ -1,5 +1,5 @@
 """Books: created, changed and published by editors (their owner or staff), read by whoever may
-see them (books/permissions.py), searched by operators."""
+see them (books/permissions.py), and searched by title and author."""
 
 from __future__ import annotations
 
@@ -84,8 +84,13 @@ def book_list(*, user: Any, limit: int, cursor: str | None = None) -> Page[Book]
     return Page(seen, page.next_cursor)
 
 
-def book_search(*, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
-    return get_repository().book_search(query=query, limit=limit, cursor=cursor)
+def book_search(*, user: Any, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
+    """The books ``user`` may see (as ``book_list``) whose title or author matches ``query``
+    (books/search_text.py), title matches first, then newest first."""
+    visible = book_visibility(user)
+    page = get_repository().book_search(query=query, visible=visible, limit=limit, cursor=cursor)
+    seen = [as_seen_by(user, book, staff=visible.everything) for book in page.items]
+    return Page(seen, page.next_cursor)
 
 
 def book_get_for_change(*, user: Any, book_id: str) -> Book:
@@ -145,7 +150,7 @@ def book_update(*, user: Any, book_id: str, version: int | None = None, **change
     if version is not None and version != book.version:
         raise VersionConflict()
     updated = book.replace(**changes, updated_at=utcnow())
-    return get_repository().book_update(updated, expected_version=book.version)
+    return get_repository().book_update(updated, expected_version=book.version, previous=book)
 
 
 def book_get_for_delete(*, user: Any, book_id: str, permission: str = DELETE_BOOK) -> Book:

@@ -7,7 +7,8 @@ Every request the repository sends asks for ``ReturnConsumedCapacity=INDEXES``; 
 the sums of what DynamoDB reports, tables and indexes together, for the repository calls each
 API call makes (the sequence in docs/configuration.md). The book has a 5,000-character Korean
 description (15 KB in UTF-8), the API's maximum, and an empty one for comparison. What
-listeners keep (progress, bookmarks) is measured by deploy/bench/listening_costs.py.
+listeners keep (progress, bookmarks) is measured by deploy/bench/listening_costs.py, search on
+10,000 books by deploy/bench/search_costs.py.
 Updates the section of docs/performance.md between its markers; ``make bench`` (deploy/bench/)
 writes the same section.
 """
@@ -25,7 +26,7 @@ from typing import Any
 from books.domain import Book, BookStatus, Chapter, utcnow
 from books.repository.dynamodb import DynamoDBRepository
 from books.repository.tables import create_tables
-from deploy.bench import listening_costs
+from deploy.bench import listening_costs, search_costs
 from deploy.bench.capacity import Capacity, Figures, bench_client
 from deploy.local.dynamodb import DynamoDBLocal
 
@@ -129,6 +130,7 @@ def _table(measured: dict[str, Figures]) -> str:
 def section(endpoint: str) -> str:
     measured = measure(endpoint)
     listening = listening_costs.section(listening_costs.measure(endpoint))
+    search = listening_costs.filled(search_costs.section(search_costs.measure(endpoint)))
     create = max(figures["chapter create"][0] for figures in measured.values())
     verdict = "within" if create <= GOAL_CREATE_WCU else "ABOVE"
     return f"""{BEGIN}
@@ -154,9 +156,13 @@ transaction when created or when its status changes (the head takes the status i
 transaction); a status change also moves the book from one partition of `books-by-visibility`
 to another, a delete and a put of its copy there. Before the head and the slots, the count
 lived on the book item, and a chapter create rewrote the whole book and its copy in
-`books-by-created`: about 82 write units with this description.
+`books-by-created`: about 82 write units with this description. A book create also writes
+its search term items beside it (small items, 1 write unit each; five for this title and
+author), and a delete deletes them in a transaction (docs/search.md).
 
 {listening}
+
+{search}
 {END}"""
 
 

@@ -72,6 +72,24 @@ def test_book_list_search_and_owner(console, catalogue, as_editor):
     )
 
 
+def test_console_search_is_the_apis_with_staff_visibility(console, backend, as_editor):
+    """Drafts included (staff see every book), Hangul by substring, authors too, titles first."""
+    as_editor.post("/api/v1/books", {"title": "어린 왕자", "author": "생텍쥐페리"})
+    as_editor.post("/api/v1/books", {"title": "Notes", "author": "Prince Rogers"})
+    as_editor.post("/api/v1/books", {"title": "The Little Prince", "author": "Saint-Exupéry"})
+
+    def found(q: str) -> list[str]:
+        page = console.get("/admin/catalogue/books/", {"q": q})
+        assert page.status_code == 200
+        return [row["book"].title for row in page.context["rows"]]
+
+    assert found("왕자") == ["어린 왕자"]
+    assert found("PRIN") == ["The Little Prince", "Notes"]
+    assert found("%") == [] and found("린왕") == []
+    first = console.get("/admin/catalogue/books/", {"q": "prince"}).context
+    assert first["query"] == "prince"
+
+
 def test_book_list_pages_by_cursor(console, backend, as_editor):
     for n in range(27):
         book_create(as_editor, f"Book {n:02d}")

@@ -22,6 +22,7 @@ def test_smoke_passes(live_server, smoke_env, capsys):
         "upload",
         "complete",
         "publish",
+        "search",
         "range 0-127",
         "tampered url",
         "delete book",

@@ -79,10 +79,6 @@ def visibility_keys(book: Book) -> dict[str, str]:
 # --- books -----------------------------------------------------------------------------------
 
 
-def search_text(book: Book) -> str:
-    return f"{book.title}\n{book.author}".casefold()
-
-
 def book_to_item(book: Book) -> dict[str, Any]:
     """The book item; ``chapter_count`` lives in the head (``head_to_item``)."""
     return serialize(
@@ -99,7 +95,6 @@ def book_to_item(book: Book) -> dict[str, Any]:
             "version": book.version,
             "list_pk": BOOK_LIST_PARTITION,
             "list_sk": book_list_sort_key(book),
-            "search_text": search_text(book),
             "status": str(book.status),
             **({"published_at": book.published_at.isoformat()} if book.published_at else {}),
             **({"cover_upload_key": book.cover_upload_key} if book.cover_upload_key else {}),

@@ -1,7 +1,6 @@
 """The catalogue's lists of books (indexes: books/repository/tables.py).
 
-- Staff list every book from ``books-by-created``, one Query a page; the console's search reads
-  the same index through a filter.
+- Staff list every book from ``books-by-created``, one Query a page.
 - A listener lists the ``PUBLISHED`` partition of ``books-by-visibility``: one Query a page,
   however many drafts exist, for no draft is in that partition.
 - An editor sees the published books and their own drafts: the ``PUBLISHED`` partition and their
@@ -40,9 +39,6 @@ from .pages import Item, page_of, query_page
 _BOOK_KEYS = ("book_id", "sk", "list_pk", "list_sk")
 _VISIBLE_KEYS = ("book_id", "sk", "visible_pk", "visible_sk")
 _VISIBLE_KIND = "books:visible"
-# A search reads the listing index through a filter; it stops after this many requests and
-# lets the console ask for the next page.
-_SEARCH_REQUESTS = 10
 
 
 def book_page(
@@ -78,21 +74,6 @@ def book_page(
     return _with_heads(calls, table, items, next_cursor, visible=visible)
 
 
-def book_search_page(
-    calls: Calls, table: str, *, query: str, limit: int, cursor: str | None
-) -> Page[Book]:
-    # DynamoDB has no case-insensitive contains(); the operator console searches the listing
-    # index with a filter on lower-cased copies of title and author.
-    return _created_page(
-        calls,
-        table,
-        kind=f"books?{query.casefold()}",
-        limit=limit,
-        cursor=cursor,
-        search=query.casefold(),
-    )
-
-
 def _visible_query(table: str, partition: str, after: str | None) -> dict[str, Any]:
     values = {":pk": {"S": partition}}
     condition = "visible_pk = :pk"
@@ -118,13 +99,7 @@ def _after(cursor: str | None) -> str | None:
 
 
 def _created_page(
-    calls: Calls,
-    table: str,
-    *,
-    kind: str,
-    limit: int,
-    cursor: str | None,
-    search: str | None = None,
+    calls: Calls, table: str, *, kind: str, limit: int, cursor: str | None
 ) -> Page[Book]:
     params: dict[str, Any] = {
         "TableName": table,
@@ -133,17 +108,8 @@ def _created_page(
         "ExpressionAttributeValues": {":pk": {"S": BOOK_LIST_PARTITION}},
         "ScanIndexForward": False,
     }
-    if search:
-        params["FilterExpression"] = "contains(search_text, :q)"
-        params["ExpressionAttributeValues"][":q"] = {"S": search}
     items, next_cursor = query_page(
-        calls,
-        params,
-        kind=kind,
-        names=_BOOK_KEYS,
-        limit=limit,
-        cursor=cursor,
-        max_requests=_SEARCH_REQUESTS if search else None,
+        calls, params, kind=kind, names=_BOOK_KEYS, limit=limit, cursor=cursor
     )
     return _with_heads(calls, table, items, next_cursor)
 

@@ -33,15 +33,16 @@ from .items import (
     chapter_key,
     head_key,
     head_to_item,
+    item_to_book,
     item_to_chapter,
-    search_text,
     serialize,
     slot_number,
     visibility_keys,
 )
-from .listing import book_page, book_search_page
+from .listing import book_page
 from .many import book_with_chapter, books_by_id
 from .pages import page_of, query_all, query_page
+from .search import delete_terms, search_page, write_terms
 
 # Named conditions (the chapter writes' own: chapter_writes.py).
 _IS_NEW = "attribute_not_exists(book_id)"
@@ -62,6 +63,8 @@ class DynamoDBRepository:
     # books
 
     def book_create(self, book: Book) -> Book:
+        # Its search terms first: one without its book is dropped by every search.
+        write_terms(self.calls, self.books_table, book)
         try:
             self.calls.transact(
                 [
@@ -81,19 +84,31 @@ class DynamoDBRepository:
     ) -> Page[Book]:
         return book_page(self.calls, self.books_table, visible=visible, limit=limit, cursor=cursor)
 
-    def book_search(self, *, query: str, limit: int, cursor: str | None = None) -> Page[Book]:
-        return book_search_page(
-            self.calls, self.books_table, query=query, limit=limit, cursor=cursor
+    def book_search(
+        self, *, query: str, visible: BookVisibility, limit: int, cursor: str | None = None
+    ) -> Page[Book]:
+        return search_page(
+            self.calls, self.books_table, query=query, visible=visible, limit=limit, cursor=cursor
         )
 
-    def book_update(self, book: Book, *, expected_version: int) -> Book:
-        return book_write(
+    def book_update(
+        self, book: Book, *, expected_version: int, previous: Book | None = None
+    ) -> Book:
+        """The new search terms, then the book, then the old terms' delete (search.py)."""
+        before = previous
+        if before is None or before.version != expected_version:
+            before = self._stored_book(book.id)
+        if before.version != expected_version:
+            raise VersionConflict()
+        write_terms(self.calls, self.books_table, book.replace(version=expected_version + 1))
+        stored = book_write(
             self.calls,
             self.books_table,
             book.id,
             "SET title = :title, author = :author, description = :description, "
-            "#language = :language, updated_at = :updated_at, version = :next, "
-            "search_text = :search",
+            "#language = :language, updated_at = :updated_at, version = :next "
+            # What searches read before the term items (search.py); nothing reads it now.
+            "REMOVE search_text",
             {"#language": "language"},
             {
                 ":title": book.title,
@@ -101,10 +116,19 @@ class DynamoDBRepository:
                 ":description": book.description,
                 ":language": book.language,
                 ":updated_at": book.updated_at.isoformat(),
-                ":search": search_text(book),
             },
             expected_version=expected_version,
         )
+        delete_terms(self.calls, self.books_table, before, stored)
+        return stored
+
+    def _stored_book(self, book_id: str) -> Book:
+        item = self.calls.call(
+            "get_item", TableName=self.books_table, Key=book_key(book_id), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            raise BookNotFound()
+        return item_to_book(item, head=None)
 
     def book_set_status(self, book: Book, *, expected_version: int) -> Book:
         # The index keys move with the status: a published book leaves its owner's drafts
@@ -159,6 +183,8 @@ class DynamoDBRepository:
             )
         except ConditionFailed as failed:
             raise BookNotFound() from failed
+        # Its search terms go while the book still names them: a retry finds them again.
+        delete_terms(self.calls, self.books_table, self._stored_book(book_id), None)
         chapters = [
             item_to_chapter(item)
             for item in query_all(

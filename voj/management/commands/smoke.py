@@ -3,11 +3,11 @@
     VOJ_SMOKE_USERNAME=editor VOJ_SMOKE_PASSWORD=... python manage.py smoke --base-url URL
 
 login → me → create book → create chapter → upload a real .m4a through the grant →
-complete → ready → publish → a cover uploaded, completed and fetched without Authorization →
-stream-url → GET Range bytes=0-127 → 206 → the same URL for another object → 403 → the media
-stay private → progress from one device → an older report from another device leaves it →
-resume → delete the book → its progress is gone. Prints each step with its time and stops
-non-zero at the first failure.
+complete → ready → publish → a search finds it → a cover uploaded, completed and fetched
+without Authorization → stream-url → GET Range bytes=0-127 → 206 → the same URL for another
+object → 403 → the media stay private → progress from one device → an older report from
+another device leaves it → resume → delete the book → its progress is gone. Prints each step
+with its time and stops non-zero at the first failure.
 
 The media stay private: the stream URL without its signature is refused, and so is a direct
 unsigned GET of the object in the bucket (403). The bucket's URL is the stream URL's own when
@@ -127,6 +127,8 @@ class SmokeRun(CoverSteps):
         self.stream: dict[str, Any] = {}
         self.progress_book = ""
         self.reported_at = datetime.now(UTC)
+        # A word no other book has: the search must find this run's book, on its first page.
+        self.word = "smoke" + os.urandom(5).hex()
 
     def steps(self) -> list[tuple[str, Callable[[], str]]]:
         return [
@@ -137,6 +139,7 @@ class SmokeRun(CoverSteps):
             ("upload", self.upload),
             ("complete", self.complete),
             ("publish", self.publish),
+            ("search", self.search),
             ("cover", self.cover),
             ("cover unsigned", self.cover_unsigned),
             ("stream-url", self.stream_url),
@@ -163,7 +166,10 @@ class SmokeRun(CoverSteps):
 
     def create_book(self) -> str:
         book = self.client.call(
-            "POST", "/api/v1/books", {"title": "voj smoke test", "author": "smoke"}, 201
+            "POST",
+            "/api/v1/books",
+            {"title": f"voj smoke test {self.word}", "author": "smoke"},
+            201,
         )
         self.book = book["id"]
         return book["id"]
@@ -200,6 +206,14 @@ class SmokeRun(CoverSteps):
         if book["status"] != "published":
             raise SmokeFailure(f"the book is {book['status']} after publishing")
         return f"published at {book['published_at']}"
+
+    def search(self) -> str:
+        # Its first characters only: a word prefix, the way a listener types.
+        query = self.word[:12]
+        found = self.client.call("GET", f"/api/v1/books?{urlencode({'q': query})}")["results"]
+        if [book["id"] for book in found] != [self.book]:
+            raise SmokeFailure(f"searching {query!r} found {len(found)} books, not this one")
+        return f"{query!r} finds it"
 
     def report(self, position: float, at: datetime, device: str) -> dict[str, Any]:
         return self.client.call(
