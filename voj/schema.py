@@ -13,6 +13,7 @@ Loaded only where the schema is served (VOJ_API_DOCS); production never imports 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from streaming.keys import (
 )
 from streaming.policy import SIGNATURE_FIELD
 from streaming.stores import local_object_store
+from voj.text import disguising_character
 
 
 class CurrentTokenScheme(SimpleJWTScheme):
@@ -73,21 +75,50 @@ _ERROR_DESCRIPTIONS = {
 # dialect (ECMA-262) has a different \s (no U+001C-U+001F or U+0085; it adds U+FEFF).
 _SPACE = "".join(f"\\u{i:04x}" for i in range(0x3001) if chr(i).isspace())
 
-# DRF's CharField refuses NUL whatever the length (and lone surrogates, which no JSON encoder
-# emits and the schema's regex dialect cannot name).
-_BAD = "\\u0000"
+
+@cache
+def _refused(*, multiline: bool = False) -> str:
+    """What a text field refuses anywhere (voj/text.py: invisible and control characters, and
+    line separators in one-line fields), as the inside of a character class: BMP characters
+    as escapes, others as themselves (the dialect has no escape for them). Lone surrogates are
+    left out: no JSON encoder emits them and the dialect cannot name them."""
+    runs: list[list[int]] = []
+    for point in range(0x110000):
+        if (
+            0xD800 <= point <= 0xDFFF
+            or disguising_character(chr(point), multiline=multiline) is None
+        ):
+            continue
+        if runs and runs[-1][1] == point - 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+
+    def name(point: int) -> str:
+        return f"\\u{point:04x}" if point <= 0xFFFF else chr(point)
+
+    return "".join(name(a) if a == b else f"{name(a)}-{name(b)}" for a, b in runs)
 
 
-def _text_pattern(max_length: int | None, allow_blank: bool) -> str:
+@cache
+def _plain_space() -> str:
+    """Whitespace that may sit inside a one-line text (the rest, tabs and newlines among it,
+    only at its ends, which are trimmed before the check)."""
+    spaces = (chr(i) for i in range(0x3001) if chr(i).isspace())
+    return "".join(f"\\u{ord(c):04x}" for c in spaces if disguising_character(c) is None)
+
+
+def _text_pattern(max_length: int | None, allow_blank: bool, *, multiline: bool = False) -> str:
     """The exact strings a DRF CharField accepts: whitespace is trimmed before the blank and
     length checks, so the limits apply to what lies between the first and last non-space."""
-    edge = f"[^{_SPACE}{_BAD}]"  # a non-space, allowed character
+    bad = _refused(multiline=multiline)
+    edge = f"[^{_SPACE}{bad}]"  # a non-space, allowed character
     if max_length is None:
-        core = f"{edge}(?:[^{_BAD}]*{edge})?"
+        core = f"{edge}(?:[^{bad}]*{edge})?"
     elif max_length == 1:
         core = edge
     else:
-        core = f"{edge}(?:[^{_BAD}]{{0,{max_length - 2}}}{edge})?"
+        core = f"{edge}(?:[^{bad}]{{0,{max_length - 2}}}{edge})?"
     if allow_blank:
         core = f"(?:{core})?"
     return f"^[{_SPACE}]*{core}[{_SPACE}]*$"
@@ -97,7 +128,9 @@ def _upload_filename_pattern(allowed: tuple[str, ...] = ALLOWED_EXTENSIONS) -> s
     """The names the API accepts (streaming.keys.clean_filename, then the extension check):
     any directory part, then a name that still ends in an allowed extension (any case) once the
     characters the API strips are gone; trailing separators and lone dots are dropped too."""
-    stripped = '\\u0001-\\u001f\\u007f<>:"|?*'  # removed by clean_filename
+    # Removed by clean_filename; the controls it also removes are refused before it (Text).
+    stripped = '<>:"|?*'
+    bad, plain = _refused(), _plain_space()
     sep = "/\\\\"
     extensions = "|".join(
         f"[{stripped}]*".join(
@@ -106,9 +139,9 @@ def _upload_filename_pattern(allowed: tuple[str, ...] = ALLOWED_EXTENSIONS) -> s
         for ext in allowed
     )
     return (
-        f"^(?:[^\\u0000]*[{sep}])?[{stripped}{_SPACE}.]*[^{stripped}{_SPACE}.{sep}\\u0000]"
-        f"[^{sep}\\u0000]*\\.[{stripped}]*(?:{extensions})[{stripped}{_SPACE}]*"
-        f"(?:[{sep}]+(?:\\.[{sep}]+)*\\.?)?[{_SPACE}]*$"
+        f"^[{_SPACE}]*(?:[^{bad}]*[{sep}])?[{stripped}{plain}.]*"
+        f"[^{stripped}{_SPACE}.{sep}{bad}][^{sep}{bad}]*\\.[{stripped}]*(?:{extensions})"
+        f"[{stripped}{plain}]*(?:[{sep}]+(?:\\.[{sep}]+)*\\.?)?[{_SPACE}]*$"
     )
 
 
@@ -137,11 +170,19 @@ def _upload_rules(schema: dict, *, cover: bool = False) -> None:
         }
 
 
+# The texts that keep newlines and tabs (Text(multiline=True)).
+_MULTILINE_FIELDS = frozenset({"description", "note"})
+
+
 def _request_text_rules(schema: dict) -> None:
-    for prop in schema.get("properties", {}).values():
+    for field, prop in schema.get("properties", {}).items():
         if prop.get("type") != "string" or {"enum", "format", "pattern"} & prop.keys():
             continue
-        prop["pattern"] = _text_pattern(prop.pop("maxLength", None), "minLength" not in prop)
+        prop["pattern"] = _text_pattern(
+            prop.pop("maxLength", None),
+            "minLength" not in prop,
+            multiline=field in _MULTILINE_FIELDS,
+        )
         prop.pop("minLength", None)
 
 
