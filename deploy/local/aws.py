@@ -8,12 +8,13 @@ catalogue and the security state (deploy/local/dynamodb.py: in a private network
 relayed to a random port on 127.0.0.1); moto_server for SSM and CloudFront; and a local
 CloudFront edge (deploy/local/edge.py) that serves stream URLs only with a valid CloudFront
 signature, from a key pair made at start. It creates the bucket, the secrets, the tables
-(`manage.py create_tables`, from the stack's definition) and the demo accounts, and serves the app
+(`manage.py create_tables`, from the stack's definition), the demo accounts and the demo books
+(`ensure_demo_catalogue`, through the upload grants), and serves the app
 with VOJ_ENV=production, VOJ_STORAGE=s3, VOJ_DATA_BACKEND=dynamodb, AWS_ENDPOINT_URL_S3 at
 SeaweedFS, AWS_ENDPOINT_URL_DYNAMODB at DynamoDB Local, VOJ_AWS_ENDPOINT_URL at moto and
 VOJ_CDN_DOMAIN at the edge. Everything is kept in memory or in a directory of the run's own,
 the operator database's working copy included: stopping forgets the data, and the next run
-starts empty (with the demo accounts made again). Ctrl-C or SIGTERM stops it cleanly, exit
+starts empty (with the demo accounts and books made again). Ctrl-C or SIGTERM stops it cleanly, exit
 status 0.
 """
 
@@ -262,7 +263,8 @@ def start_servers(servers: Servers, port: int, moto_port: int, work: Path) -> di
 
 
 def prepare_app(env: dict[str, str]) -> None:
-    """Tables, the operator database's schema, the collected static files, the demo accounts."""
+    """Tables, the operator database's schema, the collected static files, the demo accounts
+    and the demo catalogue (uploaded through its grants to SeaweedFS)."""
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "create_tables"], env=env, check=True)
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
@@ -272,6 +274,7 @@ def prepare_app(env: dict[str, str]) -> None:
         check=True,
     )
     subprocess.run([*manage, "ensure_demo_accounts"], env=env, check=True)
+    subprocess.run([*manage, "ensure_demo_catalogue"], env=env, check=True)
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen:

@@ -131,15 +131,34 @@ def test_it_needs_the_demo_editor(db):
         _ensure()
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [{"VOJ_ENV": "production"}, {"VOJ_STORAGE": "s3"}],
-    ids=["production", "s3-storage"],
-)
-def test_it_refuses_outside_the_local_mode(editor, settings, changes):
-    for name, value in changes.items():
-        setattr(settings, name, value)
-    with pytest.raises(CommandError, match="local mode only"):
+def test_it_refuses_a_deployed_stage(editor, settings):
+    """Production settings on AWS itself: never demo books (make run-aws has production
+    settings too, on local stand-ins)."""
+    settings.VOJ_ENV, settings.VOJ_AWS_ENDPOINT_URL = "production", None
+    with pytest.raises(CommandError, match="never a deployed stage"):
         _ensure()
-    settings.VOJ_ENV, settings.VOJ_STORAGE = "test", "local"
+    settings.VOJ_ENV = "test"
     assert _books(Api(editor)) == {}  # nothing was made
+
+
+@pytest.mark.parametrize("s3_substrate", ["seaweedfs"], indirect=True)
+def test_in_s3_mode_the_files_go_through_the_grant_to_the_bucket(
+    s3_substrate, settings, editor, listener
+):
+    """As under `make run-aws`: each file is POSTed through its presigned grant to a real S3
+    (SeaweedFS checks the policy), then completed from the bucket."""
+    from voj.aws import aws_client
+
+    settings.VOJ_STORAGE = "s3"
+    aws_client("s3").create_bucket(
+        Bucket=settings.VOJ_MEDIA_BUCKET,
+        CreateBucketConfiguration={"LocationConstraint": settings.VOJ_AWS_REGION},
+    )
+    _ensure()
+    book = _books(Api(listener))[PUBLISHED.title]
+    assert book["cover_url"]
+    chapters = _chapters(Api(listener), book["id"])
+    assert [c["title"] for c in chapters] == list(PUBLISHED.chapters)
+    assert {c["status"] for c in chapters} == {"ready"}
+    _ensure()  # a repair finds everything there
+    assert len(_chapters(Api(editor), book["id"])) == len(PUBLISHED.chapters)

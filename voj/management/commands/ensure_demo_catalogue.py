@@ -12,7 +12,10 @@ it again; a book's status is put back to what is declared. The contract test
 (tests/voj/test_api_contract.py) runs it before each caller's schemathesis run, after the
 editor's run may have unpublished, emptied or deleted them.
 
-Local mode only: the audio goes straight into the local object store, which S3 mode has not.
+With the local object store the files go straight into it; in S3 mode (`make run-aws`, on
+SeaweedFS) they are POSTed through the grant to the bucket as a browser would. Never on AWS
+itself: with production settings it runs only against local stand-ins (VOJ_AWS_ENDPOINT_URL
+off AWS's domains).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from streaming.local_store import LocalObjectStore
 from streaming.policy import SIGNATURE_FIELD, PolicyError, policy_check_fields, policy_decode
 from streaming.storage import UploadGrant
 from streaming.stores import local_object_store
+from voj.aws import is_aws_endpoint
 
 # The smoke command's upload: a short AAC tone in an MP4 (M4A) container, about 9 KB.
 DEMO_AUDIO = Path(__file__).resolve().parents[3] / "deploy" / "smoke" / "chapter.m4a"
@@ -73,16 +77,17 @@ DEMO_BOOKS = (
 
 class Command(BaseCommand):
     help = (
-        "Ensure the demo catalogue exists (local mode only): the demo editor's books with ready "
-        "chapters, one published and one a draft. Run ensure_demo_accounts first."
+        "Ensure the demo catalogue exists (make run and make run-aws only): the demo editor's "
+        "books with ready chapters, one published and one a draft. Run ensure_demo_accounts "
+        "first."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         store = local_object_store()
-        if settings.VOJ_ENV == "production" or store is None:
+        if settings.VOJ_ENV == "production" and is_aws_endpoint(settings.VOJ_AWS_ENDPOINT_URL):
             raise CommandError(
-                "the demo catalogue is for the local mode only (VOJ_ENV=local, the local "
-                "object store)"
+                "the demo catalogue is for the local modes only (make run, make run-aws), "
+                "never a deployed stage"
             )
         editor = get_user_model().objects.filter(username=DEMO_EDITOR).first()
         if editor is None:
@@ -95,7 +100,7 @@ class Command(BaseCommand):
             )
 
 
-def _book_ensure(owner: Any, demo: DemoBook, store: LocalObjectStore) -> Book:
+def _book_ensure(owner: Any, demo: DemoBook, store: LocalObjectStore | None) -> Book:
     book = _book_find(owner, demo.title) or services.book_create(
         user=owner,
         title=demo.title,
@@ -142,7 +147,7 @@ def _chapters(owner: Any, book_id: str) -> list[Any]:
         cursor = page.next_cursor
 
 
-def _chapter_add(owner: Any, book_id: str, title: str, store: LocalObjectStore) -> None:
+def _chapter_add(owner: Any, book_id: str, title: str, store: LocalObjectStore | None) -> None:
     chapter, grant = services.chapter_create(
         user=owner,
         book_id=book_id,
@@ -158,7 +163,7 @@ def _chapter_add(owner: Any, book_id: str, title: str, store: LocalObjectStore) 
         raise CommandError(f"the demo chapter {title!r} is {done.status}: {done.failure_reason}")
 
 
-def _cover_add(owner: Any, book_id: str, store: LocalObjectStore) -> None:
+def _cover_add(owner: Any, book_id: str, store: LocalObjectStore | None) -> None:
     grant = services.book_cover_grant(
         user=owner,
         book_id=book_id,
@@ -171,7 +176,28 @@ def _cover_add(owner: Any, book_id: str, store: LocalObjectStore) -> None:
     services.book_cover_complete(user=owner, book_id=book_id)
 
 
-def _upload(grant: UploadGrant, store: LocalObjectStore, source: Path) -> None:
+def _upload(grant: UploadGrant, store: LocalObjectStore | None, source: Path) -> None:
+    if store is None:
+        _upload_to_bucket(grant, source)
+    else:
+        _upload_locally(grant, store, source)
+
+
+def _upload_to_bucket(grant: UploadGrant, source: Path) -> None:
+    """The grant's presigned POST, sent as a browser sends it: its fields, then the file. The
+    bucket checks the policy."""
+    import urllib3  # noqa: PLC0415 - S3 mode's demo only
+
+    fields: dict[str, Any] = dict(grant.fields)
+    fields["file"] = (source.name, source.read_bytes(), grant.fields["Content-Type"])
+    response = urllib3.request(grant.method, grant.url, fields=fields, timeout=30, retries=False)
+    if response.status >= 300:
+        raise CommandError(
+            f"the bucket refused {source.name}: {response.status} {response.data[:300]!r}"
+        )
+
+
+def _upload_locally(grant: UploadGrant, store: LocalObjectStore, source: Path) -> None:
     """What the local upload endpoint does with the grant's form: check the signed policy
     against the fields and the file's size, then store the file under the granted key."""
     fields = dict(grant.fields)
