@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Max, Model, Q, QuerySet, Value, When
@@ -183,38 +184,30 @@ class SqlRepository:
     def book_update(
         self, book: Book, *, expected_version: int, previous: Book | None = None
     ) -> Book:
-        new_version = expected_version + 1
-        changed = BookRecord.objects.filter(pk=book.id, version=expected_version).update(
+        return self._book_write(
+            book,
+            expected_version,
             **{name: getattr(book, name) for name in _EDITABLE_BOOK_FIELDS},
             **_search_columns(book),
-            updated_at=book.updated_at,
-            version=new_version,
         )
-        if not changed:
-            if not BookRecord.objects.filter(pk=book.id).exists():
-                raise BookNotFound()
-            raise VersionConflict()
-        return self.book_get(book.id)
 
     def book_set_status(self, book: Book, *, expected_version: int) -> Book:
-        changed = BookRecord.objects.filter(pk=book.id, version=expected_version).update(
-            status=str(book.status),
-            published_at=book.published_at,
-            updated_at=book.updated_at,
-            version=expected_version + 1,
+        return self._book_write(
+            book, expected_version, status=str(book.status), published_at=book.published_at
         )
-        if not changed:
-            if not BookRecord.objects.filter(pk=book.id).exists():
-                raise BookNotFound()
-            raise VersionConflict()
-        return self.book_get(book.id)
 
     def book_set_cover(self, book: Book, *, expected_version: int) -> Book:
-        changed = BookRecord.objects.filter(pk=book.id, version=expected_version).update(
+        return self._book_write(
+            book,
+            expected_version,
             cover_key=book.cover_key,
             cover_upload_key=book.cover_upload_key,
-            updated_at=book.updated_at,
-            version=expected_version + 1,
+        )
+
+    def _book_write(self, book: Book, expected_version: int, **fields: Any) -> Book:
+        """Store ``fields`` and the book's updated_at if it is still at ``expected_version``."""
+        changed = BookRecord.objects.filter(pk=book.id, version=expected_version).update(
+            **fields, updated_at=book.updated_at, version=expected_version + 1
         )
         if not changed:
             if not BookRecord.objects.filter(pk=book.id).exists():

@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
 from books.domain import Book, utcnow
 from books.errors import (
@@ -29,6 +28,7 @@ from books.errors import (
 from books.repository import get_repository
 from books.services.books import book_get_for_change
 from books.services.objects import objects_delete
+from books.services.upload_fields import upload_fields_validate
 from streaming.cover_images import (
     COVER_CACHE_CONTROL,
     COVER_CONTENT_TYPE,
@@ -38,7 +38,6 @@ from streaming.cover_images import (
 from streaming.keys import (
     COVER_CONTENT_TYPES,
     COVER_EXTENSIONS,
-    clean_filename,
     cover_key,
     cover_upload_key,
     has_cover_extension,
@@ -62,21 +61,16 @@ _WRITE_ATTEMPTS = 3
 
 
 def _cover_fields_validate(*, filename: str, content_type: str, size_bytes: int) -> None:
-    errors: dict[str, list[str]] = {}
-    try:
-        name = clean_filename(filename)
-    except ValueError:
-        errors["filename"] = ["Give the image's file name, for example cover.jpg."]
-    else:
-        if not has_cover_extension(name):
-            errors["filename"] = [f"Only {', '.join(COVER_EXTENSIONS)} images can be covers."]
-    if content_type not in COVER_CONTENT_TYPES:
-        errors["content_type"] = [f"Must be one of {', '.join(COVER_CONTENT_TYPES)}."]
-    limit = settings.VOJ_MAX_COVER_BYTES
-    if not 1 <= size_bytes <= limit:
-        errors["size_bytes"] = [f"Must be between 1 and {limit} bytes."]
-    if errors:
-        raise ValidationError(errors)
+    upload_fields_validate(
+        filename=filename,
+        content_type=content_type,
+        size_bytes=size_bytes,
+        name_allowed=has_cover_extension,
+        content_types=COVER_CONTENT_TYPES,
+        limit=settings.VOJ_MAX_COVER_BYTES,
+        example="cover.jpg",
+        name_rule=f"Only {', '.join(COVER_EXTENSIONS)} images can be covers.",
+    )
 
 
 def book_cover_grant(

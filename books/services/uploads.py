@@ -10,7 +10,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
 from books.domain import Chapter, ChapterStatus, utcnow
 from books.errors import ChapterNumberTaken, UploadMissing, UploadNotExpected, VersionConflict
@@ -18,10 +17,10 @@ from books.repository import get_repository
 from books.services.books import book_get_for_change
 from books.services.chapters import chapter_get_for_change
 from books.services.objects import objects_delete
+from books.services.upload_fields import upload_fields_validate
 from streaming.keys import (
     ALLOWED_CONTENT_TYPES,
     ALLOWED_EXTENSIONS,
-    clean_filename,
     has_allowed_extension,
     media_key,
     new_revision,
@@ -40,22 +39,16 @@ _NUMBER_ATTEMPTS = 20
 
 
 def _upload_fields_validate(*, filename: str, content_type: str, size_bytes: int) -> str:
-    errors: dict[str, list[str]] = {}
-    try:
-        filename = clean_filename(filename)
-    except ValueError:
-        errors["filename"] = ["Give the file's name, for example chapter-01.m4a."]
-    else:
-        if not has_allowed_extension(filename):
-            errors["filename"] = [f"Only {' and '.join(ALLOWED_EXTENSIONS)} files can be uploaded."]
-    if content_type not in ALLOWED_CONTENT_TYPES:
-        errors["content_type"] = [f"Must be one of {', '.join(ALLOWED_CONTENT_TYPES)}."]
-    limit = settings.VOJ_MAX_UPLOAD_BYTES
-    if not 1 <= size_bytes <= limit:
-        errors["size_bytes"] = [f"Must be between 1 and {limit} bytes."]
-    if errors:
-        raise ValidationError(errors)
-    return filename
+    return upload_fields_validate(
+        filename=filename,
+        content_type=content_type,
+        size_bytes=size_bytes,
+        name_allowed=has_allowed_extension,
+        content_types=ALLOWED_CONTENT_TYPES,
+        limit=settings.VOJ_MAX_UPLOAD_BYTES,
+        example="chapter-01.m4a",
+        name_rule=f"Only {' and '.join(ALLOWED_EXTENSIONS)} files can be uploaded.",
+    )
 
 
 def chapter_create(
