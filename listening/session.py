@@ -26,7 +26,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from voj.auth import LoginSerializer
-from voj.security.tokens import refresh_token_revoke, refresh_token_rotate
+from voj.security.tokens import RefreshTokenUsed, refresh_token_revoke, refresh_token_rotate
 
 COOKIE = "voj_listen_refresh"
 COOKIE_PATH = "/listen/session"
@@ -103,8 +103,11 @@ class SessionRefreshApi(_SessionView):
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
-        if response.status_code == 401:
-            _cookie_clear(response)  # a refresh token that failed once never works again
+        # A forged or expired token never works again: clear it. A token already used is
+        # left alone: two tabs refreshing at once send the same cookie, and the loser's answer
+        # may arrive after the winner's, whose new cookie a clearing would delete.
+        if response.status_code == 401 and not isinstance(exc, RefreshTokenUsed):
+            _cookie_clear(response)
         return response
 
 

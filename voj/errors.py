@@ -131,7 +131,8 @@ def handler500(request: HttpRequest) -> Any:
 
 
 def is_api_path(path: str) -> bool:
-    return path.startswith(("/api/", "/stream/"))
+    """The paths that answer JSON errors: the API, and what clients fetch bytes from."""
+    return path.startswith(("/api/", "/stream/", "/covers/"))
 
 
 # What a client error on an API path says when Django, not a view, produced it.

@@ -13,6 +13,9 @@ import unicodedata
 # surrogate (Cs) is no character at all, and no store can encode it.
 _JOINERS = frozenset("\u200c\u200d")
 _HIDDEN = frozenset({"Cc", "Cf", "Cs"})
+# Letters and symbols that draw nothing: the Hangul fillers and the blank braille pattern make
+# a title that looks empty.
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 # Line and paragraph separators break a one-line field as a newline would.
 _LINE_BREAKS = frozenset({"Zl", "Zp"})
 _MULTILINE_ALLOWED = frozenset("\n\r\t")
@@ -24,6 +27,8 @@ def disguising_character(text: str, *, multiline: bool = False) -> str | None:
     for character in text:
         if character in _JOINERS or (multiline and character in _MULTILINE_ALLOWED):
             continue
+        if character in _BLANK:
+            return character
         category = unicodedata.category(character)
         if category in _HIDDEN or (not multiline and category in _LINE_BREAKS):
             return character

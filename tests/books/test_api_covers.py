@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -310,6 +311,20 @@ def test_a_drafts_cover_url_is_given_only_to_those_who_see_the_draft(
 def test_the_cover_view_serves_covers_only(db, path):
     response = Client().get(path)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_writes_to_a_cover_are_a_json_405_not_a_csrf_page(db, as_editor, method):
+    book = book_create(as_editor)
+    url = cover_upload(as_editor, book["id"], image_bytes(400, 400)).json()["cover_url"]
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sessionid"] = "x"
+    response = getattr(client, method)(urlsplit(url).path)
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
+    assert fetch(url).status_code == 200  # and the cover is still there
 
 
 def test_the_cover_view_is_closed_with_s3(db, as_editor, settings):

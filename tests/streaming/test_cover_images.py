@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from streaming.cover_images import (
+    MAX_JPEG_SCANS,
     MAX_SIDE,
     MIN_SIDE,
     OUTPUT_BYTES,
@@ -132,6 +133,37 @@ def test_a_bomb_is_refused_without_decoding(monkeypatch):
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     assert kind_of(png_declaring(60_000, 60_000)) == "too_large"
     assert kind_of(zeros_png(MAX_SIDE + 1, MAX_SIDE + 1)) == "too_large"
+
+
+def _progressive_jpeg_of(scans_added: int) -> bytes:
+    """A progressive JPEG (about 10 scans) with its last scan repeated ``scans_added`` times: a
+    few hundred bytes more each, and a whole decoding pass over the image each."""
+    data = image_bytes(600, 600, "JPEG", progressive=True, quality=80)
+    last, end = data.rindex(b"\xff\xda"), data.rindex(b"\xff\xd9")
+    return data[:end] + data[last:end] * scans_added + data[end:]
+
+
+def test_a_jpeg_of_too_many_scans_is_refused_without_decoding(monkeypatch):
+    """A 330 KB file of 2,000 repeated scans took 40 s to decode: refused from its markers."""
+    assert rendered(_progressive_jpeg_of(0)).size == (600, 600)  # an ordinary progressive JPEG
+    assert rendered(_progressive_jpeg_of(MAX_JPEG_SCANS - 12)).size == (600, 600)
+
+    def no_decoding(self):
+        raise AssertionError("a pixel was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    assert kind_of(_progressive_jpeg_of(MAX_JPEG_SCANS)) == "too_large"
+    assert kind_of(_progressive_jpeg_of(2000)) == "too_large"
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped_to_white():
+    image = Image.new("I;16", (512, 400))
+    image.putdata([x * 128 for _ in range(400) for x in range(512)])  # 0 .. 65408 by columns
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    cover = rendered(out.getvalue())
+    greys = [cover.getpixel((x, 100))[0] for x in range(0, 512, 64)]
+    assert greys == pytest.approx([0, 32, 64, 96, 128, 160, 192, 224], abs=3)
 
 
 def test_pillow_is_not_imported_by_the_application():

@@ -25,6 +25,9 @@ DISGUISING = {
     "nul": "\x00",
     "escape": "\x1b",
     "line-separator": "\u2028",
+    "hangul-filler": "\u3164",
+    "halfwidth-hangul-filler": "\uffa0",
+    "braille-blank": "\u2800",
 }
 
 

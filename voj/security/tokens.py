@@ -40,12 +40,16 @@ def refresh_token_user(token: RefreshToken) -> Any:
     return user
 
 
+class RefreshTokenUsed(InvalidToken):
+    """A refresh token that was already used (refreshed or logged out): the API's 401."""
+
+
 def refresh_token_rotate(raw: str) -> dict[str, str]:
     """A new token pair for a refresh token, which is used up by it."""
     # TokenError (bad, expired) is the view's 401.
     token = RefreshToken(raw)  # type: ignore[arg-type]  # simplejwt types the JWT string as Token
     user = refresh_token_user(token)
     if not refresh_token_revoke(token):
-        raise InvalidToken("Token has been revoked or already used.")
+        raise RefreshTokenUsed("Token has been revoked or already used.")
     fresh = RefreshToken.for_user(user)
     return {"refresh": str(fresh), "access": str(fresh.access_token)}

@@ -55,7 +55,13 @@ function sessionPost(path, body = {}) {
 
 function refresh() {
   refreshing ??= (async () => {
-    const response = await sessionPost("/refresh");
+    let response = await sessionPost("/refresh");
+    if (response.status === 401) {
+      // Another tab of this browser may have just used the cookie's token and put a new one
+      // in its place: try once more with whatever the cookie holds now.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      response = await sessionPost("/refresh");
+    }
     if (!response.ok) {
       accessSet(null);
       throw new SignedOut();
