@@ -31,11 +31,12 @@ QUERY_MAX_LENGTH = 100
 
 
 def _is_hangul(char: str) -> bool:
+    """Of a folded character: compatibility jamo (U+3131..U+318E) are not looked for, for NFKC
+    has turned every one of them into a conjoining jamo or a syllable."""
     code = ord(char)
     return (
         0xAC00 <= code <= 0xD7A3  # syllables
         or 0x1100 <= code <= 0x11FF  # jamo (left over when they do not compose)
-        or 0x3130 <= code <= 0x318F  # compatibility jamo
         or 0xA960 <= code <= 0xA97F
         or 0xD7B0 <= code <= 0xD7FF
     )
