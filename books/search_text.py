@@ -68,21 +68,16 @@ def words(text: str) -> list[Word]:
     """The folded words of ``text``, in order."""
     found: list[Word] = []
     current: list[str] = []
-    current_hangul = False
     for char in fold(text):
-        if not char.isalnum():
-            if current:
-                found.append(Word("".join(current), current_hangul))
+        # A word ends at a character that is neither a letter nor a digit, and where Hangul
+        # meets another script.
+        if current and (not char.isalnum() or _is_hangul(char) != _is_hangul(current[0])):
+            found.append(Word("".join(current), _is_hangul(current[0])))
             current = []
-            continue
-        hangul = _is_hangul(char)
-        if current and hangul != current_hangul:
-            found.append(Word("".join(current), current_hangul))
-            current = []
-        current.append(char)
-        current_hangul = hangul
+        if char.isalnum():
+            current.append(char)
     if current:
-        found.append(Word("".join(current), current_hangul))
+        found.append(Word("".join(current), _is_hangul(current[0])))
     return found
 
 

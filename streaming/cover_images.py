@@ -138,7 +138,7 @@ def _on_white(image: Image) -> Image:
     from PIL import Image  # noqa: PLC0415 - Pillow: cover checks only
 
     has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
-    clean = Image.new("RGB", image.size, (255, 255, 255))
+    clean = Image.new("RGB", image.size, "white")
     if has_alpha:
         rgba = image.convert("RGBA")
         clean.paste(rgba, mask=rgba.getchannel("A"))

@@ -242,6 +242,17 @@ def test_other_formats_decode_whole(monkeypatch):
     assert decoded_size(monkeypatch, image_bytes(1300, 1300, "PNG")) == (1300, 1300)
 
 
+def test_covers_are_shrunk_with_lanczos(monkeypatch):
+    """The sharpest of Pillow's filters: a cover is shown small, its detail matters."""
+    data = encoded(noise(1201, 1201), "PNG")
+    shrunk = []
+    monkeypatch.setattr(cover_images, "_in_srgb", lambda image, icc: shrunk.append(image) or image)
+    rendered(data)
+    expected = Image.open(io.BytesIO(data))
+    expected.thumbnail((OUTPUT_SIDE, OUTPUT_SIDE), Image.Resampling.LANCZOS)
+    assert shrunk[0].tobytes() == expected.tobytes()
+
+
 def warning_while_decoding(monkeypatch, category: type[Warning]) -> None:
     original = ImageOps.exif_transpose
 
