@@ -154,7 +154,9 @@ def _encoded(image: Image) -> bytes:
     while True:
         for quality in _QUALITIES:
             out = io.BytesIO()
-            image.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+            # Progressive: libjpeg then always writes optimised Huffman tables (optimize=True
+            # would change nothing), and a cover shows, blurred, before it has all arrived.
+            image.save(out, "JPEG", quality=quality, progressive=True)
             if out.tell() <= OUTPUT_BYTES:
                 return out.getvalue()
         width, height = image.size

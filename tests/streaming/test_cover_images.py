@@ -164,10 +164,31 @@ def test_pillow_is_not_imported_by_the_application():
     assert result.stdout.strip() == "False"
 
 
-def test_a_truncated_image_is_refused_for_what_it_is():
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"GIF89a" + b"\0" * 100, "The file is not a JPEG, PNG or WebP image."),
+        (image_bytes(400, 400)[:30], "The image header is damaged."),
+        (image_bytes(400, 400, "PNG")[:200], "The image is truncated or damaged."),
+    ],
+    ids=["gif", "jpeg-header-cut", "png-cut"],
+)
+def test_each_refusal_says_why(data, reason):
     with pytest.raises(CoverRejected) as refused:
-        cover_render(image_bytes(400, 400, "PNG")[:200])
-    assert refused.value.reason == "The image is truncated or damaged."
+        cover_render(data)
+    assert refused.value.reason == reason
+
+
+def test_a_warning_while_reading_the_header_is_only_a_warning(monkeypatch):
+    original = Image.open
+
+    def warns(*args, **kwargs):
+        warnings.warn("reading", UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", warns)
+    with pytest.warns(UserWarning):
+        assert rendered(image_bytes(400, 400)).size == (400, 400)
 
 
 # --- colours: the embedded profile, transparency -----------------------------------------------
@@ -285,7 +306,7 @@ def noise(width: int, height: int) -> Image.Image:
 def test_the_best_quality_is_kept_when_it_fits_exactly(monkeypatch):
     image = noise(300, 300)
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    image.save(out, "JPEG", quality=85, progressive=True)
     monkeypatch.setattr(cover_images, "OUTPUT_BYTES", out.tell())
     assert _encoded(image) == out.getvalue()
 
