@@ -130,8 +130,8 @@ checkov: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --directory deploy --framework cloudformation --skip-download \
 	  --compact
 
-## mutate: mutation testing of the signing, policy, key, range, media and cursor modules (slow;
-## not in CI). Scores and the equivalent survivors are recorded in docs/testing.md.
+## mutate: mutation testing of the signing, policy, key, range, media and cursor modules, the
+## progress merge rule, search normalisation and the cover checks (slow; not in CI). Scores and the equivalent survivors are recorded in docs/testing.md.
 mutate: install
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children $(or $(MUTATE_JOBS),2) || true

@@ -31,11 +31,12 @@ QUERY_MAX_LENGTH = 100
 
 
 def _is_hangul(char: str) -> bool:
+    """Of a folded character: compatibility jamo (U+3131..U+318E) are not looked for, for NFKC
+    has turned every one of them into a conjoining jamo or a syllable."""
     code = ord(char)
     return (
         0xAC00 <= code <= 0xD7A3  # syllables
         or 0x1100 <= code <= 0x11FF  # jamo (left over when they do not compose)
-        or 0x3130 <= code <= 0x318F  # compatibility jamo
         or 0xA960 <= code <= 0xA97F
         or 0xD7B0 <= code <= 0xD7FF
     )
@@ -67,21 +68,16 @@ def words(text: str) -> list[Word]:
     """The folded words of ``text``, in order."""
     found: list[Word] = []
     current: list[str] = []
-    current_hangul = False
     for char in fold(text):
-        if not char.isalnum():
-            if current:
-                found.append(Word("".join(current), current_hangul))
+        # A word ends at a character that is neither a letter nor a digit, and where Hangul
+        # meets another script.
+        if current and (not char.isalnum() or _is_hangul(char) != _is_hangul(current[0])):
+            found.append(Word("".join(current), _is_hangul(current[0])))
             current = []
-            continue
-        hangul = _is_hangul(char)
-        if current and hangul != current_hangul:
-            found.append(Word("".join(current), current_hangul))
-            current = []
-        current.append(char)
-        current_hangul = hangul
+        if char.isalnum():
+            current.append(char)
     if current:
-        found.append(Word("".join(current), current_hangul))
+        found.append(Word("".join(current), _is_hangul(current[0])))
     return found
 
 

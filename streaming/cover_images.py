@@ -25,10 +25,10 @@ COVER_CONTENT_TYPE = "image/jpeg"
 COVER_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 MIN_SIDE = 300
+# At most MAX_SIDE x MAX_SIDE (36 million pixels): Pillow's own bomb check
+# (DecompressionBombWarning/Error, at about 89 and 179 million pixels) never comes near, but a
+# header it finds absurd is refused too.
 MAX_SIDE = 6000
-# At most MAX_SIDE x MAX_SIDE: Pillow's own bomb check (DecompressionBombWarning/Error, at
-# about 89 and 179 million pixels) never comes near, but a header it finds absurd is refused too.
-MAX_PIXELS = MAX_SIDE * MAX_SIDE
 OUTPUT_SIDE = 600
 OUTPUT_BYTES = 150 * 1024
 FORMATS = ("JPEG", "PNG", "WEBP")
@@ -85,7 +85,7 @@ def _opened(data: bytes) -> Image:
 
 
 def _check_dimensions(width: int, height: int) -> None:
-    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+    if width > MAX_SIDE or height > MAX_SIDE:
         raise CoverRejected(
             "too_large",
             f"The image is {width} x {height} px; at most {MAX_SIDE} px a side is accepted.",
@@ -119,7 +119,8 @@ def _decoded(image: Image) -> Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             if image.format == "JPEG":
                 # JPEG decodes at 1/2, 1/4 or 1/8 scale for free: far less memory and time.
-                image.draft("RGB", (OUTPUT_SIDE * 2, OUTPUT_SIDE * 2))
+                # The scale only: its colours are converted below, like every format's.
+                image.draft(None, (OUTPUT_SIDE * 2, OUTPUT_SIDE * 2))
             image.load()
             icc = image.info.get("icc_profile")
             upright = ImageOps.exif_transpose(image)
@@ -149,22 +150,21 @@ def _in_srgb(image: Image, icc: Any) -> Image:
 
 def _on_white(image: Image) -> Image:
     """A new RGB image (so no ``info`` of the upload's comes along) with any transparency
-    flattened on white."""
+    flattened on white: an alpha channel, or the transparent colour of a palette, grey or RGB
+    PNG (``transparency``). JPEG, PNG and WebP decode to no other mode with alpha."""
     from PIL import Image  # noqa: PLC0415 - Pillow: cover checks only
 
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
         # 16-bit grey: scaled to 8 bits (converting it straight to RGB clips every value over
         # 255 to white).
         image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (
-        image.mode == "P" and "transparency" in image.info
-    )
-    clean = Image.new("RGB", image.size, (255, 255, 255))
+    has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
+    clean = Image.new("RGB", image.size, "white")
     if has_alpha:
         rgba = image.convert("RGBA")
         clean.paste(rgba, mask=rgba.getchannel("A"))
     else:
-        clean.paste(image.convert("RGB"))
+        clean.paste(image)  # paste converts to the RGB it is pasted into
     return clean
 
 
@@ -175,7 +175,9 @@ def _encoded(image: Image) -> bytes:
     while True:
         for quality in _QUALITIES:
             out = io.BytesIO()
-            image.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+            # Progressive: libjpeg then always writes optimised Huffman tables (optimize=True
+            # would change nothing), and a cover shows, blurred, before it has all arrived.
+            image.save(out, "JPEG", quality=quality, progressive=True)
             if out.tell() <= OUTPUT_BYTES:
                 return out.getvalue()
         width, height = image.size

@@ -84,3 +84,16 @@ def zeros_png(width: int, height: int) -> bytes:
         + _chunk(b"IDAT", data)
         + _chunk(b"IEND", b"")
     )
+
+
+def swapped_profile() -> bytes:
+    """An RGB ICC profile whose red and blue primaries are sRGB's blue and red: a picture
+    tagged with it shows its red channel as blue, so converting it to sRGB swaps them."""
+    from PIL import ImageCms
+
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (count,) = struct.unpack(">I", data[128:132])
+    entries = {bytes(data[at : at + 4]): at for at in range(132, 132 + 12 * count, 12)}
+    red, blue = entries[b"rXYZ"] + 4, entries[b"bXYZ"] + 4
+    data[red : red + 8], data[blue : blue + 8] = data[blue : blue + 8], data[red : red + 8]
+    return bytes(data)

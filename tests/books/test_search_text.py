@@ -11,11 +11,13 @@ from books.search_text import (
     Word,
     fold,
     key_term,
+    key_word,
     matches,
     query_terms,
     query_words,
     rank,
     representation,
+    term_pattern,
     term_rank,
     terms,
     words,
@@ -64,6 +66,7 @@ def test_words_split_at_punctuation_and_between_hangul_and_other_scripts():
         ("어린 왕자", unicodedata.normalize("NFD", "어린 왕자"), ""),
         ("2권", "해리포터 2권", ""),
         ("princesses", "Princesses of Mars", ""),
+        ("왕자", "어린왕자", ""),  # two syllables: anywhere in a word
     ],
 )
 def test_finds(query, title, author):
@@ -134,3 +137,57 @@ def test_a_title_matching_every_word_ranks_first_whichever_term_is_read():
     for term in query_terms(query):
         assert term_rank(term, title="The Little Prince") == 0
         assert term_rank(term, title="Le Petit") == 1
+
+
+def test_words_ended_by_punctuation_keep_their_script():
+    assert words("어린 왕자, prince·2") == [
+        Word("어린", True),
+        Word("왕자", True),
+        Word("prince", False),
+        Word("2", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "char",
+    [
+        "\uac00",  # the first syllable
+        "\ud7a3",  # the last
+        "\u1100",  # the first conjoining jamo
+        "\u11ff",  # the last
+        "\ua960",  # the first of extended-A
+        "\ud7b0",  # the first of extended-B
+    ],
+)
+def test_the_edges_of_the_hangul_blocks_are_hangul(char):
+    assert words("a" + char) == [Word("a", False), Word(char, True)]
+
+
+@pytest.mark.parametrize("char", ["\u10ff", "\u1200"])  # Georgian, Ethiopic: letters either side
+def test_the_letters_next_to_the_hangul_jamo_are_not(char):
+    assert words("a" + char) == [Word("a" + char, False)]
+
+
+def test_compatibility_jamo_fold_into_conjoining_jamo_and_syllables():
+    assert words("ㄱ") == [Word("\u1100", True)]
+    assert words("ㄱㅏ") == [Word("가", True)]
+
+
+@pytest.mark.parametrize("syllable", ["가", "힣"])  # the first and last: NFD would split them
+def test_fold_keeps_the_edge_syllables_whole(syllable):
+    assert fold(syllable) == syllable
+
+
+@pytest.mark.parametrize(
+    ("query", "word", "pattern"),
+    [
+        ("a little", Word("little", False), " little"),
+        ("little a", Word("little", False), " little"),
+        ("왕자님 a", Word("왕자님", True), "왕자"),  # two syllables: a substring
+        ("왕 a", Word("왕", True), " 왕"),  # one: at a word start
+        ("supercalifragilistic", Word("supercalifragilistic", False), " supercalif"),
+    ],
+)
+def test_the_key_word_and_the_pattern_of_its_term(query, word, pattern):
+    assert key_word(query_words(query)) == word
+    assert term_pattern(query_words(query)) == pattern

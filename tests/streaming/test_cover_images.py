@@ -4,12 +4,15 @@ orientations, the size and byte limits, and refusals before decoding."""
 from __future__ import annotations
 
 import io
+import random
 import subprocess
 import sys
+import warnings
 
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageOps
 
+from streaming import cover_images
 from streaming.cover_images import (
     MAX_JPEG_SCANS,
     MAX_SIDE,
@@ -17,9 +20,17 @@ from streaming.cover_images import (
     OUTPUT_BYTES,
     OUTPUT_SIDE,
     CoverRejected,
+    _encoded,
     cover_render,
 )
-from tests.images import image_bytes, jpeg_with_gps, noisy_png, png_declaring, zeros_png
+from tests.images import (
+    image_bytes,
+    jpeg_with_gps,
+    noisy_png,
+    png_declaring,
+    swapped_profile,
+    zeros_png,
+)
 
 
 def rendered(data: bytes) -> Image.Image:
@@ -36,6 +47,7 @@ def kind_of(data: bytes) -> str:
     with pytest.raises(CoverRejected) as refused:
         cover_render(data)
     assert refused.value.reason
+    assert str(refused.value) == refused.value.reason
     return refused.value.kind
 
 
@@ -83,6 +95,7 @@ def test_exif_orientation_is_applied(orientation, size):
 def test_limits_at_the_edges():
     assert rendered(image_bytes(MIN_SIDE, MIN_SIDE)).size == (MIN_SIDE, MIN_SIDE)
     assert rendered(zeros_png(MAX_SIDE, MIN_SIDE)).size == (OUTPUT_SIDE, 30)
+    assert rendered(zeros_png(MIN_SIDE, MAX_SIDE)).size == (30, OUTPUT_SIDE)
     assert kind_of(image_bytes(MIN_SIDE - 1, 1000)) == "too_small"
     assert kind_of(png_declaring(MAX_SIDE + 1, 400)) == "too_large"
     assert kind_of(png_declaring(400, MAX_SIDE + 1)) == "too_large"
@@ -181,3 +194,165 @@ def test_pillow_is_not_imported_by_the_application():
         env={"DJANGO_SETTINGS_MODULE": "voj.settings", "VOJ_ENV": "test", "PATH": ""},
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"GIF89a" + b"\0" * 100, "The file is not a JPEG, PNG or WebP image."),
+        (image_bytes(400, 400)[:30], "The image header is damaged."),
+        (image_bytes(400, 400, "PNG")[:200], "The image is truncated or damaged."),
+    ],
+    ids=["gif", "jpeg-header-cut", "png-cut"],
+)
+def test_each_refusal_says_why(data, reason):
+    with pytest.raises(CoverRejected) as refused:
+        cover_render(data)
+    assert refused.value.reason == reason
+
+
+def test_a_warning_while_reading_the_header_is_only_a_warning(monkeypatch):
+    original = Image.open
+
+    def warns(*args, **kwargs):
+        warnings.warn("reading", UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", warns)
+    with pytest.warns(UserWarning):
+        assert rendered(image_bytes(400, 400)).size == (400, 400)
+
+
+# --- colours: the embedded profile, transparency -----------------------------------------------
+
+
+def near(pixel, expected, tolerance: int = 12) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, expected, strict=True))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_colours_are_converted_from_the_embedded_profile(fmt):
+    image = Image.new("RGB", (400, 400), (200, 100, 50))
+    data = encoded(image, fmt, icc_profile=swapped_profile(), quality=95)
+    assert near(rendered(data).getpixel((200, 200)), (50, 100, 200))
+
+
+def test_a_transparent_image_keeps_its_transparency_through_its_profile():
+    image = Image.new("RGBA", (400, 400), (200, 100, 50, 255))
+    image.paste((0, 0, 0, 0), (0, 0, 200, 400))
+    cover = rendered(encoded(image, "PNG", icc_profile=swapped_profile()))
+    assert near(cover.getpixel((100, 200)), (255, 255, 255))
+    assert near(cover.getpixel((300, 200)), (50, 100, 200))
+
+
+@pytest.mark.parametrize("icc", [b"not a profile", b"\0" * 200])
+def test_a_profile_that_cannot_be_read_is_ignored(icc):
+    image = Image.new("RGB", (400, 400), (200, 100, 50))
+    assert near(
+        rendered(encoded(image, "PNG", icc_profile=icc)).getpixel((200, 200)), (200, 100, 50)
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "background", "key"),
+    [("LA", (0, 0), None), ("RGB", (0, 0, 0), (0, 0, 0)), ("L", 0, 0)],
+)
+def test_transparent_pixels_are_white(mode, background, key):
+    """An alpha channel, or a PNG's transparent colour (tRNS) in grey or RGB."""
+    image = Image.new(mode, (400, 400), background)
+    save = {} if key is None else {"transparency": key}
+    assert near(rendered(encoded(image, "PNG", **save)).getpixel((200, 200)), (255, 255, 255))
+
+
+# --- decoding: the JPEG scale, warnings --------------------------------------------------------
+
+
+def decoded_size(monkeypatch, data: bytes) -> tuple[int, int]:
+    """The size the image was decoded at (before it is turned and shrunk)."""
+    sizes = []
+    original = ImageOps.exif_transpose
+
+    def kept(image, **kwargs):
+        sizes.append(image.size)
+        return original(image, **kwargs)
+
+    monkeypatch.setattr(ImageOps, "exif_transpose", kept)
+    rendered(data)
+    return sizes[0]
+
+
+@pytest.mark.parametrize(
+    ("size", "decoded"),
+    [((4800, 2400), (2400, 1200)), ((2400, 4800), (1200, 2400))],
+)
+def test_a_large_jpeg_is_decoded_at_the_smallest_scale_that_keeps_twice_the_cover(
+    monkeypatch, size, decoded
+):
+    assert decoded_size(monkeypatch, image_bytes(*size)) == decoded
+
+
+def test_other_formats_decode_whole(monkeypatch):
+    assert decoded_size(monkeypatch, image_bytes(1300, 1300, "PNG")) == (1300, 1300)
+
+
+def test_covers_are_shrunk_with_lanczos(monkeypatch):
+    """The sharpest of Pillow's filters: a cover is shown small, its detail matters."""
+    data = encoded(noise(1201, 1201), "PNG")
+    shrunk = []
+    monkeypatch.setattr(cover_images, "_in_srgb", lambda image, icc: shrunk.append(image) or image)
+    rendered(data)
+    expected = Image.open(io.BytesIO(data))
+    expected.thumbnail((OUTPUT_SIDE, OUTPUT_SIDE), Image.Resampling.LANCZOS)
+    assert shrunk[0].tobytes() == expected.tobytes()
+
+
+def warning_while_decoding(monkeypatch, category: type[Warning]) -> None:
+    original = ImageOps.exif_transpose
+
+    def warns(image, **kwargs):
+        warnings.warn("decoding", category, stacklevel=1)
+        return original(image, **kwargs)
+
+    monkeypatch.setattr(ImageOps, "exif_transpose", warns)
+
+
+def test_a_bomb_warning_while_decoding_is_a_refusal(monkeypatch):
+    warning_while_decoding(monkeypatch, Image.DecompressionBombWarning)
+    assert kind_of(image_bytes(400, 400)) == "corrupt"
+
+
+def test_another_warning_while_decoding_is_only_a_warning(monkeypatch):
+    warning_while_decoding(monkeypatch, UserWarning)
+    with pytest.warns(UserWarning):
+        assert rendered(image_bytes(400, 400)).size == (400, 400)
+
+
+# --- encoding: quality first, then size ---------------------------------------------------------
+
+
+def noise(width: int, height: int) -> Image.Image:
+    pixels = random.Random(f"{width}x{height}").randbytes(width * height * 3)
+    return Image.frombytes("RGB", (width, height), pixels)
+
+
+def test_the_best_quality_is_kept_when_it_fits_exactly(monkeypatch):
+    image = noise(300, 300)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85, progressive=True)
+    monkeypatch.setattr(cover_images, "OUTPUT_BYTES", out.tell())
+    assert _encoded(image) == out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("size", "shrunk"),
+    [((600, 600), (384, 384)), ((200, 2), (160, 1)), ((2, 200), (1, 160))],
+)
+def test_an_image_that_does_not_fit_at_the_lowest_quality_shrinks_until_it_does(
+    monkeypatch, size, shrunk
+):
+    """A fifth smaller each time, never below one pixel a side."""
+    limit = 40_000 if size == (600, 600) else 850
+    monkeypatch.setattr(cover_images, "OUTPUT_BYTES", limit)
+    out = _encoded(noise(*size))
+    assert len(out) <= limit
+    assert Image.open(io.BytesIO(out)).size == shrunk
