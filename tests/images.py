@@ -84,3 +84,20 @@ def zeros_png(width: int, height: int) -> bytes:
         + _chunk(b"IDAT", data)
         + _chunk(b"IEND", b"")
     )
+
+
+def jpeg_with_raw_exif(width: int, height: int, tiff: bytes) -> bytes:
+    """A plain JPEG carrying ``tiff`` (a TIFF header and IFD, as written by hand) as its EXIF."""
+    data = image_bytes(width, height)
+    body = b"Exif\0\0" + tiff
+    return data[:2] + struct.pack(">BBH", 0xFF, 0xE1, len(body) + 2) + body + data[2:]
+
+
+def mistyped_exif(orientation: int = 6) -> bytes:
+    """A little-endian TIFF IFD with an orientation and tag 0x0150 (a number, by the TIFF
+    spec) holding text: Pillow reads it, and fails writing it back (struct.error)."""
+    text = b"FuzzCam\0"
+    entries = struct.pack("<HHII", 0x0112, 3, 1, orientation) + struct.pack(
+        "<HHII", 0x0150, 2, len(text), 8 + 2 + 2 * 12 + 4
+    )
+    return b"II*\0" + struct.pack("<I", 8) + struct.pack("<H", 2) + entries + b"\0" * 4 + text

@@ -18,7 +18,15 @@ from streaming.cover_images import (
     CoverRejected,
     cover_render,
 )
-from tests.images import image_bytes, jpeg_with_gps, noisy_png, png_declaring, zeros_png
+from tests.images import (
+    image_bytes,
+    jpeg_with_gps,
+    jpeg_with_raw_exif,
+    mistyped_exif,
+    noisy_png,
+    png_declaring,
+    zeros_png,
+)
 
 
 def rendered(data: bytes) -> Image.Image:
@@ -77,6 +85,21 @@ def test_palette_transparency_is_flattened_on_white():
 )
 def test_exif_orientation_is_applied(orientation, size):
     assert rendered(jpeg_with_gps(800, 400, orientation=orientation)).size == size
+
+
+def test_a_damaged_exif_still_turns_the_image_and_is_dropped():
+    """Found by tests/cover_fuzz.py: a tag whose value is not of its type made Pillow's
+    exif_transpose raise struct.error (a 500 at completion). Only the orientation is read."""
+    upload = jpeg_with_raw_exif(800, 400, mistyped_exif(orientation=6))
+    assert Image.open(io.BytesIO(upload)).getexif()[0x0150] == "FuzzCam"
+    out = rendered(upload)
+    assert out.size == (300, 600)
+
+
+@pytest.mark.parametrize("orientation", [0, 9, 65535])
+def test_an_orientation_out_of_range_turns_nothing(orientation):
+    upload = jpeg_with_raw_exif(800, 400, mistyped_exif(orientation=orientation))
+    assert rendered(upload).size == (600, 300)
 
 
 def test_limits_at_the_edges():
