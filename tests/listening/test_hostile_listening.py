@@ -200,3 +200,24 @@ def test_another_editors_draft_is_unknown_wherever_a_listener_names_it(
     assert answers[0] == answers[1]
     assert b"Secret" not in json.dumps(answers).encode()
     assert as_listener.get(BOOKMARKS).json()["results"] == [mark]
+
+
+def test_at_the_bookmark_limit_a_refused_one_changes_nothing(
+    backend, settings, as_editor, as_listener
+):
+    """Full: a new bookmark is 409 and the list is as it was; the ones there may still be
+    changed, and a place at the chapter's very start and end is kept."""
+    settings.VOJ_BOOKMARKS_PER_BOOK = 2
+    book, [chapter] = listenable_book(as_editor)
+    body = {"book_id": book["id"], "chapter_id": chapter["id"]}
+    first = as_listener.post(BOOKMARKS, {**body, "position_seconds": 0.0}).json()
+    as_listener.post(BOOKMARKS, {**body, "position_seconds": -0.0})
+    before = as_listener.get(BOOKMARKS).json()["results"]
+    for position in (1.0, 0.0):
+        refused = as_listener.post(BOOKMARKS, {**body, "position_seconds": position})
+        assert (refused.status_code, refused.json()["code"]) == (409, "bookmark_limit_reached")
+    assert as_listener.get(BOOKMARKS).json()["results"] == before
+    end = chapter["duration_seconds"]
+    moved = as_listener.patch(f"{BOOKMARKS}/{first['id']}", {"position_seconds": end})
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["position_seconds"] == end
