@@ -30,12 +30,12 @@ from functools import cache
 from PIL import Image, ImageCms
 
 from streaming.cover_images import OUTPUT_BYTES, OUTPUT_SIDE, CoverRejected, cover_render
+from tests.images import PNG_MAGIC, png_chunk, with_metadata
 
 KINDS = {"too_small", "too_large", "not_an_image", "corrupt"}
 MEMORY_BOUND = 200 * 1024 * 1024
 METADATA_BYTES = 4 * 1024 * 1024
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Values that cross every limit the checker has and every field width the formats use.
 SIDES = (0, 1, 299, 300, 301, 5999, 6000, 6001, 16383, 16384, 65535, 2**24 - 1, 2**31 - 1)
 Mutator = Callable[[random.Random, bytes], bytes]
@@ -176,10 +176,6 @@ def _png_chunks(data: bytes) -> list[tuple[int, int]]:
     return chunks
 
 
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
 def png_lengths_and_crcs(rng: random.Random, data: bytes) -> bytes:
     chunks = _png_chunks(data) if data.startswith(PNG_MAGIC) else []
     if not chunks:
@@ -257,66 +253,6 @@ def _webp_dimensions(data: bytes, width: int, height: int) -> bytes:
 # --- metadata: gigantic, damaged ---------------------------------------------------------------
 
 
-def _jpeg_segments(marker: int, body: bytes) -> bytes:
-    """``body`` in as many segments of ``marker`` as it takes (each at most 65,533 bytes)."""
-    step = 65533
-    return b"".join(
-        struct.pack(">BBH", 0xFF, marker, len(part) + 2) + part
-        for part in (body[i : i + step] for i in range(0, max(len(body), 1), step))
-    )
-
-
-def _webp_chunk(kind: bytes, body: bytes) -> bytes:
-    return kind + struct.pack("<I", len(body)) + body + b"\0" * (len(body) % 2)
-
-
-def with_metadata(data: bytes, kind: str, body: bytes) -> bytes:
-    """``body`` as metadata of ``kind`` ("text", "exif", "icc", "xmp"), placed where the file's
-    format keeps it: after IHDR, after SOI, or after the WebP's first chunk (RIFF size fixed)."""
-    if data.startswith(PNG_MAGIC):
-        return data[:33] + _png_metadata(kind, body) + data[33:]
-    if data.startswith(b"\xff\xd8"):
-        return data[:2] + _jpeg_metadata(kind, body) + data[2:]
-    if data.startswith(b"RIFF") and len(data) >= 20:
-        name = {"exif": b"EXIF", "icc": b"ICCP"}.get(kind, b"XMP ")
-        first = 20 + struct.unpack("<I", data[16:20])[0]
-        first += first % 2
-        riff = data[12:first] + _webp_chunk(name, body) + data[first:]
-        return b"RIFF" + struct.pack("<I", len(riff) + 4) + b"WEBP" + riff
-    return data + body
-
-
-def _png_metadata(kind: str, body: bytes) -> bytes:
-    if kind == "itxt":
-        return png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + body)
-    if kind == "ztxt":
-        return png_chunk(b"zTXt", b"Comment\0\0" + zlib.compress(body, 1))
-    if kind == "exif":
-        return png_chunk(b"eXIf", body)
-    if kind == "icc":
-        return png_chunk(b"iCCP", b"icc\0\0" + zlib.compress(body, 1))
-    return png_chunk(b"tEXt", b"Comment\0" + body)
-
-
-def _jpeg_metadata(kind: str, body: bytes) -> bytes:
-    if kind == "exif":
-        return _jpeg_segments(0xE1, b"Exif\0\0" + body)
-    if kind == "xmp":
-        return _jpeg_segments(0xE1, b"http://ns.adobe.com/xap/1.0/\0" + body)
-    if kind == "icc":
-        return _icc_segments(body)
-    return _jpeg_segments(0xFE, body)
-
-
-def _icc_segments(body: bytes) -> bytes:
-    step = 65519
-    parts = [body[i : i + step] for i in range(0, max(len(body), 1), step)][:255]
-    return b"".join(
-        _jpeg_segments(0xE2, b"ICC_PROFILE\0" + bytes((n + 1, len(parts))) + part)
-        for n, part in enumerate(parts)
-    )
-
-
 def huge_metadata(rng: random.Random, data: bytes) -> bytes:
     """Megabytes of text, EXIF, XMP or ICC (random, or repeated: a zlib bomb) in a valid file."""
     kind = rng.choice(("text", "itxt", "ztxt", "exif", "icc", "xmp", "comment"))
@@ -372,10 +308,25 @@ MUTATORS: tuple[Mutator, ...] = (
 )
 
 
-def case(seed: int, number: int) -> tuple[str, bytes]:
+@cache
+def large_seeds() -> tuple[bytes, ...]:
+    """Bigger files for the long runs (tens of milliseconds a case, too slow for the suite): a
+    JPEG decoded at a reduced scale, a PNG and a WebP shrunk to 600 px, and an MPO (a JPEG with
+    a second picture, as phones write them)."""
+    big = _picture(2400, 1800, 3)
+    frames = [_picture(320, 360, 1), _picture(320, 360, 2)]
+    return (
+        _save(big, "JPEG", quality=70),
+        _save(big.resize((1200, 900)), "PNG"),
+        _save(big, "WEBP"),
+        _save(frames[0], "MPO", save_all=True, append_images=frames[1:]),
+    )
+
+
+def case(seed: int, number: int, *, large: bool = False) -> tuple[str, bytes]:
     """Case ``number`` of ``seed``: one to three mutations of one of the seeds, and their names."""
     rng = random.Random(seed * 1_000_003 + number)
-    data = rng.choice(seeds())
+    data = rng.choice(large_seeds() if large else seeds())
     names = []
     for _ in range(rng.choice((1, 1, 1, 2, 3))):
         mutate = rng.choice(MUTATORS)
@@ -404,7 +355,7 @@ def outcome(data: bytes) -> str:
     return "accepted"
 
 
-def run(seed: int, count: int) -> tuple[Counter[str], list[str], int]:
+def run(seed: int, count: int, *, large: bool = False) -> tuple[Counter[str], list[str], int]:
     """The outcomes of ``count`` cases, the failures (case, mutations, error) and the highest
     peak of Python memory (tracemalloc) one case reached."""
     outcomes: Counter[str] = Counter()
@@ -415,7 +366,7 @@ def run(seed: int, count: int) -> tuple[Counter[str], list[str], int]:
         tracemalloc.start()
     try:
         for number in range(count):
-            names, data = case(seed, number)
+            names, data = case(seed, number, large=large)
             tracemalloc.reset_peak()
             baseline = tracemalloc.get_traced_memory()[0]
             try:
@@ -433,14 +384,18 @@ def run(seed: int, count: int) -> tuple[Counter[str], list[str], int]:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m tests.cover_fuzz [COUNT] [SEED]``: the outcomes, failures and time."""
+    """``python -m tests.cover_fuzz [COUNT] [SEED] [--large]``: the outcomes, failures and
+    time."""
+    large = "--large" in argv
+    argv = [a for a in argv if a != "--large"]
     count = int(argv[0]) if argv else 30_000
     seed = int(argv[1]) if len(argv) > 1 else 21
     started = time.perf_counter()
-    outcomes, failures, peak = run(seed, count)
+    outcomes, failures, peak = run(seed, count, large=large)
     elapsed = time.perf_counter() - started
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(f"{count} cases, seed {seed}, {elapsed:.0f} s: {dict(sorted(outcomes.items()))}")
+    label = f"{count} cases{' (large)' if large else ''}, seed {seed}, {elapsed:.0f} s"
+    print(f"{label}: {dict(sorted(outcomes.items()))}")
     print(f"peak Python memory of one case {peak / 2**20:.1f} MB, process peak RSS {rss} MB")
     for failure in failures:
         print(failure)
