@@ -13,6 +13,7 @@ only where a cover is checked, never by a cold start (importing this module load
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ MAX_JPEG_SCANS = 64
 # Quality steps tried in turn until the JPEG fits OUTPUT_BYTES; then the image shrinks.
 _QUALITIES = (85, 75, 65, 55, 45)
 _SHRINK = 0.8
+_ORIENTATION = 0x0112  # the EXIF tag
 
 
 class CoverRejected(Exception):
@@ -112,7 +114,7 @@ def _check_scans(data: bytes) -> None:
 def _decoded(image: Image) -> Image:
     """The pixels, upright and at most OUTPUT_SIDE a side, in RGB on white; CoverRejected
     ("corrupt") if they cannot be decoded (truncated, damaged)."""
-    from PIL import Image, ImageOps  # noqa: PLC0415 - Pillow: cover checks only
+    from PIL import Image  # noqa: PLC0415 - Pillow: cover checks only
 
     try:
         with warnings.catch_warnings():
@@ -123,11 +125,35 @@ def _decoded(image: Image) -> Image:
                 image.draft(None, (OUTPUT_SIDE * 2, OUTPUT_SIDE * 2))
             image.load()
             icc = image.info.get("icc_profile")
-            upright = ImageOps.exif_transpose(image)
+            upright = _upright(image)
             upright.thumbnail((OUTPUT_SIDE, OUTPUT_SIDE), Image.Resampling.LANCZOS)
             return _on_white(_in_srgb(upright, icc))
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning):
         raise CoverRejected("corrupt", "The image is truncated or damaged.") from None
+
+
+def _upright(image: Image) -> Image:
+    """The image turned as its EXIF orientation says. Only the orientation is read: Pillow's
+    ImageOps.exif_transpose also writes the EXIF back, and a damaged one (a tag whose value is
+    not of its type) raised struct.error there, a 500. The EXIF is dropped anyway; a damaged
+    one turns nothing."""
+    from PIL import Image  # noqa: PLC0415 - Pillow: cover checks only
+
+    turns = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }
+    try:
+        orientation = image.getexif().get(_ORIENTATION)
+    except (OSError, ValueError, TypeError, KeyError, IndexError, SyntaxError, struct.error):
+        return image
+    turn = turns.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(turn) if turn is not None else image
 
 
 def _in_srgb(image: Image, icc: Any) -> Image:

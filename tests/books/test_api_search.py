@@ -143,3 +143,36 @@ def test_odd_parameters(backend, as_editor, as_listener):
     ] == ["Moby Dick"]
     assert as_listener.get("/api/v1/books?q[]=zzz").json()["results"][0]["title"] == "Moby Dick"
     assert as_listener.get("/api/v1/books?q=moby&limit=0").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("raw_q", "titles"),
+    [
+        ("%ED%A0%80", None),  # a lone surrogate, UTF-8 encoded: not UTF-8 at all
+        ("%ED%A0%80cotton", ["Cotton .* (wool)"]),
+        ("%FF%FE%00", None),
+        ("%5Cud800", []),  # the JSON escape, as text: "ud800" is a word
+        (".*", None),
+        ("(wool", ["Cotton .* (wool)"]),
+        ("[a-z]%2B", []),  # the words "a" and "z"
+        ("%5C", None),
+        ("%27%20OR%201%3D1%20--", []),
+        ("wool%27%3B%20DROP%20TABLE%20books_book%3B--", []),
+        ("%22%20OR%20%22%22%3D%22", []),
+        ("cotton%25%27%20OR%20%27%25%27%3D%27", []),
+        ("%2A", None),
+        ("%E2%80%AE", None),  # a bidi override alone
+    ],
+)
+def test_regex_sql_and_broken_encodings_are_text(backend, as_editor, as_listener, raw_q, titles):
+    """Query strings as a client may send them: a 400 on ``q`` when nothing searchable is left,
+    otherwise plain text matched as text; no match of everything, never a 500."""
+    published(as_editor, "Cotton .* (wool)")
+    published(as_editor, "Other")
+    response = as_listener.client.get(f"/api/v1/books?q={raw_q}", **as_listener.headers)
+    if titles is None:
+        assert response.status_code == 400, response.content
+        assert "q" in response.json()
+    else:
+        assert response.status_code == 200, response.content
+        assert [b["title"] for b in response.json()["results"]] == titles

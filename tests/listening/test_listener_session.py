@@ -204,3 +204,46 @@ def test_the_page_is_a_shell_with_only_its_own_static_files(db):
     assert "http://" not in html and "https://" not in html
     assert Client().get("/listen").status_code == 301
     assert Client().post("/listen/").status_code == 405
+
+
+@pytest.mark.parametrize("content_type", ["application/json-patch+json", "application/jsonx"])
+def test_types_that_only_look_like_json_are_refused(listener, content_type):
+    client = Client()
+    start(client)
+    for path in (START, REFRESH, END):
+        response = client.post(path, b"{}", content_type=content_type)
+        assert (response.status_code, response.json()["code"]) == (415, "unsupported_media_type")
+    assert post(client, REFRESH).status_code == 200  # END above revoked nothing
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b"\xff\xfe{}", b'{"username": "\\ud800", "password": "x"}', b"NaN"],
+    ids=["truncated", "not-utf8", "lone-surrogate", "nan"],
+)
+def test_a_broken_sign_in_body_is_a_400_without_a_cookie(db, listener, body):
+    response = Client().post(START, body, content_type="APPLICATION/JSON; charset=utf-8")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] in {"parse_error", "invalid"}
+    assert COOKIE not in response.cookies
+
+
+def test_an_access_token_in_the_cookie_opens_nothing(backend, listener):
+    """The access token a sign-in answers, put where the refresh token goes: refused as the
+    wrong type, the cookie cleared; ending with it revokes nothing. A bearer header is no
+    cookie either."""
+    client = Client()
+    access = start(client).json()["access"]
+    forged = Client()
+    forged.cookies[COOKIE] = access
+    refused = post(forged, REFRESH)
+    assert (refused.status_code, refused.json()["code"]) == (401, "token_not_valid")
+    assert refused.cookies[COOKIE].value == ""
+    assert post(forged, END).status_code == 204
+    bearer = Client().post(
+        REFRESH, {}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {access}"
+    )
+    assert bearer.status_code == 401
+    me = Client().get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert me.status_code == 200  # the access token itself was not revoked by the attempts
+    assert post(client, REFRESH).status_code == 200

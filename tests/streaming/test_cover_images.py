@@ -10,7 +10,7 @@ import sys
 import warnings
 
 import pytest
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageFile
 
 from streaming import cover_images
 from streaming.cover_images import (
@@ -26,6 +26,8 @@ from streaming.cover_images import (
 from tests.images import (
     image_bytes,
     jpeg_with_gps,
+    jpeg_with_raw_exif,
+    mistyped_exif,
     noisy_png,
     png_declaring,
     swapped_profile,
@@ -90,6 +92,21 @@ def test_palette_transparency_is_flattened_on_white():
 )
 def test_exif_orientation_is_applied(orientation, size):
     assert rendered(jpeg_with_gps(800, 400, orientation=orientation)).size == size
+
+
+def test_a_damaged_exif_still_turns_the_image_and_is_dropped():
+    """Found by tests/cover_fuzz.py: a tag whose value is not of its type made Pillow's
+    exif_transpose raise struct.error (a 500 at completion). Only the orientation is read."""
+    upload = jpeg_with_raw_exif(800, 400, mistyped_exif(orientation=6))
+    assert Image.open(io.BytesIO(upload)).getexif()[0x0150] == "FuzzCam"
+    out = rendered(upload)
+    assert out.size == (300, 600)
+
+
+@pytest.mark.parametrize("orientation", [0, 9, 65535])
+def test_an_orientation_out_of_range_turns_nothing(orientation):
+    upload = jpeg_with_raw_exif(800, 400, mistyped_exif(orientation=orientation))
+    assert rendered(upload).size == (600, 300)
 
 
 def test_limits_at_the_edges():
@@ -270,13 +287,13 @@ def test_transparent_pixels_are_white(mode, background, key):
 def decoded_size(monkeypatch, data: bytes) -> tuple[int, int]:
     """The size the image was decoded at (before it is turned and shrunk)."""
     sizes = []
-    original = ImageOps.exif_transpose
+    original = cover_images._upright
 
-    def kept(image, **kwargs):
+    def kept(image):
         sizes.append(image.size)
-        return original(image, **kwargs)
+        return original(image)
 
-    monkeypatch.setattr(ImageOps, "exif_transpose", kept)
+    monkeypatch.setattr(cover_images, "_upright", kept)
     rendered(data)
     return sizes[0]
 
@@ -307,13 +324,13 @@ def test_covers_are_shrunk_with_lanczos(monkeypatch):
 
 
 def warning_while_decoding(monkeypatch, category: type[Warning]) -> None:
-    original = ImageOps.exif_transpose
+    original = cover_images._upright
 
-    def warns(image, **kwargs):
+    def warns(image):
         warnings.warn("decoding", category, stacklevel=1)
-        return original(image, **kwargs)
+        return original(image)
 
-    monkeypatch.setattr(ImageOps, "exif_transpose", warns)
+    monkeypatch.setattr(cover_images, "_upright", warns)
 
 
 def test_a_bomb_warning_while_decoding_is_a_refusal(monkeypatch):

@@ -10,6 +10,7 @@ from django.test import Client
 
 from tests.conftest import Api, bearer
 from tests.helpers import book_create
+from tests.listening.steps import listenable_book
 
 NESTED = b'{"username": ' + b"[" * 1500 + b"]" * 1500 + b', "password": "x"}'
 TOO_DEEP_FOR_US = json.dumps({"title": json.loads("[" * 40 + "]" * 40), "author": "a"}).encode()
@@ -30,7 +31,17 @@ def _assert_json_error(response, status: int, code: str | None = None) -> dict:
 def endpoints(as_editor, editor):
     """Every endpoint that reads a JSON body, with the method it takes."""
     book = book_create(as_editor)
+    listened, [chapter] = listenable_book(as_editor, title="Listened")
+    mark = as_editor.post(
+        "/api/v1/me/bookmarks",
+        {"book_id": listened["id"], "chapter_id": chapter["id"], "position_seconds": 1.0},
+    ).json()
     return [
+        ("put", f"/api/v1/me/progress/{listened['id']}", bearer(editor)),
+        ("post", "/api/v1/me/progress/batch", bearer(editor)),
+        ("post", "/api/v1/me/bookmarks", bearer(editor)),
+        ("patch", f"/api/v1/me/bookmarks/{mark['id']}", bearer(editor)),
+        ("post", f"/api/v1/books/{book['id']}/cover", bearer(editor)),
         ("post", "/api/v1/auth/login", {}),
         ("post", "/api/v1/auth/refresh", {}),
         ("post", "/api/v1/auth/logout", {}),
