@@ -139,7 +139,7 @@ def _upright(image: Image) -> Image:
     one turns nothing."""
     from PIL import Image  # noqa: PLC0415 - Pillow: cover checks only
 
-    turns = {
+    turns: dict[object, Image.Transpose] = {
         2: Image.Transpose.FLIP_LEFT_RIGHT,
         3: Image.Transpose.ROTATE_180,
         4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -152,7 +152,8 @@ def _upright(image: Image) -> Image:
         orientation = image.getexif().get(_ORIENTATION)
     except (OSError, ValueError, TypeError, KeyError, IndexError, SyntaxError, struct.error):
         return image
-    turn = turns.get(orientation) if isinstance(orientation, int) else None
+    # Every EXIF value Pillow reads is hashable; any that is not 2 to 8 turns nothing.
+    turn = turns.get(orientation)
     return image.transpose(turn) if turn is not None else image
 
 
@@ -180,10 +181,10 @@ def _on_white(image: Image) -> Image:
     PNG (``transparency``). JPEG, PNG and WebP decode to no other mode with alpha."""
     from PIL import Image  # noqa: PLC0415 - Pillow: cover checks only
 
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
-        # 16-bit grey: scaled to 8 bits (converting it straight to RGB clips every value over
-        # 255 to white).
-        image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    if image.mode.startswith("I"):
+        # 16-bit grey (I;16, or I): scaled to 8 bits. Pasted as it is, every value over 255
+        # would clip to white.
+        image = image.point(lambda value: value * (1 / 256))
     has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
     clean = Image.new("RGB", image.size, "white")
     if has_alpha:

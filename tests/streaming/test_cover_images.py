@@ -10,7 +10,7 @@ import sys
 import warnings
 
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageOps
 
 from streaming import cover_images
 from streaming.cover_images import (
@@ -94,6 +94,30 @@ def test_exif_orientation_is_applied(orientation, size):
     assert rendered(jpeg_with_gps(800, 400, orientation=orientation)).size == size
 
 
+def _marked(orientation: int) -> bytes:
+    """A 600 x 400 PNG, black with a white block in one corner, that says it must be turned."""
+    image = Image.new("RGB", (600, 400), "black")
+    image.paste((255, 255, 255), (0, 0, 150, 100))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, "PNG", exif=exif)
+    return out.getvalue()
+
+
+def _corner(image: Image.Image) -> tuple[bool, bool, bool, bool]:
+    """Which corners are white: top left, top right, bottom left, bottom right."""
+    w, h = image.size
+    points = [(10, 10), (w - 11, 10), (10, h - 11), (w - 11, h - 11)]
+    return tuple(image.convert("L").getpixel(p) > 128 for p in points)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_each_orientation_turns_as_pillow_s_own_reading_does(orientation):
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(_marked(orientation))))
+    assert _corner(rendered(_marked(orientation))) == _corner(expected)
+
+
 def test_a_damaged_exif_still_turns_the_image_and_is_dropped():
     """Found by tests/cover_fuzz.py: a tag whose value is not of its type made Pillow's
     exif_transpose raise struct.error (a 500 at completion). Only the orientation is read."""
@@ -175,8 +199,16 @@ def _progressive_jpeg_of(scans_added: int) -> bytes:
 
 def test_a_jpeg_of_too_many_scans_is_refused_without_decoding(monkeypatch):
     """A 330 KB file of 2,000 repeated scans took 40 s to decode: refused from its markers."""
-    assert rendered(_progressive_jpeg_of(0)).size == (600, 600)  # an ordinary progressive JPEG
-    assert rendered(_progressive_jpeg_of(MAX_JPEG_SCANS - 12)).size == (600, 600)
+    ordinary = _progressive_jpeg_of(0)
+    assert ordinary.count(b"\xff\xda") == 10  # what Pillow's encoder writes
+    assert rendered(ordinary).size == (600, 600)
+    assert rendered(_progressive_jpeg_of(MAX_JPEG_SCANS - 10)).size == (600, 600)  # the limit
+    with pytest.raises(CoverRejected) as refused:
+        cover_render(_progressive_jpeg_of(MAX_JPEG_SCANS - 9))
+    assert refused.value.reason == (
+        f"The JPEG is split into {MAX_JPEG_SCANS + 1} scans; at most {MAX_JPEG_SCANS} are "
+        "accepted (save it again as a baseline or ordinary progressive JPEG)."
+    )
 
     def no_decoding(self):
         raise AssertionError("a pixel was decoded")
