@@ -2,11 +2,13 @@
 
 The zip is unpacked into a read-only directory standing in for /var/task; the interpreter runs
 without site-packages, seeing only the package and what the python3.12 runtime provides
-(boto3, botocore and their dependencies); Zappa's handler gets an API Gateway proxy event.
+(boto3, botocore and their dependencies); Zappa's handler gets the events API Gateway's HTTP
+API sends (payload format 2.0).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -17,6 +19,7 @@ import time
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import boto3
 
@@ -24,6 +27,7 @@ from deploy.stacks import stack_name
 
 CORE_STACK = stack_name("prod", "core")
 REGION = "ap-northeast-2"
+API_ID = "abc123def4"  # the HTTP API's id in the events: its host is the one the app serves
 
 # What the Lambda python3.12 runtime has besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
@@ -50,41 +54,73 @@ def runtime_dir(target: Path) -> Path:
 
 
 def api_gateway_event(
-    path: str, *, method: str = "GET", headers: dict | None = None, body: str | None = None
+    path: str,
+    *,
+    method: str = "GET",
+    headers: dict | None = None,
+    body: str | bytes | None = None,
+    query: str = "",
+    cookies: list[str] | None = None,
+    source_ip: str = "203.0.113.7",
+    stage: str = "prod",
 ) -> dict:
-    """An API Gateway proxy event; ``body`` is the request body as text (JSON: say so in a
-    Content-Type header)."""
-    host = "abc123def4.execute-api.ap-northeast-2.amazonaws.com"
+    """An API Gateway HTTP API event (payload format 2.0), as the API Zappa creates sends it.
+
+    ``path`` is the path after the stage: on the execute-api host the stage's name leads the
+    raw path (``/prod/api/...``); through a custom domain's API mapping, or the ``$default``
+    stage, it does not. ``body`` as text is sent as it is (JSON: say so in a Content-Type
+    header); as bytes, base64-encoded, as API Gateway sends a body it takes for binary.
+    ``query`` is the raw query string; ``cookies`` the request's cookies, one ``name=value``
+    each, which HTTP API moves out of the headers.
+    """
+    host = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
+    given = {name.lower(): value for name, value in (headers or {}).items()}
     all_headers = {
-        "Host": host,
-        "X-Forwarded-Proto": "https",
-        "X-Forwarded-Port": "443",
-        "X-Forwarded-For": "203.0.113.7",
-        "User-Agent": "voj-harness",
-        **(headers or {}),
+        "host": host,
+        "x-forwarded-proto": "https",
+        "x-forwarded-port": "443",
+        # HTTP API appends the address it saw to what the client sent.
+        "x-forwarded-for": ", ".join(filter(None, [given.pop("x-forwarded-for", ""), source_ip])),
+        "user-agent": "voj-harness",
+        **given,
     }
-    return {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
+    raw_path = path if stage == "$default" else f"/{stage}{path}"
+    binary = isinstance(body, bytes)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
         "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "stageVariables": None,
         "requestContext": {
-            "resourcePath": "/{proxy+}",
-            "httpMethod": method,
-            "path": f"/prod{path}",
-            "stage": "prod",
-            "requestId": "harness-request",
-            "apiId": host.split(".", 1)[0],
-            "identity": {"sourceIp": "203.0.113.7"},
+            "accountId": "123456789012",
+            "apiId": API_ID,
+            "domainName": host,
+            "domainPrefix": API_ID,
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": all_headers["user-agent"],
+            },
+            "requestId": f"Hq{secrets.token_hex(6)}=",
+            "routeKey": "$default",
+            "stage": stage,
+            "time": "02/Dec/2026:22:00:00 +0000",
+            "timeEpoch": 1796248800000,
         },
-        "body": body,
-        "isBase64Encoded": False,
+        "isBase64Encoded": binary,
     }
+    if query:
+        event["queryStringParameters"] = {
+            key: ",".join(values) for key, values in parse_qs(query, keep_blank_values=True).items()
+        }
+    if cookies:
+        event["cookies"] = list(cookies)
+    if body is not None:
+        event["body"] = base64.b64encode(body).decode() if binary else body
+    return event
 
 
 # Runs inside the fresh process: import the handler, answer the events, time each step.
@@ -149,6 +185,9 @@ for number, event in enumerate(events):
     results.append({
         "status": response["statusCode"],
         "body": response.get("body"),
+        "headers": response.get("headers") or {},
+        "cookies": response.get("cookies") or [],
+        "base64": response.get("isBase64Encoded", False),
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "since_start": time.time() - started,
@@ -229,22 +268,27 @@ CORE_TEST_PARAMETERS = {
 def prod_on_moto(endpoint: str, stack_template: Path) -> dict[str, str]:
     """The core stack and the stage's secrets in a moto server, as production reads them;
     returns the environment that points the AWS clients there. Idempotent."""
+    return stage_on_moto(endpoint, stack_template, "prod")
+
+
+def stage_on_moto(endpoint: str, stack_template: Path, stage: str) -> dict[str, str]:
+    """prod_on_moto for any stage (the deploy drill deploys dev too)."""
     cloudformation = moto_client(endpoint, "cloudformation")
     names = [s["StackName"] for s in cloudformation.list_stacks()["StackSummaries"]]
-    if CORE_STACK not in names:
+    if stack_name(stage, "core") not in names:
         cloudformation.create_stack(
-            StackName=CORE_STACK,
+            StackName=stack_name(stage, "core"),
             TemplateBody=stack_template.read_text(),
             Parameters=[
                 {"ParameterKey": key, "ParameterValue": value}
-                for key, value in {"Stage": "prod", **CORE_TEST_PARAMETERS}.items()
+                for key, value in {"Stage": stage, **CORE_TEST_PARAMETERS}.items()
             ],
             Capabilities=["CAPABILITY_NAMED_IAM"],
         )
     ssm = moto_client(endpoint, "ssm")
     for name in ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY"):
         ssm.put_parameter(
-            Name=f"/voj/prod/{name}",
+            Name=f"/voj/{stage}/{name}",
             Value=secrets.token_urlsafe(50),
             Type="SecureString",
             Overwrite=True,
