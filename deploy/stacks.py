@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from deploy import keys, shared
+from deploy import http_api, keys, shared
 from deploy.shared import DEPLOY, REGION, ROOT, say
 
 
@@ -86,6 +86,11 @@ def _derived(stage: str, template: str, existing: bool) -> dict[str, str]:
         values["CoreStackName"] = stack_name(stage, "core")
     if template == "edge" and not existing:
         values["CloudFrontPublicKey"] = keys.public_key_path(stage).read_text()
+    if template == "monitoring":
+        # Found on every apply: a stage deployed again (zappa undeploy, deploy) has a new API.
+        found = http_api.find_api_id(stage)
+        if found is not None:
+            values["ApiId"] = found
     if template == "cdn-alarms" and not existing:
         values["DistributionId"] = stack_outputs(stage, "edge")["DistributionId"]
     return values

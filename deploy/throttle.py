@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy import shared
+from deploy import http_api, shared
 from deploy.shared import say
 
 # Steady requests per second and burst for the whole stage. Far above what the service needs,
@@ -22,23 +22,23 @@ THROTTLE_BURST = 200
 def stage_throttle(
     stage: str, *, rate: float = THROTTLE_RATE, burst: int = THROTTLE_BURST
 ) -> dict[str, Any]:
-    """Apply stage-wide throttling to Zappa's REST API: the stage's method settings."""
-    apigateway = shared.client("apigateway")
-    name = f"voj-{stage}"  # Zappa names the API after the function: {project_name}-{stage}
-    apis = [api for api in apigateway.get_rest_apis(limit=500)["items"] if api["name"] == name]
-    if len(apis) != 1:
-        raise SystemExit(f"expected one REST API named {name}, found {len(apis)}: deploy first")
+    """Throttle every route of the stage's HTTP API: the stage's default route settings (Zappa
+    names the stage after the Zappa stage). The other default route settings are kept."""
+    apigateway = shared.client("apigatewayv2")
+    api_id = http_api.api_id(stage)
+    current = apigateway.get_stage(ApiId=api_id, StageName=stage).get("DefaultRouteSettings", {})
     updated = apigateway.update_stage(
-        restApiId=apis[0]["id"],
-        stageName=stage,
-        patchOperations=[
-            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(float(rate))},
-            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(int(burst))},
-        ],
+        ApiId=api_id,
+        StageName=stage,
+        DefaultRouteSettings={
+            **current,
+            "ThrottlingRateLimit": float(rate),
+            "ThrottlingBurstLimit": int(burst),
+        },
     )
-    settings = updated["methodSettings"]["*/*"]
+    settings = updated["DefaultRouteSettings"]
     say(
-        f"API {name} stage {stage}: {settings['throttlingRateLimit']} requests/s, "
-        f"burst {settings['throttlingBurstLimit']}"
+        f"HTTP API voj-{stage} ({api_id}) stage {stage}: {settings['ThrottlingRateLimit']} "
+        f"requests/s, burst {settings['ThrottlingBurstLimit']}"
     )
     return settings

@@ -114,3 +114,18 @@ def test_edge_update_cannot_change_the_keys_by_omission(change_sets, keys_dir, c
     assert "is not the stack's key" in capsys.readouterr().out
     assert stack_parameters("voj-prod-edge")["CloudFrontPublicKey"] == first_key
     assert stack_parameters("voj-prod-edge")["NextKeyGeneration"] == "2"
+
+
+def test_monitoring_watches_the_stages_http_api(change_sets):
+    """The alarms read the HTTP API's metrics by ApiId: the tool finds the API Zappa made."""
+    stacks.stack_apply("prod", "core", CORE_PARAMS, yes=True)
+    with pytest.raises(SystemExit, match="--param ApiId="):
+        stacks.stack_plan("prod", "monitoring", {})  # before the first zappa deploy
+    apigateway = aws_client("apigatewayv2")
+    apigateway.create_api(Name="voj-dev", ProtocolType="HTTP")
+    api = apigateway.create_api(Name="voj-prod", ProtocolType="HTTP")
+    stacks.stack_plan("prod", "monitoring", {})
+    assert by_key(change_sets[-1])["ApiId"] == {
+        "ParameterKey": "ApiId",
+        "ParameterValue": api["ApiId"],
+    }

@@ -8,8 +8,10 @@ import os
 
 import botocore.client
 import moto_gaps
+import moto_http_api
 
 _record = os.environ.get("VOJ_RECORD_OPERATIONS")
+RECORDER = "voj-record-operations"  # the shims' own requests unregister it: Zappa made none
 
 
 def _recorder(model, params, **kwargs):
@@ -29,8 +31,8 @@ def operation_record(model, params) -> dict:
 
 def _register(client):
     if _record:
-        client.meta.events.register("before-parameter-build", _recorder)
-    return moto_gaps.register(client)
+        client.meta.events.register("before-parameter-build", _recorder, unique_id=RECORDER)
+    return moto_http_api.register(moto_gaps.register(client))
 
 
 _create_client = botocore.client.ClientCreator.create_client
