@@ -118,8 +118,10 @@ def api_gateway_event(
         }
     if cookies:
         event["cookies"] = list(cookies)
-    if body is not None:
-        event["body"] = base64.b64encode(body).decode() if binary else body
+    if isinstance(body, bytes):
+        event["body"] = base64.b64encode(body).decode()
+    elif body is not None:
+        event["body"] = body
     return event
 
 
