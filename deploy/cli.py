@@ -12,6 +12,8 @@
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy configure STAGE
     python -m deploy throttle STAGE [--rate 100] [--burst 200]
+    python -m deploy domain STAGE --domain NAME --certificate-arn ARN
+    python -m deploy rollback-count STAGE
 
 Run again, `secrets put`, `keys create`, `stack plan|apply` and `configure` change nothing that is
 already in place; `keys rotate` and `release` say at each step what state the stage is in and
@@ -28,9 +30,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploy import opsdb, opsdb_transfer, release, rotation
+from deploy import http_api, opsdb, opsdb_transfer, release, rotation
 from deploy.configure import configure
 from deploy.keys import keys_create
+from deploy.rollback import rollback_count
 from deploy.shared import STAGES
 from deploy.stacks import TEMPLATES, stack_apply, stack_plan
 from deploy.stage_secrets import (
@@ -104,6 +107,12 @@ def _stage_commands(sub: argparse._SubParsersAction) -> None:
     throttle.add_argument("stage", choices=STAGES)
     throttle.add_argument("--rate", type=float, default=THROTTLE_RATE, help="requests per second")
     throttle.add_argument("--burst", type=int, default=THROTTLE_BURST)
+    domain = sub.add_parser("domain", help="a regional custom domain for the stage's HTTP API")
+    domain.add_argument("stage", choices=STAGES)
+    domain.add_argument("--domain", required=True, help="e.g. api.example.com")
+    domain.add_argument("--certificate-arn", required=True, help="ACM, in the stage's region")
+    count = sub.add_parser("rollback-count", help="the zappa rollback -n reaching the code before")
+    count.add_argument("stage", choices=STAGES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,6 +182,10 @@ def main(argv: list[str] | None = None) -> None:
         configure(args.stage)
     elif args.group == "throttle":
         stage_throttle(args.stage, rate=args.rate, burst=args.burst)
+    elif args.group == "domain":
+        http_api.domain_map(args.stage, args.domain, args.certificate_arn)
+    elif args.group == "rollback-count":
+        rollback_count(args.stage)
 
 
 if __name__ == "__main__":

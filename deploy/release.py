@@ -156,6 +156,10 @@ def api_url(stage: str) -> str:
     return f"https://{found[0]}.execute-api.{REGION}.amazonaws.com/{stage}"
 
 
+# Right after an update; SnapStart (prod) publishes two versions per update (docs/runbook.md).
+ROLLBACK = "`zappa rollback prod -n 2` (dev: `-n 1`; docs/runbook.md counts it)"
+
+
 def health(base_url: str, attempts: int = 5) -> None:
     url = base_url.rstrip("/") + "/api/v1/health/detailed"
     status = None
@@ -172,8 +176,8 @@ def health(base_url: str, attempts: int = 5) -> None:
             return
         time.sleep(min(2**attempt, 10))
     raise SystemExit(
-        f"health {url}: {status}. The new code is deployed: roll back with "
-        "`zappa rollback STAGE -n 1` (docs/runbook.md) or fix forward"
+        f"health {url}: {status}. The new code is deployed: roll back with {ROLLBACK} "
+        "or fix forward"
     )
 
 
@@ -182,7 +186,7 @@ def smoke(base_url: str) -> None:
         [sys.executable, "manage.py", "smoke", "--base-url", base_url],
         env={**os.environ, "VOJ_ENV": "local"},
         failed="the new code is deployed and healthy but the smoke test failed: see above; "
-        "roll back with `zappa rollback STAGE -n 1` if listeners are affected",
+        f"roll back with {ROLLBACK} if listeners are affected",
     )
 
 

@@ -53,6 +53,33 @@ def runtime_dir(target: Path) -> Path:
     return target
 
 
+def _http(method: str, path: str, source_ip: str, user_agent: str) -> dict[str, str]:
+    """requestContext.http: the address API Gateway itself saw is sourceIp."""
+    return {
+        "method": method,
+        "path": path,
+        "protocol": "HTTP/1.1",
+        "sourceIp": source_ip,
+        "userAgent": user_agent,
+    }
+
+
+def _with_parts(
+    event: dict[str, Any], query: str, cookies: list[str] | None, body: str | bytes | None
+) -> dict[str, Any]:
+    """The event's optional parts: parsed query (values comma-joined), cookies, body."""
+    if query:
+        parsed = parse_qs(query, keep_blank_values=True)
+        event["queryStringParameters"] = {key: ",".join(values) for key, values in parsed.items()}
+    if cookies:
+        event["cookies"] = list(cookies)
+    if isinstance(body, bytes):
+        event["body"] = base64.b64encode(body).decode()
+    elif body is not None:
+        event["body"] = body
+    return event
+
+
 def api_gateway_event(
     path: str,
     *,
@@ -66,12 +93,10 @@ def api_gateway_event(
 ) -> dict:
     """An API Gateway HTTP API event (payload format 2.0), as the API Zappa creates sends it.
 
-    ``path`` is the path after the stage: on the execute-api host the stage's name leads the
-    raw path (``/prod/api/...``); through a custom domain's API mapping, or the ``$default``
-    stage, it does not. ``body`` as text is sent as it is (JSON: say so in a Content-Type
-    header); as bytes, base64-encoded, as API Gateway sends a body it takes for binary.
-    ``query`` is the raw query string; ``cookies`` the request's cookies, one ``name=value``
-    each, which HTTP API moves out of the headers.
+    ``path`` is the app's path: the stage's name leads the raw path on the execute-api host, not
+    through a custom domain's mapping or the ``$default`` stage. A text ``body`` goes as it is,
+    bytes base64-encoded (as API Gateway sends what it takes for binary). ``query`` is the raw
+    query string; ``cookies`` one ``name=value`` each (HTTP API moves them out of the headers).
     """
     host = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
     given = {name.lower(): value for name, value in (headers or {}).items()}
@@ -97,13 +122,7 @@ def api_gateway_event(
             "apiId": API_ID,
             "domainName": host,
             "domainPrefix": API_ID,
-            "http": {
-                "method": method,
-                "path": raw_path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": all_headers["user-agent"],
-            },
+            "http": _http(method, raw_path, source_ip, all_headers["user-agent"]),
             "requestId": f"Hq{secrets.token_hex(6)}=",
             "routeKey": "$default",
             "stage": stage,
@@ -112,17 +131,7 @@ def api_gateway_event(
         },
         "isBase64Encoded": binary,
     }
-    if query:
-        event["queryStringParameters"] = {
-            key: ",".join(values) for key, values in parse_qs(query, keep_blank_values=True).items()
-        }
-    if cookies:
-        event["cookies"] = list(cookies)
-    if isinstance(body, bytes):
-        event["body"] = base64.b64encode(body).decode()
-    elif body is not None:
-        event["body"] = body
-    return event
+    return _with_parts(event, query, cookies, body)
 
 
 # Runs inside the fresh process: import the handler, answer the events, time each step.

@@ -23,10 +23,11 @@ def test_stage(name):
     assert settings["django_settings"] == "voj.settings"
     assert settings["aws_region"] == "ap-northeast-2"
     assert settings["runtime"] == "python3.12"
+    assert settings["apigateway_version"] == "v2"  # the HTTP API: payload format 2.0
     assert settings["manage_roles"] is False
     assert settings["role_name"] == f"voj-{name}-lambda"
-    # Rollback needs old versions, and `-n` must stay below this (it counts $LATEST).
-    assert settings["num_retained_versions"] == 10
+    # Rollback needs old versions; Zappa's rollback reads only the first page (50) of them.
+    assert settings["num_retained_versions"] == {"dev": 10, "prod": 4}[name]
     assert settings["slim_handler"] is False
     assert settings["use_precompiled_packages"] is False
     assert settings["binary_support"] is True
@@ -44,9 +45,41 @@ def test_stage(name):
         assert not any(word in key for word in ("SECRET_KEY", "PASSWORD", "PRIVATE", "TOKEN"))
 
 
-def test_prod_is_kept_warm():
-    assert stage("prod")["keep_warm"] is True
-    assert stage("dev")["keep_warm"] is False
+def test_prod_starts_from_snapshots_and_is_not_kept_warm():
+    """SnapStart on prod (API Gateway invokes Zappa's `snapstart` alias); keep-warm has nothing
+    left to do (docs/deploy.md), on either stage."""
+    assert stage("prod")["snap_start"] == "PublishedVersions"
+    assert stage("dev").get("snap_start", "None") == "None"
+    for name in ("dev", "prod"):
+        assert stage(name)["keep_warm"] is False
+        assert "keep_warm_expression" not in stage(name)
+
+
+def zappa_updates(releases: int, retained: int, *, snap_start: bool) -> list[int]:
+    """The release each published version holds, newest first, after `zappa deploy` and
+    ``releases - 1`` updates, as zappa/core.py 0.63 publishes and prunes: an update publishes
+    its code, prunes to the newest ``retained``, then (SnapStart) publishes once more to capture
+    the configuration, which the `snapstart` alias takes."""
+    versions = [1]
+    for release in range(2, releases + 1):
+        versions = [release, *versions][:retained]
+        if snap_start:
+            versions = [release, *versions]
+    return versions
+
+
+def test_rollback_arithmetic_of_docs_runbook():
+    prod, dev = stage("prod")["num_retained_versions"], stage("dev")["num_retained_versions"]
+    for releases in range(2, 30):
+        newest = zappa_updates(releases, prod, snap_start=True)
+        # `zappa rollback prod -n 2` reaches the release before, `-n 4` the one before that.
+        # (The first release, `zappa deploy`, published one version only.)
+        assert newest[:3] == [releases, releases, releases - 1]
+        if releases > 3:
+            assert newest[3:5] == [releases - 1, releases - 2]
+        assert len(newest) <= prod + 1 < 50  # with $LATEST, all on Zappa's first page
+        # dev publishes once per update: `-n 1` is the release before, nine are kept.
+        assert zappa_updates(releases, dev, snap_start=False)[:2] == [releases, releases - 1]
 
 
 def test_package_ships_the_sdk_and_not_zappas_cli():

@@ -13,6 +13,12 @@ named, and docs/deploy.md lists them:
   every zip this Zappa sends (CreateFunction, UpdateFunctionCode) in VOJ_SHIM_CODE_STORE under its
   SHA-256, the digest Lambda reports as CodeSha256, and answers the download with the zip whose
   digest moto reports for that version, so it can only return that version's code.
+- version-numbers-after-delete: moto numbers a new version len(versions) + 1, so once a version
+  is deleted (Zappa's pruning, `num_retained_versions`) it hands out a number still in use, and an
+  alias moved to "the new version" lands on an old one. The shim keeps moto's versions and
+  deletes them from Zappa's view instead: DeleteFunction of a version is recorded in
+  VOJ_SHIM_CODE_STORE/deleted-versions (one "FUNCTION:VERSION" a line, which the drill reads too)
+  and answered as Lambda answers it, and ListVersionsByFunction leaves the recorded ones out.
 """
 
 from __future__ import annotations
@@ -58,6 +64,35 @@ def _remember_location(http_response, parsed, **kwargs):
         _locations[parsed["Code"]["Location"]] = parsed["Configuration"]["CodeSha256"]
 
 
+DELETED = STORE / "deleted-versions"
+
+
+def deleted_versions() -> set[str]:
+    """ "FUNCTION:VERSION" of every version deleted through the shim."""
+    return set(DELETED.read_text().split()) if DELETED.exists() else set()
+
+
+def _keep_params(params, context, **kwargs):
+    context["shim_params"] = dict(params)
+
+
+def _delete_version(context, **kwargs):
+    params = context["shim_params"]
+    if not params.get("Qualifier"):
+        return None  # the function itself: moto deletes it
+    STORE.mkdir(parents=True, exist_ok=True)
+    with DELETED.open("a") as out:
+        out.write(f"{params['FunctionName']}:{params['Qualifier']}\n")
+    return botocore.awsrequest.AWSResponse("", 204, {}, None), {
+        "ResponseMetadata": {"HTTPStatusCode": 204}
+    }
+
+
+def _hide_deleted(parsed, context, **kwargs):
+    name, gone = context["shim_params"]["FunctionName"], deleted_versions()
+    parsed["Versions"] = [v for v in parsed["Versions"] if f"{name}:{v['Version']}" not in gone]
+
+
 def register(client):
     events = client.meta.events
     events.register("provide-client-params.lambda.CreateFunction", _keep_code)
@@ -65,6 +100,9 @@ def register(client):
     events.register("before-call.lambda.ListFunctionUrlConfigs", _list_function_url_configs)
     events.register("provide-client-params.lambda.GetFunction", _split_partial_arn)
     events.register("after-call.lambda.GetFunction", _remember_location)
+    events.register("before-parameter-build.lambda", _keep_params)
+    events.register("before-call.lambda.DeleteFunction", _delete_version)
+    events.register("after-call.lambda.ListVersionsByFunction", _hide_deleted)
     return client
 
 

@@ -53,7 +53,9 @@ def update_stage(client: Any, params: dict[str, Any]) -> dict[str, Any]:
     kept = {key: current[key] for key in _STAGE_FIELDS if current.get(key)}
     changed = {key: params[key] for key in _STAGE_FIELDS if key in params}
     api.delete_stage(ApiId=params["ApiId"], StageName=params["StageName"])
-    return api.create_stage(ApiId=params["ApiId"], StageName=params["StageName"], **{**kept, **changed})
+    return api.create_stage(
+        ApiId=params["ApiId"], StageName=params["StageName"], **{**kept, **changed}
+    )
 
 
 def _api_named(api: Any, name: str) -> dict[str, Any] | None:

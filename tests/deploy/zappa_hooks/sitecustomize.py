@@ -20,13 +20,18 @@ def _recorder(model, params, **kwargs):
 
 
 def operation_record(model, params) -> dict:
-    """What an IAM check needs of one request (the same shape as tests/deploy/iam.py records)."""
-    return {
+    """What an IAM check needs of one request (the same shape as tests/deploy/iam.py records),
+    and the SnapStart setting asked for, which moto does not keep."""
+    record = {
         "service": model.service_model.signing_name,
         "operation": model.name,
         "method": model.http.get("method", ""),
         "params": sorted(params),
     }
+    if "SnapStart" in params:
+        record["function"] = params.get("FunctionName")
+        record["snap_start"] = params["SnapStart"].get("ApplyOn")
+    return record
 
 
 def _register(client):
