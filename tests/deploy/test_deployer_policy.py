@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy import keys, opsdb, shared, stacks, stage_secrets, throttle
+from deploy import http_api, keys, opsdb, shared, stacks, stage_secrets, throttle
 from deploy.local.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
 from tests.deploy.iam import POLICY, actions, allowed, record_operations, uncovered
 from tests.deploy.zappa_hooks import moto_http_api
@@ -45,6 +45,7 @@ def test_policy_covers_the_deploy_tools(recorded, tmp_path):
     api = aws_client("apigatewayv2").create_api(Name="voj-prod", ProtocolType="HTTP")
     aws_client("apigatewayv2").create_stage(ApiId=api["ApiId"], StageName="prod")
     throttle.stage_throttle("prod")
+    http_api.domain_map("prod", "api.voj.test", "arn:aws:acm:ap-northeast-2:1:certificate/x")
     stacks.stack_apply("prod", "monitoring", {}, yes=True)
     s3 = aws_client("s3")
     s3.put_bucket_versioning(
@@ -63,6 +64,7 @@ def test_policy_covers_the_deploy_tools(recorded, tmp_path):
         "cloudformation:CreateChangeSet",
         "cloudformation:ExecuteChangeSet",
         "apigateway:UpdateStage",
+        "apigateway:CreateApiMapping",
         "s3:ListObjectVersions",
         "s3:CopyObject",
     } <= made
