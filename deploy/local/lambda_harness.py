@@ -26,7 +26,10 @@ CORE_STACK = stack_name("prod", "core")
 REGION = "ap-northeast-2"
 
 # What the Lambda python3.12 runtime has besides the standard library.
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+RUNTIME_PACKAGES = (
+    *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"),
+    "snapshot_restore_py.py",  # SnapStart's hook registry (voj/snapstart.py)
+)
 
 
 def unpack(zip_path: Path, task_dir: Path) -> Path:
