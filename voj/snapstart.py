@@ -42,7 +42,6 @@ from django.contrib.auth.hashers import get_hashers
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.urls import get_resolver
-from rest_framework_simplejwt import state
 from rest_framework_simplejwt.settings import api_settings
 
 from books.repository import get_repository
@@ -116,7 +115,10 @@ def prime() -> None:
     get_resolver().reverse_dict  # noqa: B018 - imports every URLconf, compiles every pattern
     get_hashers()
     _singletons_built()
-    # PyJWT's HMAC key and algorithm tables, built on its first signature.
+    # simplejwt's token backend, which imports PyJWT and cryptography; its HMAC key and PyJWT's
+    # algorithm tables are built on the first signature.
+    from rest_framework_simplejwt import state  # noqa: PLC0415 - before the snapshot only
+
     backend = state.token_backend
     backend.decode(backend.encode({"prime": True}), verify=True)  # type: ignore[arg-type]  # simplejwt types the JWT string as Token
 
@@ -182,6 +184,8 @@ def _keys_applied(values: dict[str, str], spec: str) -> None:
     settings.SECRET_KEY = strong_secret(values, DJANGO_SECRET_KEY, spec=spec)
     signing_key = strong_secret(values, JWT_SIGNING_KEY, spec=spec)
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": signing_key}
+    from rest_framework_simplejwt import state  # noqa: PLC0415 - after a rotation only
+
     setattr(api_settings, "SIGNING_KEY", signing_key)  # noqa: B010 - a setting, typed as absent
     # HS256: the signing key verifies too. The backend prepared the old one on first use.
     state.token_backend.signing_key = signing_key
