@@ -102,6 +102,18 @@ SOURCE_PATCHES = (
 )
 
 
+# What Lambda's python3.12 runtime provides and the package must not shadow: a copy of
+# SnapStart's hook registry first on the path would hold voj's hooks (voj/snapstart.py) where
+# the runtime never looks for them. A dev dependency only, so Zappa finds it only if someone
+# packages from the development virtualenv.
+RUNTIME_PROVIDED = ("snapshot_restore_py.py",)
+
+
+def runtime_provided_drop(root: Path) -> None:
+    for name in RUNTIME_PROVIDED:
+        (root / name).unlink(missing_ok=True)
+
+
 # Zappa leaves every *.dist-info out of the package, but psycopg reads its own version from its
 # metadata at import, and Django refuses a psycopg whose version reads 0.0.0.0. These
 # distributions get their METADATA back, copied from the virtualenv Zappa packaged.
@@ -138,6 +150,7 @@ def finish(raw: Path, target: Path) -> int:
         botocore_endpoints_trim(root)
         source_patches_apply(root)
         metadata_restore(root)
+        runtime_provided_drop(root)
         for stale in root.rglob("__pycache__"):
             for file in stale.iterdir():
                 file.unlink()

@@ -139,16 +139,21 @@ class S3RangeReader(io.RawIOBase):
 
 
 class S3ObjectStore:
-    def __init__(self, *, storage: Any, client: Any, bucket: str) -> None:
+    def __init__(self, *, storage: Any, client: Any = None, bucket: str) -> None:
         self.storage = storage
-        self.client = client
+        self._client = client
         self.bucket = bucket
+
+    @property
+    def client(self) -> Any:
+        """The S3 client, the process's (voj/aws.py) unless one was given: built on first use,
+        as a stream URL signed by CloudFront needs none (a container restored from a SnapStart
+        snapshot builds its clients again, voj/snapstart.py)."""
+        return self._client if self._client is not None else aws_client("s3")
 
     @classmethod
     def from_settings(cls) -> S3ObjectStore:
-        return cls(
-            storage=media_storage(), client=aws_client("s3"), bucket=settings.VOJ_MEDIA_BUCKET
-        )
+        return cls(storage=media_storage(), bucket=settings.VOJ_MEDIA_BUCKET)
 
     def head(self, key: str) -> ObjectInfo | None:
         try:

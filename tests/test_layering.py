@@ -20,6 +20,7 @@ VOJ_WIRING = (
     "voj/schema.py",
     "voj/settings/",
     "voj/management/commands/",
+    "voj/snapstart.py",  # primes and rebuilds each app's singletons around a snapshot
 )
 
 

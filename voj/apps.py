@@ -1,3 +1,5 @@
+import os
+
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_delete, pre_save
@@ -24,3 +26,10 @@ class VojConfig(AppConfig):
         pre_save.connect(accounts.user_saving, dispatch_uid="voj_user_saving")
         post_save.connect(accounts.user_saved, dispatch_uid="voj_user_saved")
         pre_delete.connect(accounts.user_deleted, dispatch_uid="voj_user_deleted")
+
+        # SnapStart's restore hooks, inside Lambda whatever else is configured (voj/snapstart.py).
+        # It builds the apps' singletons: imported once they are loaded, and only in Lambda.
+        if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+            from voj import snapstart  # noqa: PLC0415 (app registry; Lambda only)
+
+            snapstart.register()

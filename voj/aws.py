@@ -149,3 +149,17 @@ def reset_clients() -> None:
     aws_client.cache_clear()
     aws_session.cache_clear()
     _botocore_session.cache_clear()
+
+
+def renew_clients() -> None:
+    """New clients and credentials for a process restored from a snapshot (voj/snapstart.py):
+    what the snapshot froze is another environment's, the credentials the session resolved and
+    the connections its clients held. The session stays: what it parsed from botocore's data
+    files (service models, endpoint rules) and the handlers it registered are the same in every
+    environment, and a new one costs more than the clients (docs/performance.md)."""
+    session = _botocore_session()
+    # botocore resolves a session's credentials once and keeps them, with no public way to
+    # forget them; the next client resolves them again through the whole chain (the container
+    # credentials of a SnapStart function). tests/voj/test_snapstart.py checks the attribute.
+    session._credentials = None
+    aws_client.cache_clear()

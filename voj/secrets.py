@@ -74,3 +74,16 @@ def secret(values: dict[str, str], key: str, *, spec: str) -> str:
     if not value:
         raise ImproperlyConfigured(f"secret {key} is missing from VOJ_SECRETS ({spec})")
     return value
+
+
+def strong_secret(values: dict[str, str], key: str, *, spec: str) -> str:
+    """The secret ``key``, refused when it is guessable. Both keys sign what voj trusts (the
+    console's sessions, every HS256 token, operators' included), so both are held to Django's
+    own rule for SECRET_KEY (check W009): 50 characters or more, 5 distinct or more, no default."""
+    value = secret(values, key, spec=spec)
+    if value.startswith("django-insecure") or len(value) < 50 or len(set(value)) < 5:
+        raise ImproperlyConfigured(
+            f"{key} is a default or too weak (50 characters or more, 5 distinct or more): "
+            "generate one with deploy's `secrets put`"
+        )
+    return value

@@ -6,7 +6,9 @@ Also measures the operator database file at 1k, 10k and 100k accounts (deploy/be
 Both packages run through Zappa's handler in fresh interpreters that see only the package and
 what the Lambda runtime provides (deploy/local/lambda_harness.py); AWS is a moto server on
 127.0.0.1. Then the catalogue's and the listeners' DynamoDB write and read units, on DynamoDB
-Local (deploy/bench/dynamodb.py, also runnable alone). Prints the figures; rewrites
+Local (deploy/bench/dynamodb.py, also runnable alone); and SnapStart's restore to the first
+response with the price of each lazy import (deploy/bench/restore.py; `--only restore` runs
+that part alone). Prints the figures; rewrites
 docs/performance.md from deploy/bench/performance.md.template only with --write.
 """
 
@@ -17,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from deploy.bench import dynamodb, latency, opsdb, report
+from deploy.bench import dynamodb, latency, opsdb, report, restore
 from deploy.local.processes import start_moto, stop
 
 
@@ -33,16 +35,35 @@ def measure_on_moto(zip_path: Path) -> tuple[latency.Latency, str]:
     return measured, operator_database
 
 
-def main(zip_path: Path, *, write: bool) -> None:
+def restore_on_moto(zip_path: Path) -> str:
+    """SnapStart's restore and the lazy imports' prices (deploy/bench/restore.py), on a moto
+    server of their own."""
+    load_before = os.getloadavg()[0]
+    server, endpoint = start_moto()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            measured = restore.measure_on(zip_path, endpoint, Path(tmp))
+    finally:
+        stop(server)
+    return f"This part: {report.load(load_before)}.\n\n{restore.section(measured)}"
+
+
+def main(zip_path: Path, *, write: bool, only: str | None = None) -> None:
     # The listening shelf's measure signs its page cursor with the settings' SECRET_KEY.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voj.settings")
     load_before = os.getloadavg()[0]
+    if only == "restore":
+        restored = restore_on_moto(zip_path)
+        print(f"{latency.machine()}; {report.load(load_before)}\n\n{restored}")
+        return
     measured, operator_database = measure_on_moto(zip_path)
+    snapstart = restore_on_moto(zip_path)
     dynamodb_costs = dynamodb.measured_section()
     machine = f"{latency.machine()}; {report.load(load_before)}"
     print(report.summary(measured, machine))
     print(dynamodb_costs)
     print(operator_database)
+    print(snapstart)
     if not write:
         print("docs/performance.md left as it is (python -m deploy.bench --write rewrites it)")
         return
@@ -52,6 +73,7 @@ def main(zip_path: Path, *, write: bool) -> None:
             machine=machine,
             dynamodb_costs=dynamodb_costs,
             operator_database=operator_database,
+            snapstart=snapstart,
         )
     )
     print("docs/performance.md rewritten")
@@ -61,5 +83,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m deploy.bench")
     parser.add_argument("zip", nargs="?", type=Path, default=report.ROOT / "dist" / "voj-prod.zip")
     parser.add_argument("--write", action="store_true", help="rewrite docs/performance.md")
+    parser.add_argument(
+        "--only", choices=["restore"], help="only SnapStart's restore and the lazy imports' prices"
+    )
     arguments = parser.parse_args()
-    main(arguments.zip, write=arguments.write)
+    if arguments.only and arguments.write:
+        parser.error("--write rewrites the whole page: run the whole bench")
+    main(arguments.zip, write=arguments.write, only=arguments.only)

@@ -109,7 +109,14 @@ def summary(latency: Latency, machine: str) -> str:
     )
 
 
-def render(latency: Latency, *, machine: str, dynamodb_costs: str, operator_database: str) -> str:
+def render(
+    latency: Latency,
+    *,
+    machine: str,
+    dynamodb_costs: str,
+    operator_database: str,
+    snapstart: str,
+) -> str:
     """docs/performance.md: the template with this run's figures."""
     return Template(TEMPLATE.read_text()).substitute(
         date=f"{datetime.now(UTC):%Y-%m-%d}",
@@ -121,6 +128,7 @@ def render(latency: Latency, *, machine: str, dynamodb_costs: str, operator_data
         warm_requests=WARM_REQUESTS,
         dynamodb_costs=dynamodb_costs.strip("\n"),
         operator_database=operator_database.strip("\n"),
+        snapstart=snapstart.strip("\n"),
     )
 
 

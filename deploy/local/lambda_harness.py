@@ -30,7 +30,10 @@ REGION = "ap-northeast-2"
 API_ID = "abc123def4"  # the HTTP API's id in the events: its host is the one the app serves
 
 # What the Lambda python3.12 runtime has besides the standard library.
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+RUNTIME_PACKAGES = (
+    *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"),
+    "snapshot_restore_py.py",  # SnapStart's hook registry (voj/snapstart.py)
+)
 
 
 def unpack(zip_path: Path, task_dir: Path) -> Path:

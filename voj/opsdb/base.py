@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import weakref
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,29 @@ from voj.aws import aws_client
 
 from .sync import OperatorDatabaseSync
 
+# Every synchronisation built in this process, for restored(): one per operator database.
+_built: weakref.WeakSet[OperatorDatabaseSync] = weakref.WeakSet()
+
 
 @cache
 def _sync_for(bucket: str, key: str, path: str) -> OperatorDatabaseSync:
-    return OperatorDatabaseSync(
+    sync = OperatorDatabaseSync(
         client=aws_client("s3"),
         bucket=bucket,
         key=key,
         path=Path(path),
         refresh_seconds=getattr(settings, "VOJ_OPSDB_REFRESH_SECONDS", 5),
     )
+    _built.add(sync)
+    return sync
+
+
+def restored() -> None:
+    """After a snapshot restore: each operator database synchronised so far takes the new S3
+    client and checks the file's freshness on its next connection (voj/snapstart.py). One
+    never used before the snapshot is built on first use, as in any process."""
+    for sync in list(_built):
+        sync.restored(aws_client("s3"))
 
 
 class DatabaseWrapper(sqlite3.DatabaseWrapper):

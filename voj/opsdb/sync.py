@@ -55,6 +55,15 @@ class OperatorDatabaseSync:
             f"cannot {action} the operator database s3://{self.bucket}/{self.key}: {why}"
         )
 
+    def restored(self, client: Any) -> None:
+        """In a process restored from a snapshot (voj/snapstart.py): the new client, and the
+        next connection asks S3 again whether the file is current. The snapshot may be days
+        old, and the monotonic clock it froze says nothing about the time since. The local file
+        and its ETag stay: an unchanged file is not downloaded again."""
+        with self._lock:
+            self.client = client
+            self._checked_at = float("-inf")
+
     def refresh(self, *, force: bool = False) -> bool:
         """Download the file if S3 has a newer one. Returns whether the local file changed."""
         with self._lock:

@@ -10,6 +10,7 @@ from voj.secrets import (
     JWT_SIGNING_KEY,
     load_secrets,
     secret,
+    strong_secret,
 )
 
 from .base import *
@@ -27,22 +28,12 @@ VOJ_API_DOCS = False
 VOJ_SECRETS = env_required("VOJ_SECRETS")
 _secrets = load_secrets(VOJ_SECRETS, region=VOJ_AWS_REGION, endpoint_url=VOJ_AWS_ENDPOINT_URL)
 
-
-def _strong_key(name: str) -> str:
-    """The secret ``name``, refused when it is guessable. Both keys sign what voj trusts (the
-    console's sessions, every HS256 token, operators' included), so both are held to Django's
-    own rule for SECRET_KEY (check W009): 50 characters or more, 5 distinct or more, no default."""
-    value = secret(_secrets, name, spec=VOJ_SECRETS)
-    if value.startswith("django-insecure") or len(value) < 50 or len(set(value)) < 5:
-        raise ImproperlyConfigured(
-            f"{name} is a default or too weak (50 characters or more, 5 distinct or more): "
-            "generate one with deploy's `secrets put`"
-        )
-    return value
-
-
-SECRET_KEY = _strong_key(DJANGO_SECRET_KEY)
-SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": _strong_key(JWT_SIGNING_KEY)}
+# Both keys sign what voj trusts: held to Django's rule for SECRET_KEY (voj/secrets.py).
+SECRET_KEY = strong_secret(_secrets, DJANGO_SECRET_KEY, spec=VOJ_SECRETS)
+SIMPLE_JWT = {
+    **SIMPLE_JWT,
+    "SIGNING_KEY": strong_secret(_secrets, JWT_SIGNING_KEY, spec=VOJ_SECRETS),
+}
 
 if VOJ_CDN_DOMAIN:
     if not VOJ_CDN_KEY_ID:

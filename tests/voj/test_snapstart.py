@@ -1,0 +1,231 @@
+"""SnapStart's restore hooks (voj/snapstart.py): registered inside Lambda only; and restore as it
+happens, one initialised process of the packaged handler forked into two restored environments
+that each sign in, stream and report progress with their own random state, tokens and clients."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+import snapshot_restore_py
+
+from deploy.bench import latency
+from deploy.configure import stage_settings
+from deploy.local.lambda_harness import (
+    RUNTIME_PACKAGES,
+    api_gateway_event,
+    prod_on_moto,
+    runtime_dir,
+    unpack,
+)
+from deploy.local.restore_harness import restore
+from deploy.package import runtime_provided_drop
+from voj import snapstart
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "dist" / "voj-prod.zip"
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """The runtime's hook lists and voj's registration, as they were, after the test."""
+    before = list(snapshot_restore_py.get_before_snapshot())
+    after = list(snapshot_restore_py.get_after_restore())
+    monkeypatch.setattr(snapstart._Process, "registered", False)
+    yield
+    snapshot_restore_py.get_before_snapshot()[:] = before
+    snapshot_restore_py.get_after_restore()[:] = after
+
+
+def _registered() -> tuple[list, list]:
+    return (
+        [
+            f
+            for f, *_ in snapshot_restore_py.get_before_snapshot()
+            if f is snapstart.before_snapshot
+        ],
+        [f for f, *_ in snapshot_restore_py.get_after_restore() if f is snapstart.after_restore],
+    )
+
+
+def test_hooks_register_inside_lambda_only(registry, monkeypatch):
+    from django.apps import apps
+
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    apps.get_app_config("voj").ready()
+    assert snapstart.register() is False
+    assert _registered() == ([], [])
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "voj-prod")
+    apps.get_app_config("voj").ready()  # as Django's set-up runs it, whatever the settings
+    assert snapstart.register() is True  # and once only
+    assert _registered() == ([snapstart.before_snapshot], [snapstart.after_restore])
+
+
+def test_renewed_clients_resolve_credentials_again(aws):
+    from voj import aws as clients
+
+    client = clients.aws_client("dynamodb")
+    credentials = clients.aws_session().get_credentials()
+    clients.renew_clients()
+    assert clients.aws_client("dynamodb") is not client
+    assert clients.aws_session().get_credentials() is not credentials
+
+
+def test_restored_operator_database_asks_s3_again(aws, tmp_path):
+    import boto3
+
+    from voj.opsdb.sync import OperatorDatabaseSync
+
+    s3 = boto3.client("s3", region_name="ap-northeast-2")
+    s3.create_bucket(
+        Bucket="ops", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
+    )
+    s3.put_object(Bucket="ops", Key="db", Body=b"first")
+    sync = OperatorDatabaseSync(client=s3, bucket="ops", key="db", path=tmp_path / "db")
+    assert sync.refresh() is True
+    s3.put_object(Bucket="ops", Key="db", Body=b"newer, published while the snapshot slept")
+    assert sync.refresh() is False  # checked a moment ago, as far as the frozen clock knows
+    fresh = boto3.client("s3", region_name="ap-northeast-2")
+    sync.restored(fresh)
+    assert sync.client is fresh
+    assert sync.refresh() is True
+    assert (tmp_path / "db").read_bytes().startswith(b"newer")
+    sync.restored(fresh)
+    assert sync.refresh() is False  # unchanged: not downloaded again
+
+
+def test_secrets_rotated_since_the_snapshot_apply_after_restore(aws, settings):
+    """A rollback restores a snapshot taken before a rotation: the keys read again win."""
+    import boto3
+    from rest_framework_simplejwt import state
+    from rest_framework_simplejwt.settings import api_settings
+
+    from voj.secrets import load_secrets
+
+    ssm = boto3.client("ssm", region_name="ap-northeast-2")
+    old, new = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
+    for name, value in (("DJANGO_SECRET_KEY", old), ("JWT_SIGNING_KEY", old)):
+        ssm.put_parameter(Name=f"/voj/t/{name}", Value=value, Type="SecureString")
+    settings.VOJ_SECRETS = "/voj/t/"
+    settings.VOJ_AWS_ENDPOINT_URL = None
+    backend = state.token_backend
+    kept = (backend.signing_key, api_settings.SIGNING_KEY)
+    load_secrets.cache_clear()
+    try:
+        load_secrets("/voj/t/", region=settings.VOJ_AWS_REGION, endpoint_url=None)  # the snapshot's
+        assert snapstart.secrets_renewed() == []
+        ssm.put_parameter(Name="/voj/t/JWT_SIGNING_KEY", Value=new, Overwrite=True)
+        assert snapstart.secrets_renewed() == ["JWT_SIGNING_KEY"]
+        assert settings.SIMPLE_JWT["SIGNING_KEY"] == new
+        assert old == settings.SECRET_KEY  # unchanged
+        assert backend.signing_key == new
+        assert new == api_settings.SIGNING_KEY
+        token = backend.encode({"sub": "1"})
+        import jwt
+
+        assert jwt.decode(token, new, algorithms=["HS256"]) == {"sub": "1"}
+    finally:
+        load_secrets.cache_clear()
+        backend.signing_key = kept[0]
+        for prepared in ("prepared_signing_key", "prepared_verifying_key"):
+            backend.__dict__.pop(prepared, None)
+        setattr(api_settings, "SIGNING_KEY", kept[1])
+
+
+def test_the_runtime_provides_the_hook_registry_and_the_package_never_does(tmp_path):
+    assert "snapshot_restore_py.py" in RUNTIME_PACKAGES
+    (tmp_path / "snapshot_restore_py.py").write_text("")
+    runtime_provided_drop(tmp_path)
+    assert not (tmp_path / "snapshot_restore_py.py").exists()
+    if PACKAGE.exists():
+        assert "snapshot_restore_py.py" not in zipfile.ZipFile(PACKAGE).namelist()
+
+
+def test_a_snapstart_stage_initialises_the_application_at_import():
+    """Zappa's handler builds the Django application at import only with this variable set in
+    the function's environment: without it the snapshot would hold no application and the
+    before-snapshot hooks would never be registered."""
+    for stage in ("dev", "prod"):
+        config = stage_settings(stage)
+        if config.get("snap_start", "None") != "None":
+            variables = config.get("aws_environment_variables", {})
+            assert variables.get("INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT") == "true", stage
+
+
+@pytest.fixture
+def package() -> Path:
+    if not PACKAGE.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI builds the package first (make package)")
+        pytest.skip("run `make package` first")
+    return PACKAGE
+
+
+def _payload(token: str) -> dict:
+    body = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def test_two_environments_restored_from_one_snapshot(package, moto_server, tmp_path):
+    env = prod_on_moto(moto_server, ROOT / "deploy" / "stack.yaml")
+    env["VOJ_OPSDB_KEY"] = f"system/test-{uuid.uuid4().hex}.sqlite3"
+    env["VOJ_OPSDB_PATH"] = str(tmp_path / "operator.sqlite3")
+    password = secrets.token_urlsafe(16)
+    manage_env = {
+        **os.environ,
+        **stage_settings("prod")["environment_variables"],
+        **env,
+        "VOJ_OPSDB_PATH": str(tmp_path / "migrate.sqlite3"),
+        "BENCH_PASSWORD": password,
+    }
+    latency.operator_token(manage_env)  # migrated, with the operator `bench`
+    book = latency.bench_book(moto_server)
+    login = api_gateway_event(
+        "/api/v1/auth/login",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"username": "bench", "password": password}),
+    )
+    stream = api_gateway_event(
+        f"/api/v1/audio/{book.stream_chapter_id}/stream-url",
+        headers={"Authorization": "Bearer {access}"},
+    )
+    # Each child reports a later position at a later time: both are real writes.
+    progress = api_gateway_event(
+        f"/api/v1/me/progress/{book.book_id}",
+        method="PUT",
+        headers={"Authorization": "Bearer {access}", "Content-Type": "application/json"},
+        body=json.dumps(
+            {
+                "chapter_id": book.progress_chapter_id,
+                "position_seconds": 10.0,
+                "updated_at": "2026-01-01T00:00:0{child}+00:00",
+                "device": "Pixel 8",
+            }
+        ).replace("10.0", "1{child}.0"),
+    )
+    task = unpack(package, tmp_path / "task")
+    began = time.monotonic()
+    result = restore(task, runtime_dir(tmp_path / "runtime"), [login, stream, progress], env)
+    assert time.monotonic() - began < 60
+    first, second = result["children"]
+    tokens = []
+    for child in (first, second):
+        signed_in, streamed, reported = child["answers"]
+        assert [a["status"] for a in child["answers"]] == [200, 200, 200], child["answers"]
+        assert json.loads(streamed["body"])["url"].startswith(moto_server)
+        assert json.loads(reported["body"])["applied"] is True
+        tokens.append(_payload(json.loads(signed_in["body"])["access"]))
+        # Nothing of the parent's: no client, no credentials (each child built its own).
+        assert child["parents_objects"] == []
+    assert first["pid"] != second["pid"]
+    # The snapshot's random state would give both what the parent draws next; each drew its own.
+    assert len({first["random"], second["random"], result["random"]}) == 3
+    assert tokens[0]["jti"] != tokens[1]["jti"]
