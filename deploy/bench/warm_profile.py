@@ -58,9 +58,11 @@ def instructions(warm: latency.Warm, work: Path, requests: int, *, progress: boo
     out = work / f"callgrind.{requests}"
     wrapper = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet")
     env = {**warm.env, "HARNESS_REPLAY_FROM": "2"}
-    invoke(
-        warm.task, warm.runtime, warm.events(requests + 2, progress=progress), env, wrapper=wrapper
-    )
+    events = warm.events(requests + 2, progress=progress)
+    *answers, _ = invoke(warm.task, warm.runtime, events, env, wrapper=wrapper)
+    # Counted only if every request took the measured path, none over the wire.
+    assert all(answer["status"] == 200 for answer in answers), answers[-1]
+    assert sum(answer["aws_requests_sent"] for answer in answers[2:]) == 0
     totals = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
     assert totals, f"no total in {out}"
     return int(totals.group(1))
