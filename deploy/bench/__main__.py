@@ -1,6 +1,7 @@
 """Cold start and warm latency of the packaged handler, against hello worlds built the same way.
 
     python -m deploy.bench dist/voj-prod.zip [--write]      (make bench [BENCH_FLAGS=--write])
+    python -m deploy.bench dist/voj-prod.zip --warm         (voj's own warm times alone)
 
 Also measures the operator database file at 1k, 10k and 100k accounts (deploy/bench/opsdb.py).
 Both packages run through Zappa's handler in fresh interpreters that see only the package and
@@ -17,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from deploy.bench import dynamodb, latency, opsdb, report
+from deploy.bench import api_units, cost_report, dynamodb, latency, opsdb, report
 from deploy.local.processes import start_moto, stop
 
 
@@ -33,16 +34,35 @@ def measure_on_moto(zip_path: Path) -> tuple[latency.Latency, str]:
     return measured, operator_database
 
 
+def warm_only(zip_path: Path) -> None:
+    """voj's own time per warm stream-url and progress write, wall clock and CPU, with the
+    load: the part of the bench to repeat when comparing one tree with another."""
+    load_before = os.getloadavg()[0]
+    server, endpoint = start_moto()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            own = latency.measure_own(latency.prepare_warm(zip_path, endpoint, Path(tmp)))
+    finally:
+        stop(server)
+    print(report.own_summary(own, report.load(load_before)))
+
+
 def main(zip_path: Path, *, write: bool) -> None:
     # The listening shelf's measure signs its page cursor with the settings' SECRET_KEY.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voj.settings")
     load_before = os.getloadavg()[0]
     measured, operator_database = measure_on_moto(zip_path)
-    dynamodb_costs = dynamodb.measured_section()
+    with dynamodb.dynamodb_local() as endpoint:
+        dynamodb_costs = dynamodb.section(endpoint)
+        units = api_units.measure(endpoint)
+    cost_model = cost_report.section(
+        units, measured.voj_own_cpu, measured.progress_own_cpu, api_units.bitrate()
+    )
     machine = f"{latency.machine()}; {report.load(load_before)}"
     print(report.summary(measured, machine))
     print(dynamodb_costs)
     print(operator_database)
+    print("\n\n".join(cost_model[name] for name in ("cost_inputs", "cost_hours", "cost_goal")))
     if not write:
         print("docs/performance.md left as it is (python -m deploy.bench --write rewrites it)")
         return
@@ -52,6 +72,7 @@ def main(zip_path: Path, *, write: bool) -> None:
             machine=machine,
             dynamodb_costs=dynamodb_costs,
             operator_database=operator_database,
+            cost_model=cost_model,
         )
     )
     print("docs/performance.md rewritten")
@@ -61,5 +82,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m deploy.bench")
     parser.add_argument("zip", nargs="?", type=Path, default=report.ROOT / "dist" / "voj-prod.zip")
     parser.add_argument("--write", action="store_true", help="rewrite docs/performance.md")
+    parser.add_argument(
+        "--warm", action="store_true", help="only voj's own warm times (nothing written)"
+    )
     arguments = parser.parse_args()
-    main(arguments.zip, write=arguments.write)
+    if arguments.warm:
+        warm_only(arguments.zip)
+    else:
+        main(arguments.zip, write=arguments.write)
