@@ -83,7 +83,8 @@ package: install $(LAMBDA_STAMP)
 
 ## bench: cold start and warm request of the packaged handler against hello worlds, and the
 ## catalogue's and the listeners' DynamoDB units on DynamoDB Local (alone:
-## python -m deploy.bench.dynamodb);
+## python -m deploy.bench.dynamodb), and what a listening hour and an upload cost from them
+## (deploy/bench/costs.py); --warm alone: python -m deploy.bench dist/voj-prod.zip --warm;
 ## prints the figures; BENCH_FLAGS=--write rewrites docs/performance.md from its template,
 ## deploy/bench/performance.md.template (the words that are not figures belong there)
 bench: package dynamodb-local

@@ -92,6 +92,11 @@ def client_config(*, service: str, region: str, path_style: bool = False) -> Any
         user_agent=_user_agent(),
         # Adaptive retries back off on throttling before a caller reports 503.
         retries={"mode": "adaptive", "total_max_attempts": 5},
+        # botocore checks every request's parameters against the service model before sending
+        # it, walking the whole input, about 4% of a warm stream-url's own time
+        # (docs/performance.md). AWS validates them again and answers a mistake with a 400
+        # (a ClientError, ValidationException) naming it; voj builds its parameters in code.
+        parameter_validation=False,
         connect_timeout=3,
         read_timeout=10,
         **s3_options,

@@ -133,7 +133,11 @@ def operator_token(manage_env: dict[str, str]) -> str:
             "-c",
             "from django.contrib.auth import get_user_model as m;"
             "from rest_framework_simplejwt.tokens import AccessToken as t;"
-            "print(t.for_user(m().objects.get(username='bench')))",
+            "from datetime import timedelta as d;"
+            "a = t.for_user(m().objects.get(username='bench'));"
+            # Valid for the whole bench: runs under callgrind outlast the 15-minute default.
+            "a.set_exp(lifetime=d(hours=6));"
+            "print(a)",
         ],
         env=manage_env,
         check=True,
@@ -276,17 +280,68 @@ class Latency:
     hello_collection: float
 
 
-def measure(zip_path: Path, endpoint: str, work: Path) -> Latency:
-    """Both packages unpacked into ``work``, AWS prepared at ``endpoint``, then measured."""
-    voj = unpack(zip_path, work / "voj-task")
-    hello = hello_package(voj, work / "hello-task")
+@dataclass(frozen=True)
+class Warm:
+    """The unpacked package, its runtime and AWS prepared: what a warm measure sends."""
+
+    task: Path
+    runtime: Path
+    env: dict[str, str]
+    token: str
+    book: BenchBook
+
+    def stream(self) -> dict:
+        return api_gateway_event(
+            f"/api/v1/audio/{self.book.stream_chapter_id}/stream-url",
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+
+    def events(self, count: int, *, progress: bool = False) -> list[dict]:
+        """``count`` stream-url requests, or progress reports each taking the write path."""
+        if progress:
+            return progress_events(self.book, self.token, count)
+        return [self.stream()] * count
+
+
+def prepare_warm(zip_path: Path, endpoint: str, work: Path) -> Warm:
+    """voj's package unpacked into ``work`` and AWS prepared at ``endpoint``."""
+    task = unpack(zip_path, work / "voj-task")
     runtime = runtime_dir(work / "runtime")
     env, token, book = prepare_aws(endpoint, work)
-    health = api_gateway_event("/api/v1/health")
-    stream = api_gateway_event(
-        f"/api/v1/audio/{book.stream_chapter_id}/stream-url",
-        headers={"Authorization": f"Bearer {token}"},
+    return Warm(task, runtime, env, token, book)
+
+
+@dataclass(frozen=True)
+class Own:
+    """Seconds: voj's own time (AWS at zero latency) and CPU time per warm request."""
+
+    stream: list[float]
+    stream_cpu: list[float]
+    progress: list[float]
+    progress_cpu: list[float]
+
+
+def measure_own(warm_state: Warm) -> Own:
+    """The warm stream-url and progress write with AWS answering at zero latency."""
+    stream, stream_cpu, _, _ = warm(
+        warm_state.task, warm_state.runtime, warm_state.env, warm_state.stream(), zero_latency=True
     )
+    reports = warm_state.events(WARM_REQUESTS + 2, progress=True)
+    progress, progress_cpu, _, answers = warm(
+        warm_state.task, warm_state.runtime, warm_state.env, reports, zero_latency=True
+    )
+    # Each measured report took the write path: it became latest (and furthest).
+    assert all(json.loads(answer["body"])["applied"] for answer in answers), answers[0]
+    return Own(stream, stream_cpu, progress, progress_cpu)
+
+
+def measure(zip_path: Path, endpoint: str, work: Path) -> Latency:
+    """Both packages unpacked into ``work``, AWS prepared at ``endpoint``, then measured."""
+    prepared = prepare_warm(zip_path, endpoint, work)
+    voj, runtime, env = prepared.task, prepared.runtime, prepared.env
+    hello = hello_package(voj, work / "hello-task")
+    health = api_gateway_event("/api/v1/health")
+    stream = prepared.stream()
     # Alternated, so drift in the machine's load touches all alike.
     voj_cold, stream_cold, hello_cold = [], [], []
     for _ in range(COLD_RUNS):
@@ -294,11 +349,7 @@ def measure(zip_path: Path, endpoint: str, work: Path) -> Latency:
         stream_cold.append(cold_start(voj, runtime, env, stream))
         hello_cold.append(cold_start(hello, runtime, {}, health))
     voj_warm, _, voj_collection, _ = warm(voj, runtime, env, stream)
-    voj_own, voj_own_cpu, _, _ = warm(voj, runtime, env, stream, zero_latency=True)
-    reports = progress_events(book, token, WARM_REQUESTS + 2)
-    progress_own, progress_own_cpu, _, answers = warm(voj, runtime, env, reports, zero_latency=True)
-    # Each measured report took the write path: it became latest (and furthest).
-    assert all(json.loads(answer["body"])["applied"] for answer in answers), answers[0]
+    own = measure_own(prepared)
     hello_warm, _, hello_collection, _ = warm(
         hello, runtime, {}, api_gateway_event("/api/v1/hello")
     )
@@ -307,10 +358,10 @@ def measure(zip_path: Path, endpoint: str, work: Path) -> Latency:
         stream_cold=stream_cold,
         hello_cold=hello_cold,
         voj_warm=voj_warm,
-        voj_own=voj_own,
-        voj_own_cpu=voj_own_cpu,
-        progress_own=progress_own,
-        progress_own_cpu=progress_own_cpu,
+        voj_own=own.stream,
+        voj_own_cpu=own.stream_cpu,
+        progress_own=own.progress,
+        progress_own_cpu=own.progress_cpu,
         hello_warm=hello_warm,
         voj_collection=voj_collection,
         hello_collection=hello_collection,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
 
-from deploy.bench.latency import COLD_RUNS, WARM_REQUESTS, Latency, ms
+from deploy.bench.latency import COLD_RUNS, WARM_REQUESTS, Latency, Own, ms
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Path(__file__).with_name("performance.md.template")
@@ -109,6 +109,23 @@ def summary(latency: Latency, machine: str) -> str:
     )
 
 
+def own_summary(own: Own, load_line: str) -> str:
+    """What `python -m deploy.bench --warm` prints: voj's own times, wall clock and CPU."""
+    rows = [
+        ("warm stream-url, wall clock", own.stream, WARM_GOAL_SECONDS),
+        ("warm stream-url, CPU time", own.stream_cpu, WARM_GOAL_SECONDS),
+        ("warm progress write, wall clock", own.progress, PROGRESS_GOAL_SECONDS),
+        ("warm progress write, CPU time", own.progress_cpu, PROGRESS_GOAL_SECONDS),
+    ]
+    lines = [
+        f"| {name} | {len(values)} | {ms(statistics.median(values))} | {ms(min(values))} | "
+        f"{ms(max(values))} | ≤ {goal * 1000:g} ms |"
+        for name, values, goal in rows
+    ]
+    header = "| voj's own time, AWS at zero latency | runs | median | min | max | goal |"
+    return "\n".join([load_line, "", header, "| --- | --- | --- | --- | --- | --- |", *lines])
+
+
 def render(
     latency: Latency,
     *,
@@ -116,9 +133,12 @@ def render(
     dynamodb_costs: str,
     operator_database: str,
     snapstart: str,
+    cost_model: dict[str, str],
 ) -> str:
-    """docs/performance.md: the template with this run's figures."""
+    """docs/performance.md: the template with this run's figures (``cost_model``: the fields
+    of deploy/bench/cost_report.py)."""
     return Template(TEMPLATE.read_text()).substitute(
+        **cost_model,
         date=f"{datetime.now(UTC):%Y-%m-%d}",
         machine=machine,
         measurements=measurements(latency),

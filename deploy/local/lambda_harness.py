@@ -187,6 +187,12 @@ if replay_from >= 0:
 
     botocore.endpoint.Endpoint._send = replayed
 
+# HARNESS_PROFILE=path: cProfile the replayed events only (voj's own time), stats to path.
+profile_to = os.environ.get("HARNESS_PROFILE")
+if profile_to:
+    import cProfile
+    profiler = cProfile.Profile()
+
 import handler
 results = []
 for number, event in enumerate(events):
@@ -194,7 +200,12 @@ for number, event in enumerate(events):
     wire["seen"] = {}
     sent_before = wire["sent"]
     began, cpu_began = time.perf_counter(), time.process_time()
+    profiling = profile_to and wire["replay"]
+    if profiling:
+        profiler.enable()
     response = handler.lambda_handler(event, Context())
+    if profiling:
+        profiler.disable()
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
     results.append({
         "status": response["statusCode"],
@@ -207,6 +218,8 @@ for number, event in enumerate(events):
         "since_start": time.time() - started,
         "aws_requests_sent": wire["sent"] - sent_before,
     })
+if profile_to:
+    profiler.dump_stats(profile_to)
 import botocore, django, gc
 state = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
 began = time.perf_counter()
@@ -230,13 +243,15 @@ def invoke(
     env: dict[str, str],
     *,
     logs: list[str] | None = None,
+    wrapper: tuple[str, ...] = (),
 ) -> list[Any]:
     """Start a fresh interpreter, send the events, return each response (and, last, where Django
     and botocore were loaded from, whether Django's test framework was loaded, and the state of
-    the garbage collector). ``logs``, if given, receives the lines the process logged."""
+    the garbage collector). ``logs``, if given, receives the lines the process logged;
+    ``wrapper`` runs the interpreter under a tool (valgrind's callgrind for the bench)."""
     started = time.time()
     result = subprocess.run(
-        [sys.executable, "-S", "-c", _SCRIPT, str(started)],
+        [*wrapper, sys.executable, "-S", "-c", _SCRIPT, str(started)],
         input=json.dumps(events),
         cwd=task_dir,
         env={
@@ -245,11 +260,14 @@ def invoke(
             "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDA_TASK_ROOT": str(task_dir),
             "AWS_LAMBDA_FUNCTION_NAME": "voj-prod",
+            # Lambda's own (a reserved variable). Without it a strftime, which botocore makes
+            # for every signature, took twice as long on the bench's machine (31 against 15 us).
+            "TZ": ":UTC",
             **env,
         },
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=1800 if wrapper else 120,
         check=False,
     )
     if logs is not None:

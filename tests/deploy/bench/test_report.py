@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from deploy.bench import report
+from deploy.bench.api_units import Bitrate
+from deploy.bench.cost_report import section as cost_section
 from deploy.bench.latency import Latency
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,6 +29,17 @@ def latency() -> Latency:
     )
 
 
+def cost_model() -> dict[str, str]:
+    figures = {
+        "stream-url": (0.0, 5.0, 3),
+        "progress write": (1.0, 7.5, 4),
+        "chapter upload: create": (10.0, 5.0, 3),
+        "chapter upload: complete": (4.0, 5.0, 3),
+    }
+    bitrate = Bitrate("tests/fixtures/chapter-40s.m4a", 40.0, 85_000)
+    return cost_section(figures, [0.0019, 0.0018], [0.0026, 0.0025], bitrate)
+
+
 def test_the_page_is_the_template_filled_in():
     """A section written into the page by hand, and not into the template, fails here: the
     next --write would drop it."""
@@ -41,6 +54,7 @@ def test_a_rewrite_keeps_the_hand_measured_sections():
         dynamodb_costs="<!-- dynamodb-costs -->\nunits\n<!-- /dynamodb-costs -->",
         operator_database="<!-- bench_opsdb: begin -->\nfile\n<!-- bench_opsdb: end -->\n",
         snapstart="| after-restore hooks | 15 | 4.0 ms |",
+        cost_model=cost_model(),
     )
     assert "${" not in rendered
     assert report.template_pattern().fullmatch(rendered)
@@ -53,3 +67,5 @@ def test_a_rewrite_keeps_the_hand_measured_sections():
     )
     assert "| warm, voj progress write, AWS answering at zero latency | 2 | 2.6 ms |" in rendered
     assert rendered.endswith("<!-- bench_opsdb: end -->\n")
+    assert "## What a listening hour costs" in rendered
+    assert "| 64.0 | 30 s | REST |" in rendered
