@@ -343,3 +343,56 @@ def test_core_stack_deploys_into_moto(aws):
     listening.bookmark_create(mark, per_book_limit=1)
     assert listening.bookmark_list(user_id=1, book_id=book.id, limit=5).items == [mark]
     listening.book_forget(book_id=book.id)
+
+
+DATA_TABLES = {"BooksTable", "ChaptersTable", "SecurityTable", "ListeningTable"}
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.name)
+def test_every_table_is_kept_and_recoverable(template):
+    """Every table in every template holds data: a stack delete or a replacement keeps it,
+    point-in-time recovery is on, and prod refuses to delete it."""
+    resources = load(template.name)
+    found = {name for name, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    if template.name == "stack.yaml":
+        assert found == DATA_TABLES
+    for name in found:
+        table = resources[name]
+        assert table.get("DeletionPolicy") == "Retain", name
+        assert table.get("UpdateReplacePolicy") == "Retain", name
+        properties = table["Properties"]
+        assert properties["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }, name
+        assert properties["DeletionProtectionEnabled"] == {"!If": ["IsProd", True, False]}, name
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse")
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_deleting_the_core_stack_keeps_every_table(aws, stage):
+    cloudformation = aws_client("cloudformation")
+    name = f"voj-{stage}-core"
+    cloudformation.create_stack(
+        StackName=name,
+        TemplateBody=(DEPLOY / "stack.yaml").read_text(),
+        Parameters=[
+            {**p, "ParameterValue": stage} if p["ParameterKey"] == "Stage" else p
+            for p in PARAMETERS
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    outputs = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
+    tables_made = {o["OutputValue"] for o in outputs if o["OutputKey"].endswith("TableName")}
+    assert len(tables_made) == 4
+    dynamodb = aws_client("dynamodb")
+    dynamodb.put_item(TableName=f"voj-security-{stage}", Item={"pk": {"S": "kept"}})
+
+    cloudformation.delete_stack(StackName=name)
+
+    assert tables_made <= set(dynamodb.list_tables()["TableNames"])
+    assert dynamodb.get_item(TableName=f"voj-security-{stage}", Key={"pk": {"S": "kept"}})["Item"]
+    protected = {
+        t: dynamodb.describe_table(TableName=t)["Table"]["DeletionProtectionEnabled"]
+        for t in tables_made
+    }
+    assert protected == dict.fromkeys(tables_made, stage == "prod")
