@@ -10,7 +10,7 @@
     python -m deploy opsdb export|import STAGE ...   (deploy/opsdb_transfer.py)
     python -m deploy migrate STAGE
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
-    python -m deploy configure STAGE
+    python -m deploy configure STAGE [--without-edge]
     python -m deploy throttle STAGE [--rate 100] [--burst 200]
 
 Run again, `secrets put`, `keys create`, `stack plan|apply` and `configure` change nothing that is
@@ -100,6 +100,9 @@ def _stage_commands(sub: argparse._SubParsersAction) -> None:
     rel.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
+    conf.add_argument(
+        "--without-edge", action="store_true", help="no CloudFront yet: leave the CDN names out"
+    )
     throttle = sub.add_parser("throttle", help="API Gateway stage throttling (after zappa deploy)")
     throttle.add_argument("stage", choices=STAGES)
     throttle.add_argument("--rate", type=float, default=THROTTLE_RATE, help="requests per second")
@@ -170,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.group == "release":
         release.release(args.stage, base_url=args.base_url, run_smoke=not args.no_smoke)
     elif args.group == "configure":
-        configure(args.stage)
+        configure(args.stage, without_edge=args.without_edge)
     elif args.group == "throttle":
         stage_throttle(args.stage, rate=args.rate, burst=args.burst)
 

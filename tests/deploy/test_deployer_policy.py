@@ -12,6 +12,7 @@ import pytest
 
 from deploy import keys, opsdb, stacks, stage_secrets
 from deploy.local.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
+from tests.deploy.cloudformation_gaps import install as install_cloudformation_gaps
 from tests.deploy.iam import POLICY, actions, allowed, record_operations, uncovered
 from voj.aws import aws_client
 
@@ -23,7 +24,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
 @pytest.fixture
 def recorded(aws, monkeypatch, tmp_path) -> list[dict]:
     monkeypatch.setattr(keys, "KEYS", tmp_path / "keys")
-    return record_operations(monkeypatch)
+    records = record_operations(monkeypatch)
+    install_cloudformation_gaps(monkeypatch)  # the core stack's outputs after its change set
+    return records
 
 
 def test_policy_covers_the_deploy_tools(recorded, tmp_path):
