@@ -3,67 +3,16 @@ server, with moto's CloudFormation gaps shimmed (tests/deploy/cloudformation_gap
 
 from __future__ import annotations
 
-import json
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import requests
 
-from deploy import cli, configure, keys
+from deploy import cli
 from deploy.local.lambda_harness import CORE_TEST_PARAMETERS, moto_client
-from tests.deploy.cloudformation_gaps import install
-from tests.deploy.iam import record_operations, uncovered
+from tests.deploy.iam import uncovered
+from tests.deploy.operator_shell import environment
 
-ROOT = Path(__file__).resolve().parents[2]
 CORE_ARGS = [arg for k, v in CORE_TEST_PARAMETERS.items() for arg in ("--param", f"{k}={v}")]
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
-
-
-@pytest.fixture(scope="module")
-def own_moto() -> Iterator[str]:
-    """A moto server of this module's own: these tests create and delete the stage's stacks,
-    which the session's server holds for other tests."""
-    from deploy.local.processes import start_moto, stop
-
-    server, url = start_moto()
-    try:
-        yield url
-    finally:
-        stop(server)
-
-
-@pytest.fixture
-def operator_shell(own_moto, monkeypatch, tmp_path):
-    """An empty account on the moto server, the deploy tools pointed at it, a copy of
-    zappa_settings.json to configure, and every request the tools make recorded."""
-    requests.post(f"{own_moto}/moto-api/reset", timeout=10).raise_for_status()
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "moto",
-        "AWS_SECRET_ACCESS_KEY": "moto",
-        "AWS_DEFAULT_REGION": "ap-northeast-2",
-        "VOJ_AWS_ENDPOINT_URL": own_moto,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(keys, "KEYS", tmp_path / "keys")
-    settings_file = tmp_path / "zappa_settings.json"
-    shutil.copy(ROOT / "zappa_settings.json", settings_file)
-    monkeypatch.setattr(configure, "SETTINGS_FILE", settings_file)
-    monkeypatch.setattr(
-        "deploy.cli.configure",
-        lambda stage, without_edge=False: configure.configure(
-            stage, settings_file, without_edge=without_edge
-        ),
-    )
-    records = record_operations(monkeypatch)
-    gaps = install(monkeypatch)
-    return {"moto": own_moto, "settings": settings_file, "records": records, "gaps": gaps}
-
-
-def environment(settings_file: Path, stage: str = "prod") -> dict[str, str]:
-    return json.loads(settings_file.read_text())[stage]["environment_variables"]
 
 
 def test_stack_apply_then_configure_as_an_operator_runs_them(operator_shell, capsys):
