@@ -40,11 +40,23 @@ def _answer(parsed: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 @dataclass
 class CloudFormationGaps:
     change_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    failures: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    failures: dict[str, tuple[str, str, str, tuple[str, str, str] | None]] = field(
+        default_factory=dict
+    )
     dead: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def fail_create(self, stack: str, resource: str, resource_type: str, reason: str) -> None:
-        self.failures[stack] = (resource, resource_type, reason)
+    def fail_create(
+        self,
+        stack: str,
+        resource: str,
+        resource_type: str,
+        reason: str,
+        kept: tuple[str, str, str] | None = None,
+    ) -> None:
+        """The next create of ``stack`` fails on ``resource``; ``kept`` (logical id, type,
+        physical id), made before the failure and with DeletionPolicy Retain, is left by the
+        rollback."""
+        self.failures[stack] = (resource, resource_type, reason, kept)
 
     def _moto(self, region: str) -> Any:
         # Built with boto3 itself: the shim's requests are not the tools' requests.
@@ -80,35 +92,46 @@ class CloudFormationGaps:
         return _answer({})
 
     def _failed_create_events(
-        self, name: str, resource: str, resource_type: str, reason: str
+        self,
+        name: str,
+        resource: str,
+        resource_type: str,
+        reason: str,
+        kept: tuple[str, str, str] | None,
     ) -> list[dict[str, Any]]:
         """A failed create's events as CloudFormation lists them, newest first."""
         now = datetime.datetime.now(datetime.UTC)
+        made = [(kept[0], kept[1], "CREATE_COMPLETE", "", kept[2])] if kept else []
+        skipped = [(kept[0], kept[1], "DELETE_SKIPPED", "", kept[2])] if kept else []
         steps = [
-            (name, STACK_TYPE, "CREATE_IN_PROGRESS", "User Initiated"),
-            (resource, resource_type, "CREATE_IN_PROGRESS", ""),
-            (resource, resource_type, "CREATE_FAILED", reason),
+            (name, STACK_TYPE, "CREATE_IN_PROGRESS", "User Initiated", name),
+            *made,
+            (resource, resource_type, "CREATE_IN_PROGRESS", "", ""),
+            (resource, resource_type, "CREATE_FAILED", reason, ""),
             (
                 name,
                 STACK_TYPE,
                 "ROLLBACK_IN_PROGRESS",
                 f"The following resource(s) failed to create: [{resource}]. "
                 "Rollback requested by user.",
+                name,
             ),
-            (resource, resource_type, "DELETE_COMPLETE", ""),
-            (name, STACK_TYPE, "ROLLBACK_COMPLETE", ""),
+            *skipped,
+            (resource, resource_type, "DELETE_COMPLETE", "", ""),
+            (name, STACK_TYPE, "ROLLBACK_COMPLETE", "", name),
         ]
         return [
             {
                 "StackName": name,
                 "EventId": f"{name}-{n}",
                 "LogicalResourceId": logical,
+                "PhysicalResourceId": physical,
                 "ResourceType": kind,
                 "ResourceStatus": status,
                 "ResourceStatusReason": why,
                 "Timestamp": now + datetime.timedelta(seconds=n),
             }
-            for n, (logical, kind, status, why) in reversed(list(enumerate(steps)))
+            for n, (logical, kind, status, why, physical) in reversed(list(enumerate(steps)))
         ]
 
     def _stacks_read(self, parsed: dict[str, Any], **kwargs: Any) -> None:

@@ -60,13 +60,17 @@ def test_a_failed_first_create_prints_why_and_is_applied_again(operator_shell, c
         'Resource handler returned message: "voj-audiobooks-prod already exists" '
         "(HandlerErrorCode: AlreadyExists)"
     )
-    operator_shell["gaps"].fail_create("voj-prod-core", "MediaBucket", "AWS::S3::Bucket", reason)
+    kept = ("BooksTable", "AWS::DynamoDB::Table", "voj-books-prod")
+    operator_shell["gaps"].fail_create(
+        "voj-prod-core", "MediaBucket", "AWS::S3::Bucket", reason, kept=kept
+    )
     with pytest.raises(SystemExit) as stopped:
         cli.main(["stack", "apply", "prod", "--template", "core", *CORE_ARGS, "--yes"])
     assert stopped.value.code == 1
     out = capsys.readouterr().out
     assert "stack voj-prod-core: ROLLBACK_COMPLETE" in out
     assert f"CREATE_FAILED  MediaBucket (AWS::S3::Bucket): {reason}" in out
+    assert "kept by the rollback (DeletionPolicy Retain): BooksTable voj-books-prod" in out
 
     with pytest.raises(SystemExit, match=r"ROLLBACK_COMPLETE.*stack apply"):
         cli.main(["stack", "plan", "prod", "--template", "core"])  # a plan changes nothing
