@@ -152,3 +152,15 @@ def test_a_restore_time_needs_its_zone_and_the_past(operator_shell):
         cli.main(["table-restore", "prod", "books", "--to", "2026-12-02T21:30:00", "--yes"])
     with pytest.raises(SystemExit, match="future"):
         cli.main(["table-restore", "prod", "books", "--to", "2999-01-01T00:00:00Z", "--yes"])
+
+
+def test_a_restore_is_asked_for_and_needs_recovery_on(operator_shell, monkeypatch, capsys):
+    cli.main(["stack", "apply", "prod", "--template", "core", *CORE_ARGS, "--yes"])
+    now = datetime.datetime.now(datetime.UTC).isoformat()
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    cli.main(["table-restore", "prod", "books", "--to", now])
+    out = capsys.readouterr().out
+    assert "books and chapters refer to each other" in out and "nothing restored" in out
+    # On moto the stack's tables have recovery off (moto ignores the template's setting).
+    with pytest.raises(SystemExit, match="point-in-time recovery is off"):
+        cli.main(["table-restore", "prod", "books", "chapters", "--to", now, "--yes"])
