@@ -10,7 +10,8 @@
     python -m deploy opsdb export|import STAGE ...   (deploy/opsdb_transfer.py)
     python -m deploy migrate STAGE
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
-    python -m deploy configure STAGE
+    python -m deploy configure STAGE [--without-edge]
+    python -m deploy table-restore STAGE TABLE [TABLE ...] --to ISO-TIME [--yes]
     python -m deploy throttle STAGE [--rate 100] [--burst 200]
     python -m deploy domain STAGE --domain NAME --certificate-arn ARN
     python -m deploy rollback-count STAGE
@@ -30,7 +31,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploy import http_api, opsdb, opsdb_transfer, release, rotation
+from deploy import http_api, opsdb, opsdb_transfer, release, rotation, tables
 from deploy.configure import configure
 from deploy.keys import keys_create
 from deploy.rollback import rollback_count
@@ -103,6 +104,9 @@ def _stage_commands(sub: argparse._SubParsersAction) -> None:
     rel.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
+    conf.add_argument(
+        "--without-edge", action="store_true", help="no CloudFront yet: leave the CDN names out"
+    )
     throttle = sub.add_parser("throttle", help="API Gateway stage throttling (after zappa deploy)")
     throttle.add_argument("stage", choices=STAGES)
     throttle.add_argument("--rate", type=float, default=THROTTLE_RATE, help="requests per second")
@@ -115,11 +119,21 @@ def _stage_commands(sub: argparse._SubParsersAction) -> None:
     count.add_argument("stage", choices=STAGES)
 
 
+def _table_restore(sub: argparse._SubParsersAction) -> None:
+    restore = sub.add_parser(
+        "table-restore", help="restore tables to a point in time, as new tables (deploy/tables.py)"
+    )
+    restore.add_argument("stage", choices=STAGES)
+    restore.add_argument("table", nargs="+", choices=sorted(tables.KINDS))
+    restore.add_argument("--to", required=True, help="ISO 8601 with its zone: 2026-12-02T21:30Z")
+    restore.add_argument("--yes", action="store_true", help="restore without asking")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """`python -m deploy`'s parser: every command and option documented in docs/."""
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="group", required=True)
-    for add in (_keys, _secrets, _stack, _opsdb, _stage_commands):
+    for add in (_keys, _secrets, _stack, _opsdb, _stage_commands, _table_restore):
         add(sub)
     return parser
 
@@ -179,7 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.group == "release":
         release.release(args.stage, base_url=args.base_url, run_smoke=not args.no_smoke)
     elif args.group == "configure":
-        configure(args.stage)
+        configure(args.stage, without_edge=args.without_edge)
+    elif args.group == "table-restore":
+        tables.table_restore(args.stage, args.table, args.to, yes=args.yes)
     elif args.group == "throttle":
         stage_throttle(args.stage, rate=args.rate, burst=args.burst)
     elif args.group == "domain":

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from deploy import http_api, keys, shared
+from deploy import http_api, keys, shared, stack_events
 from deploy.shared import DEPLOY, REGION, ROOT, say
 
 
@@ -144,7 +144,7 @@ def _shown(value: str) -> str:
     return value
 
 
-def _existing_stack(client: Any, name: str) -> dict[str, Any] | None:
+def _existing_stack(client: Any, name: str, *, replace_failed: bool) -> dict[str, Any] | None:
     try:
         stacks = client.describe_stacks(StackName=name)["Stacks"]
     except client.exceptions.ClientError:
@@ -152,6 +152,16 @@ def _existing_stack(client: Any, name: str) -> dict[str, Any] | None:
     if stacks and stacks[0]["StackStatus"] == "REVIEW_IN_PROGRESS":
         # An earlier plan that was never applied: an empty stack holding only change sets.
         client.delete_stack(StackName=name)
+        return None
+    if stacks and stacks[0]["StackStatus"] == "ROLLBACK_COMPLETE":
+        # A failed first create: CloudFormation accepts only a delete for it.
+        if not replace_failed:
+            stack_events.say_failures(client, name)
+            raise SystemExit(
+                f"stack {name} is ROLLBACK_COMPLETE (its first create failed): "
+                "`stack apply` deletes it and creates it anew"
+            )
+        stack_events.clear_failed_create(client, name)
         return None
     return stacks[0] if stacks else None
 
@@ -196,11 +206,14 @@ def _say_changes(name: str, change_set: str, described: dict[str, Any]) -> list[
     return changes
 
 
-def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[str, Any]:
-    """A change set, described: what apply would do. Nothing is changed yet."""
+def stack_plan(
+    stage: str, template: str, parameters: dict[str, str], *, replace_failed: bool = False
+) -> dict[str, Any]:
+    """A change set, described: what apply would do. Nothing is changed yet, except that a
+    stack whose first create failed is deleted when ``replace_failed`` (apply's plan)."""
     client = cloudformation(template)
     name = stack_name(stage, template)
-    existing = _existing_stack(client, name)
+    existing = _existing_stack(client, name, replace_failed=replace_failed)
     previous = (
         {p["ParameterKey"]: p.get("ParameterValue", "") for p in existing.get("Parameters", [])}
         if existing
@@ -233,7 +246,7 @@ def stack_plan(stage: str, template: str, parameters: dict[str, str]) -> dict[st
 
 def stack_apply(stage: str, template: str, parameters: dict[str, str], *, yes: bool) -> str:
     """Plan, ask (unless ``yes``), execute and wait: the stack's final status."""
-    plan = stack_plan(stage, template, parameters)
+    plan = stack_plan(stage, template, parameters, replace_failed=True)
     client = cloudformation(template)
     if plan["status"] in ("FAILED", "UNCHANGED"):
         if plan["change_set"]:
@@ -244,21 +257,39 @@ def stack_apply(stage: str, template: str, parameters: dict[str, str], *, yes: b
         say("not applied; the change set is left for review")
         return "NOT_APPLIED"
     client.execute_change_set(StackName=plan["stack"], ChangeSetName=plan["change_set"])
-    status = "TIMED_OUT"
+    status, reason = "TIMED_OUT", ""
     for _ in range(360):  # 30 minutes: CloudFront distributions take a while
-        current = client.describe_stacks(StackName=plan["stack"])["Stacks"][0]["StackStatus"]
-        if not current.endswith("_IN_PROGRESS"):
-            status = current
+        current = client.describe_stacks(StackName=plan["stack"])["Stacks"][0]
+        if not current["StackStatus"].endswith("_IN_PROGRESS"):
+            status, reason = current["StackStatus"], current.get("StackStatusReason", "")
             break
         time.sleep(5)
-    say(f"stack {plan['stack']}: {status}")
+    say(f"stack {plan['stack']}: {status}" + (f" ({reason})" if reason else ""))
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        stack_events.say_failures(client, plan["stack"])
         raise SystemExit(1)
     return status
 
 
+# A stack in one of these states runs what its last successful operation made.
+USABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
+
+
+class StackNotReady(SystemExit):
+    """The stack is missing, failed, still changing, or has no outputs; the message says which."""
+
+
 def stack_outputs(stage: str, template: str) -> dict[str, str]:
-    """The stack's outputs: name -> value."""
+    """The stack's outputs: name -> value. StackNotReady unless it has some to give."""
     client = cloudformation(template)
-    stack = client.describe_stacks(StackName=stack_name(stage, template))["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    name = stack_name(stage, template)
+    try:
+        stack = client.describe_stacks(StackName=name)["Stacks"][0]
+    except client.exceptions.ClientError as error:
+        raise StackNotReady(f"stack {name} does not exist ({error})") from None
+    if stack["StackStatus"] not in USABLE:
+        raise StackNotReady(f"stack {name} is {stack['StackStatus']}")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    if not outputs:
+        raise StackNotReady(f"stack {name} ({stack['StackStatus']}) has no outputs")
+    return outputs

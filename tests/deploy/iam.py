@@ -34,6 +34,20 @@ S3_ACTIONS = {
     "PutBucketEncryption": ["s3:PutEncryptionConfiguration"],
     "GetBucketEncryption": ["s3:GetEncryptionConfiguration"],
 }
+# A point-in-time restore writes the new table with the caller's rights (AWS's DynamoDB guide,
+# "IAM policy to restore a table to a point in time").
+DYNAMODB_ACTIONS = {
+    "RestoreTableToPointInTime": [
+        "dynamodb:RestoreTableToPointInTime",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:UpdateItem",
+    ],
+}
 # Needs no permission: answers who the caller is.
 FREE = {"sts:GetCallerIdentity"}
 
@@ -50,6 +64,8 @@ def actions(record: dict) -> list[str]:
         if operation in ("GetObject", "HeadObject") and "VersionId" in params:
             needed = ["s3:GetObjectVersion"]
         return needed
+    if service == "dynamodb" and operation in DYNAMODB_ACTIONS:
+        return DYNAMODB_ACTIONS[operation]
     if name == "lambda:Invoke":  # zappa manage, zappa invoke
         return ["lambda:InvokeFunction"]
     needed = [name]

@@ -12,6 +12,7 @@ import pytest
 
 from deploy import http_api, keys, opsdb, shared, stacks, stage_secrets, throttle
 from deploy.local.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
+from tests.deploy.cloudformation_gaps import install as install_cloudformation_gaps
 from tests.deploy.iam import POLICY, actions, allowed, record_operations, uncovered
 from tests.deploy.zappa_hooks import moto_http_api
 from voj.aws import aws_client
@@ -30,6 +31,7 @@ def recorded(aws, monkeypatch, tmp_path) -> list[dict]:
     monkeypatch.setattr(
         shared, "client", lambda *a, **k: moto_http_api.register(recording(*a, **k))
     )
+    install_cloudformation_gaps(monkeypatch)  # the core stack's outputs after its change set
     return records
 
 

@@ -65,6 +65,11 @@ def test_update_without_params_keeps_previous_values(change_sets, capsys):
         "ApiOrigin": "previous",
         "FrontendOrigin": "previous",
         "AlarmEmail": "previous",
+        # The tables in service stay as a restore left them (docs/runbook.md).
+        **dict.fromkeys(
+            (f"{k}TableInService" for k in ("Books", "Chapters", "Security", "Listening")),
+            "previous",
+        ),
     }
 
     # One value given: that one changes, the others stay.
@@ -78,6 +83,7 @@ def test_update_without_params_keeps_previous_values(change_sets, capsys):
         "Stage": "prod",
         **CORE_PARAMS,
         "AlarmEmail": "oncall@voj.test",
+        **{f"{k}TableInService": "" for k in ("Books", "Chapters", "Security", "Listening")},
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -343,3 +344,113 @@ def test_core_stack_deploys_into_moto(aws):
     listening.bookmark_create(mark, per_book_limit=1)
     assert listening.bookmark_list(user_id=1, book_id=book.id, limit=5).items == [mark]
     listening.book_forget(book_id=book.id)
+
+
+DATA_TABLES = {"BooksTable", "ChaptersTable", "SecurityTable", "ListeningTable"}
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.name)
+def test_every_table_is_kept_and_recoverable(template):
+    """Every table in every template holds data: a stack delete or a replacement keeps it,
+    point-in-time recovery is on, and prod refuses to delete it."""
+    resources = load(template.name)
+    found = {name for name, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    if template.name == "stack.yaml":
+        assert found == DATA_TABLES
+    for name in found:
+        table = resources[name]
+        assert table.get("DeletionPolicy") == "Retain", name
+        assert table.get("UpdateReplacePolicy") == "Retain", name
+        properties = table["Properties"]
+        assert properties["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }, name
+        assert properties["DeletionProtectionEnabled"] == {"!If": ["IsProd", True, False]}, name
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse")
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_deleting_the_core_stack_keeps_every_table(aws, stage):
+    cloudformation = aws_client("cloudformation")
+    name = f"voj-{stage}-core"
+    cloudformation.create_stack(
+        StackName=name,
+        TemplateBody=(DEPLOY / "stack.yaml").read_text(),
+        Parameters=[
+            {**p, "ParameterValue": stage} if p["ParameterKey"] == "Stage" else p
+            for p in PARAMETERS
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    outputs = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
+    tables_made = {o["OutputValue"] for o in outputs if o["OutputKey"].endswith("TableName")}
+    assert len(tables_made) == 4
+    dynamodb = aws_client("dynamodb")
+    dynamodb.put_item(TableName=f"voj-security-{stage}", Item={"pk": {"S": "kept"}})
+
+    cloudformation.delete_stack(StackName=name)
+
+    assert tables_made <= set(dynamodb.list_tables()["TableNames"])
+    assert dynamodb.get_item(TableName=f"voj-security-{stage}", Key={"pk": {"S": "kept"}})["Item"]
+    protected = {
+        t: dynamodb.describe_table(TableName=t)["Table"]["DeletionProtectionEnabled"]
+        for t in tables_made
+    }
+    assert protected == dict.fromkeys(tables_made, stage == "prod")
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse")
+def test_restored_tables_in_service_are_what_the_role_grants_and_the_outputs_name(aws):
+    """After `table-restore`, the *TableInService parameters move the function's grants (and
+    nothing else of the role) and the outputs `configure` reads to the restored tables; the
+    stack's own tables stay, ungranted."""
+    restored = {
+        "Books": "voj-books-prod-restored-20261202-213000",
+        "Chapters": "voj-audio-chapters-prod-restored-20261202-213000",
+        "Security": "voj-security-prod-restored-20261202-213000",
+        "Listening": "voj-listening-prod-restored-20261202-213000",
+    }
+    cloudformation = aws_client("cloudformation")
+    cloudformation.create_stack(
+        StackName="voj-prod-core",
+        TemplateBody=(DEPLOY / "stack.yaml").read_text(),
+        Parameters=PARAMETERS
+        + [
+            {"ParameterKey": f"{k}TableInService", "ParameterValue": v} for k, v in restored.items()
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    stack = cloudformation.describe_stacks(StackName="voj-prod-core")["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert {k: outputs[f"{k}TableName"] for k in restored} == restored
+    iam = aws_client("iam")
+    granted = []
+    for name in ("voj-catalogue", "voj-listening", "voj-security-state"):
+        document = iam.get_role_policy(RoleName="voj-prod-lambda", PolicyName=name)
+        granted += re.findall(r":table/([^'\"]+)", str(document["PolicyDocument"]))
+    assert sorted(granted) == sorted(
+        [*restored.values(), *(f"{t}/index/*" for k, t in restored.items() if k != "Security")]
+    )
+    tables_left = set(aws_client("dynamodb").list_tables()["TableNames"])
+    assert {"voj-books-prod", "voj-security-prod"} <= tables_left  # the stack's, retained
+
+
+def test_only_restored_tables_of_the_stage_can_be_put_in_service():
+    parameters = template_resources_parameters()
+    for kind, base in (
+        ("Books", "voj-books"),
+        ("Chapters", "voj-audio-chapters"),
+        ("Security", "voj-security"),
+        ("Listening", "voj-listening"),
+    ):
+        pattern = re.compile(parameters[f"{kind}TableInService"]["AllowedPattern"])
+        assert pattern.fullmatch("")
+        assert pattern.fullmatch(f"{base}-prod-restored-20261202-213000")
+        assert not pattern.fullmatch(f"{base}-prod")
+        assert not pattern.fullmatch("voj-other-prod-restored-20261202-213000")
+
+
+def template_resources_parameters() -> dict:
+    from deploy.stacks import template_parameters
+
+    return template_parameters("core")
