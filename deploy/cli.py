@@ -10,6 +10,8 @@
     python -m deploy opsdb export|import STAGE ...   (deploy/opsdb_transfer.py)
     python -m deploy migrate STAGE
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
+    python -m deploy status STAGE
+    python -m deploy rollback STAGE [--to-version N]
     python -m deploy configure STAGE
     python -m deploy throttle STAGE [--rate 100] [--burst 200]
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploy import opsdb, opsdb_transfer, release, rotation
+from deploy import live, opsdb, opsdb_transfer, release, rotation
 from deploy.configure import configure
 from deploy.keys import keys_create
 from deploy.shared import STAGES
@@ -98,6 +100,11 @@ def _stage_commands(sub: argparse._SubParsersAction) -> None:
     rel.add_argument("stage", choices=STAGES)
     rel.add_argument("--base-url", help="the API's URL (default: the stage's execute-api URL)")
     rel.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
+    status = sub.add_parser("status", help="the function's versions: code, release, revision")
+    status.add_argument("stage", choices=STAGES)
+    back = sub.add_parser("rollback", help="the release before the one that serves, serving")
+    back.add_argument("stage", choices=STAGES)
+    back.add_argument("--to-version", help="this published version's code instead")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
     throttle = sub.add_parser("throttle", help="API Gateway stage throttling (after zappa deploy)")
@@ -169,6 +176,10 @@ def main(argv: list[str] | None = None) -> None:
         release.migrate(args.stage)
     elif args.group == "release":
         release.release(args.stage, base_url=args.base_url, run_smoke=not args.no_smoke)
+    elif args.group == "status":
+        live.status(args.stage)
+    elif args.group == "rollback":
+        live.rollback(args.stage, args.to_version)
     elif args.group == "configure":
         configure(args.stage)
     elif args.group == "throttle":

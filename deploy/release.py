@@ -10,9 +10,11 @@
    step, `manage.py backfill_publishing` (books written before publishing existed get their
    status; idempotent, and the old code ignores what it writes) and `manage.py backfill_search`
    (their search terms; docs/search.md);
-3. update: `zappa update STAGE --zip dist/voj-STAGE.zip` (Zappa's own build would lack the
-   bytecode, the trimmed botocore and the simplejwt patch), then `backfill_search` again for
-   the books the old code wrote meanwhile;
+3. update: the package's git revision recorded by its code hash (deploy/live.py), then
+   `zappa update STAGE --zip dist/voj-STAGE.zip` (Zappa's own build would lack the bytecode,
+   the trimmed botocore and the simplejwt patch), then `backfill_search` again for the books
+   the old code wrote meanwhile. If Zappa fails, the function says what serves: this package
+   or the previous release, and the rollback that returns to it;
 4. throttle: the API stage's rate and burst limits again (Zappa's update does not keep them);
 5. health: GET /api/v1/health/detailed answers 200;
 6. smoke: `manage.py smoke` (VOJ_SMOKE_USERNAME / VOJ_SMOKE_PASSWORD, an editor's account).
@@ -34,13 +36,12 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from deploy import shared
+from deploy import live, shared
 from deploy.configure import stage_settings
 from deploy.shared import REGION, ROOT, say
 from deploy.throttle import stage_throttle
 
 PROJECT_DIRS = ("voj", "books", "streaming", "listening")
-LAMBDA_BIN = ROOT / ".venv-lambda" / "bin"
 
 
 def package_path(stage: str) -> Path:
@@ -134,12 +135,13 @@ def backfill_search(env: dict[str, str]) -> None:
 
 
 def update(stage: str) -> None:
-    _run(
-        [str(LAMBDA_BIN / "zappa"), "update", stage, "--zip", str(package_path(stage))],
-        env={**os.environ, "VIRTUAL_ENV": str(LAMBDA_BIN.parent)},
-        failed="the schema is migrated (backward compatible); the old code still serves. "
-        "Run the release again",
-    )
+    """`zappa update` with the checked package; when it fails, what serves is read back from the
+    function (Zappa may have uploaded, published and moved the alias before failing)."""
+    package = package_path(stage)
+    sha256 = live.record_release(stage, package)
+    before = live.live(stage)
+    if not live.run_zappa("update", stage, "--zip", str(package)):
+        raise SystemExit(live.after_failed_update(stage, before, sha256))
     backfill_search(migrate_environment(stage))
 
 
@@ -173,7 +175,7 @@ def health(base_url: str, attempts: int = 5) -> None:
         time.sleep(min(2**attempt, 10))
     raise SystemExit(
         f"health {url}: {status}. The new code is deployed: roll back with "
-        "`zappa rollback STAGE -n 1` (docs/runbook.md) or fix forward"
+        "`python -m deploy rollback STAGE` (docs/runbook.md) or fix forward"
     )
 
 
@@ -182,7 +184,7 @@ def smoke(base_url: str) -> None:
         [sys.executable, "manage.py", "smoke", "--base-url", base_url],
         env={**os.environ, "VOJ_ENV": "local"},
         failed="the new code is deployed and healthy but the smoke test failed: see above; "
-        "roll back with `zappa rollback STAGE -n 1` if listeners are affected",
+        "roll back with `python -m deploy rollback STAGE` if listeners are affected",
     )
 
 

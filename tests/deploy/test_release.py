@@ -152,7 +152,7 @@ def test_health_waits_for_200_and_names_the_rollback(health_server, capsys):
     release.health(health_server, attempts=2)
     assert "200" in capsys.readouterr().out
     Health.statuses = [503, 503]
-    with pytest.raises(SystemExit, match="zappa rollback STAGE -n 1"):
+    with pytest.raises(SystemExit, match="python -m deploy rollback STAGE"):
         release.health(health_server, attempts=2)
 
 

@@ -13,6 +13,9 @@ named, and docs/deploy.md lists them:
   every zip this Zappa sends (CreateFunction, UpdateFunctionCode) in VOJ_SHIM_CODE_STORE under its
   SHA-256, the digest Lambda reports as CodeSha256, and answers the download with the zip whose
   digest moto reports for that version, so it can only return that version's code.
+
+VOJ_SHIM_WITHOUT (names, comma-separated) leaves a gap open: the release drill reproduces an
+update that fails after uploading the code (without list-function-url-configs).
 """
 
 from __future__ import annotations
@@ -62,7 +65,8 @@ def register(client):
     events = client.meta.events
     events.register("provide-client-params.lambda.CreateFunction", _keep_code)
     events.register("provide-client-params.lambda.UpdateFunctionCode", _keep_code)
-    events.register("before-call.lambda.ListFunctionUrlConfigs", _list_function_url_configs)
+    if "list-function-url-configs" not in os.environ.get("VOJ_SHIM_WITHOUT", "").split(","):
+        events.register("before-call.lambda.ListFunctionUrlConfigs", _list_function_url_configs)
     events.register("provide-client-params.lambda.GetFunction", _split_partial_arn)
     events.register("after-call.lambda.GetFunction", _remember_location)
     return client
