@@ -12,6 +12,7 @@
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy status STAGE
     python -m deploy rollback STAGE [--to-version N]
+    python -m deploy domain STAGE --name api.example.com --certificate-arn ARN
     python -m deploy configure STAGE
     python -m deploy throttle STAGE [--rate 100] [--burst 200]
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploy import live, opsdb, opsdb_transfer, release, rotation
+from deploy import domain, live, opsdb, opsdb_transfer, release, rotation
 from deploy.configure import configure
 from deploy.keys import keys_create
 from deploy.shared import STAGES
@@ -105,6 +106,10 @@ def _stage_commands(sub: argparse._SubParsersAction) -> None:
     back = sub.add_parser("rollback", help="the release before the one that serves, serving")
     back.add_argument("stage", choices=STAGES)
     back.add_argument("--to-version", help="this published version's code instead")
+    dom = sub.add_parser("domain", help="the HTTP API's custom domain; prints the DNS target")
+    dom.add_argument("stage", choices=STAGES)
+    dom.add_argument("--name", required=True, help="e.g. api.example.com")
+    dom.add_argument("--certificate-arn", required=True, help="ACM, in the stage's region")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
     throttle = sub.add_parser("throttle", help="API Gateway stage throttling (after zappa deploy)")
@@ -180,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
         live.status(args.stage)
     elif args.group == "rollback":
         live.rollback(args.stage, args.to_version)
+    elif args.group == "domain":
+        domain.domain(args.stage, args.name, args.certificate_arn)
     elif args.group == "configure":
         configure(args.stage)
     elif args.group == "throttle":

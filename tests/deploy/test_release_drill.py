@@ -17,6 +17,7 @@ import pytest
 from deploy import cli, live, release
 from deploy.local.lambda_harness import prod_on_moto
 from deploy.local.processes import start_moto, stop
+from tests.deploy.iam import record_operations, uncovered
 from tests.deploy.test_zappa_deploy import HOOKS, PACKAGE, Zappa, code_sha256, next_release
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def stage_on(moto: str, work: Path, monkeypatch, shape: dict) -> Zappa:
         "VOJ_SHIM_CODE_STORE": str(work / "code"),
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("VOJ_RECORD_OPERATIONS", raising=False)
+    monkeypatch.setenv("VOJ_RECORD_OPERATIONS", str(zappa.operations))  # the release's Zappa too
     return zappa
 
 
@@ -65,6 +66,7 @@ def test_failed_update_is_reported_as_it_is_and_the_rollback_restores(
     own_moto, tmp_path, monkeypatch, capsys, shape
 ):
     zappa = stage_on(own_moto, tmp_path, monkeypatch, {**FINAL_SHAPE, **shape})
+    tools = record_operations(monkeypatch)
     v1, v2 = PACKAGE, next_release(PACKAGE, tmp_path / "voj-prod-2.zip")
     live.record_release("prod", v1, revision="first")
     zappa("deploy", "prod", "--zip", str(v1))
@@ -104,3 +106,8 @@ def test_failed_update_is_reported_as_it_is_and_the_rollback_restores(
     cli.main(["rollback", "prod", "--to-version", offered.group(1)])
     assert live.live("prod").code_sha256 == code_sha256(v1)
     assert "serves: version" in capsys.readouterr().out
+
+    recorded = [json.loads(line) for line in zappa.operations.read_text().splitlines()]
+    made = {f"{r['service']}:{r['operation']}" for r in tools}
+    assert {"s3:PutObject", "lambda:GetFunctionConfiguration"} <= made
+    assert uncovered(tools + recorded) == []  # deploy/deployer-policy.json allows all of it
