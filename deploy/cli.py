@@ -12,6 +12,7 @@
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy status STAGE
     python -m deploy rollback STAGE [--to-version N]
+    python -m deploy recycle STAGE --reason TEXT
     python -m deploy domain STAGE --name api.example.com --certificate-arn ARN
     python -m deploy configure STAGE
     python -m deploy throttle STAGE [--rate 100] [--burst 200]
@@ -106,6 +107,9 @@ def _stage_commands(sub: argparse._SubParsersAction) -> None:
     back = sub.add_parser("rollback", help="the release before the one that serves, serving")
     back.add_argument("stage", choices=STAGES)
     back.add_argument("--to-version", help="this published version's code instead")
+    recycle = sub.add_parser("recycle", help="new containers (and snapshot), the same code")
+    recycle.add_argument("stage", choices=STAGES)
+    recycle.add_argument("--reason", required=True, help="recorded in the version's description")
     dom = sub.add_parser("domain", help="the HTTP API's custom domain; prints the DNS target")
     dom.add_argument("stage", choices=STAGES)
     dom.add_argument("--name", required=True, help="e.g. api.example.com")
@@ -185,6 +189,8 @@ def main(argv: list[str] | None = None) -> None:
         live.status(args.stage)
     elif args.group == "rollback":
         live.rollback(args.stage, args.to_version)
+    elif args.group == "recycle":
+        live.recycle(args.stage, args.reason)
     elif args.group == "domain":
         domain.domain(args.stage, args.name, args.certificate_arn)
     elif args.group == "configure":

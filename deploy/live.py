@@ -2,7 +2,8 @@
 Gateway invokes, and the way back to an earlier release.
 
     python -m deploy status STAGE
-    python -m deploy rollback STAGE [--to-version N] [--yes]
+    python -m deploy rollback STAGE [--to-version N]
+    python -m deploy recycle STAGE --reason TEXT
 
 API Gateway invokes the function through a qualifier: with SnapStart (`snap_start` in
 zappa_settings.json) Zappa points it at its `snapstart` alias (zappa/cli.py, SNAPSTART_LAMBDA_ALIAS
@@ -239,6 +240,42 @@ def rollback(stage: str, to_version: str | None = None) -> Live:
             f"{target.number}'s {target.code_sha256}: `python -m deploy status {stage}`"
         )
     say(f"serves: version {after.version} via {after.qualifier}, code {after.code_sha256}")
+    return after
+
+
+def recycle(stage: str, reason: str) -> Live:
+    """`python -m deploy recycle STAGE`: every container and snapshot of the code that serves
+    goes, the same code stays. Containers read the secrets once, at start (voj/secrets.py), and a
+    SnapStart snapshot keeps what its version read at init: after a secret's rotation only new
+    containers of a new version read the new value. A configuration change (the description,
+    which says why) makes Lambda start new containers for $LATEST; under SnapStart the version
+    published from it is snapshotted anew, and the alias moves to it once it is active."""
+    name, lambda_client = function_name(stage), shared.client("lambda")
+    now = live(stage)
+    latest = lambda_client.get_function_configuration(FunctionName=name)["CodeSha256"]
+    if latest != now.code_sha256:
+        raise SystemExit(
+            f"$LATEST holds other code ({latest}) than what serves ({now.code_sha256}), so a "
+            "version published from it would switch code: release (or roll back with `zappa "
+            "rollback`) first; `python -m deploy status` shows both"
+        )
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    lambda_client.update_function_configuration(
+        FunctionName=name, Description=f"voj recycled {stamp}: {reason}"[:256]
+    )
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    if now.qualifier != LATEST:
+        version = lambda_client.publish_version(FunctionName=name)["Version"]
+        # The snapshot is made before the version is active: no restore of the old one after.
+        lambda_client.get_waiter("published_version_active").wait(
+            FunctionName=name, Qualifier=version
+        )
+        lambda_client.update_alias(FunctionName=name, Name=now.qualifier, FunctionVersion=version)
+    after = live(stage)
+    say(
+        f"recycled {name}: {after.qualifier} -> version {after.version}, the same code "
+        f"{after.code_sha256}; containers started before {stamp} receive no more requests"
+    )
     return after
 
 

@@ -61,3 +61,67 @@ def test_a_failure_before_the_alias_moved_says_the_previous_release_serves(monke
     assert "neither this package's nor" in live.after_failed_update(
         "prod", Live("snapstart", "1", "A"), "B"
     )
+
+
+def _function(tmp_path, monkeypatch, shape: dict) -> tuple[object, str]:
+    """voj-prod in moto (in-process), deployed as Zappa leaves it, with ``shape`` in this test's
+    own copy of zappa_settings.json."""
+    import io
+    import json
+    import zipfile
+
+    from voj.aws import aws_client
+
+    document = json.loads((live.ROOT / "zappa_settings.json").read_text())
+    document["prod"].update(shape)
+    (tmp_path / "zappa_settings.json").write_text(json.dumps(document))
+    monkeypatch.setenv("VOJ_ZAPPA_SETTINGS", str(tmp_path / "zappa_settings.json"))
+    role = aws_client("iam").create_role(RoleName="voj-prod-lambda", AssumeRolePolicyDocument="{}")[
+        "Role"
+    ]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def lambda_handler(event, context):\n    return {}\n")
+    lambda_client = aws_client("lambda")
+    lambda_client.create_function(
+        FunctionName="voj-prod",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.lambda_handler",
+        Code={"ZipFile": code.getvalue()},
+        Publish=True,
+    )
+    if shape.get("snap_start"):
+        lambda_client.create_alias(FunctionName="voj-prod", Name="snapstart", FunctionVersion="1")
+    return lambda_client, live.live("prod").code_sha256
+
+
+@pytest.mark.parametrize(
+    "shape", [{"snap_start": "PublishedVersions"}, {}], ids=["alias", "latest"]
+)
+def test_recycle_starts_new_containers_of_the_same_code(aws, tmp_path, monkeypatch, shape):
+    from tests.deploy.iam import record_operations, uncovered
+
+    lambda_client, code = _function(tmp_path, monkeypatch, shape)
+    recorded = record_operations(monkeypatch)
+    after = live.recycle("prod", "JWT_SIGNING_KEY rotated")
+    assert after.code_sha256 == code
+    latest = lambda_client.get_function_configuration(FunctionName="voj-prod")
+    # A configuration change: Lambda starts new containers; the description says why.
+    assert latest["Description"].startswith("voj recycled ")
+    assert latest["Description"].endswith(": JWT_SIGNING_KEY rotated")
+    if shape:  # a new version (a new snapshot), and the alias API Gateway invokes on it
+        assert after.version == "2" and after.qualifier == "snapstart"
+    else:
+        assert after.version == LATEST
+    assert uncovered(recorded) == []
+
+
+def test_recycle_refuses_to_switch_code(aws, tmp_path, monkeypatch):
+    """After a rollback by alias $LATEST holds the bad release: publishing it would undo that."""
+    lambda_client, _ = _function(tmp_path, monkeypatch, {"snap_start": "PublishedVersions"})
+    lambda_client.update_function_code(FunctionName="voj-prod", ZipFile=b"PK\x05\x06" + bytes(18))
+    with pytest.raises(SystemExit, match="other code"):
+        live.recycle("prod", "key rotated")
+    alias = lambda_client.get_alias(FunctionName="voj-prod", Name="snapstart")
+    assert alias["FunctionVersion"] == "1"
