@@ -223,9 +223,8 @@ def rollback(stage: str, to_version: str | None = None) -> Live:
     if to_version is None:
         target = previous_release(listed, now)
     else:
-        target = next((v for v in listed if v.number == to_version), None) or _no_version(
-            to_version
-        )
+        published = (v for v in listed if v.number == to_version != LATEST)
+        target = next(published, None) or _no_version(to_version)
     say(f"rolling back {function_name(stage)}: version {now.version} -> {target.number}")
     if now.qualifier != LATEST:
         shared.client("lambda").update_alias(
@@ -290,11 +289,14 @@ def after_failed_update(stage: str, before: Live, package_sha256: str) -> str:
     latest = current_code(listed, LATEST)
     where = f"version {now.version} via {now.qualifier}"
     if now.code_sha256 == package_sha256:
-        back = previous_release(listed, now, before.code_sha256)
+        # The release run again after a failure that left its code serving: what served before
+        # this run is the same package, so the previous release is the code before it.
+        rerun = before.code_sha256 == package_sha256
+        back = previous_release(listed, now, None if rerun else before.code_sha256)
         return (
             f"failed: `zappa update` failed AFTER the new code went live: {where} holds this "
             f"package (code {package_sha256}); the previous release (code "
-            f"{before.code_sha256}) no longer serves. The migrations ran. Either fix the cause "
+            f"{back.code_sha256}) no longer serves. The migrations ran. Either fix the cause "
             f"and run the release again, or return to the previous release: "
             f"{rollback_commands(stage, back, listed)}"
         )

@@ -25,6 +25,7 @@ It stops at the first failure and says what state the stage is in.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -160,23 +161,45 @@ def api_url(stage: str) -> str:
 
 def health(base_url: str, attempts: int = 5) -> None:
     url = base_url.rstrip("/") + "/api/v1/health/detailed"
-    status = None
+    status: int | str | None = None
+    failed: list[str] = []
     for attempt in range(attempts):
         try:
             with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
                 status = response.status
         except urllib.error.HTTPError as error:
-            status = error.code
+            status, failed = error.code, _failed_checks(error.read())
         except OSError as error:
             status = str(error)
         if status == 200:
             say(f"health {url}: 200")
             return
         time.sleep(min(2**attempt, 10))
+    pending = [item for item in failed if item.startswith("migrations: ")]
     raise SystemExit(
-        f"health {url}: {status}. The new code is deployed: roll back with "
-        "`python -m deploy rollback STAGE` (docs/runbook.md) or fix forward"
+        f"health {url}: {status}{' (' + '; '.join(failed) + ')' if failed else ''}. "
+        + (
+            "The database lacks the code's migrations: run `python -m deploy migrate STAGE` "
+            "from this tree. "
+            if pending
+            else ""
+        )
+        + "The new code is deployed: roll back with `python -m deploy rollback STAGE` "
+        "(docs/runbook.md) or fix forward"
     )
+
+
+def _failed_checks(body: bytes) -> list[str]:
+    """The failed checks of a /health/detailed answer, with the migrations it names missing."""
+    try:
+        checks = json.loads(body)["checks"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    return [
+        f"{name}: {', '.join(check.get('pending', [])) or check.get('error', 'error')}"
+        for name, check in checks.items()
+        if isinstance(check, dict) and check.get("status") == "error"
+    ]
 
 
 def smoke(base_url: str) -> None:

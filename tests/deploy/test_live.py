@@ -125,3 +125,12 @@ def test_recycle_refuses_to_switch_code(aws, tmp_path, monkeypatch):
         live.recycle("prod", "key rotated")
     alias = lambda_client.get_alias(FunctionName="voj-prod", Name="snapstart")
     assert alias["FunctionVersion"] == "1"
+
+
+def test_a_release_run_again_while_its_code_serves_offers_the_release_before(monkeypatch):
+    listed = listing("A", "B", "B", "B", "B")  # B went live failing, then failed again
+    monkeypatch.setattr(live, "versions", lambda stage: listed)
+    monkeypatch.setattr(live, "live", lambda stage: Live("snapstart", "5", "B"))
+    report = live.after_failed_update("prod", Live("snapstart", "3", "B"), "B")
+    assert "--to-version 1`" in report and "zappa rollback prod -n 4" in report
+    assert "previous release (code A)" in report

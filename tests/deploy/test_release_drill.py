@@ -84,8 +84,16 @@ def test_failed_update_is_reported_as_it_is_and_the_rollback_restores(
     assert live.live("prod").code_sha256 == code_sha256(v2)  # what really serves
     assert "AFTER the new code went live" in report and code_sha256(v2) in report
     assert "old code still serves" not in report
+    # Run again, it fails again, publishing more versions of the same code: what it offers
+    # still returns to the first release, and the -n that does it grows.
+    first_n = int(re.search(r"zappa rollback prod -n (\d+)", report).group(1))
+    with pytest.raises(SystemExit) as failed:
+        release.update("prod")
+    report = str(failed.value)
+    assert "AFTER the new code went live" in report
     offered = re.search(r"python -m deploy rollback prod --to-version (\d+)", report)
     n = int(re.search(r"zappa rollback prod -n (\d+)", report).group(1))
+    assert n >= first_n  # Lambda publishes again only if code or configuration changed
     listed = live.versions("prod")
     published = [v for v in listed if v.number != "$LATEST"]
     assert published[n].number == offered.group(1)
