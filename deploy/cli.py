@@ -10,11 +10,13 @@
     python -m deploy opsdb export|import STAGE ...   (deploy/opsdb_transfer.py)
     python -m deploy migrate STAGE
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
+    python -m deploy status STAGE
+    python -m deploy rollback STAGE [--to-version N]
+    python -m deploy recycle STAGE --reason TEXT
     python -m deploy configure STAGE [--without-edge]
     python -m deploy table-restore STAGE TABLE [TABLE ...] --to ISO-TIME [--yes]
+    python -m deploy domain STAGE --name api.example.com --certificate-arn ARN
     python -m deploy throttle STAGE [--rate 100] [--burst 200]
-    python -m deploy domain STAGE --domain NAME --certificate-arn ARN
-    python -m deploy rollback-count STAGE
 
 Run again, `secrets put`, `keys create`, `stack plan|apply` and `configure` change nothing that is
 already in place; `keys rotate` and `release` say at each step what state the stage is in and
@@ -31,10 +33,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploy import http_api, opsdb, opsdb_transfer, release, rotation, tables
+from deploy import domain, live, opsdb, opsdb_transfer, release, rotation, tables
 from deploy.configure import configure
 from deploy.keys import keys_create
-from deploy.rollback import rollback_count
 from deploy.shared import STAGES
 from deploy.stacks import TEMPLATES, stack_apply, stack_plan
 from deploy.stage_secrets import (
@@ -102,6 +103,18 @@ def _stage_commands(sub: argparse._SubParsersAction) -> None:
     rel.add_argument("stage", choices=STAGES)
     rel.add_argument("--base-url", help="the API's URL (default: the stage's execute-api URL)")
     rel.add_argument("--no-smoke", action="store_true", help="skip the smoke test")
+    status = sub.add_parser("status", help="the function's versions: code, release, revision")
+    status.add_argument("stage", choices=STAGES)
+    back = sub.add_parser("rollback", help="the release before the one that serves, serving")
+    back.add_argument("stage", choices=STAGES)
+    back.add_argument("--to-version", help="this published version's code instead")
+    recycle = sub.add_parser("recycle", help="new containers (and snapshot), the same code")
+    recycle.add_argument("stage", choices=STAGES)
+    recycle.add_argument("--reason", required=True, help="recorded in the version's description")
+    dom = sub.add_parser("domain", help="the HTTP API's custom domain; prints the DNS target")
+    dom.add_argument("stage", choices=STAGES)
+    dom.add_argument("--name", required=True, help="e.g. api.example.com")
+    dom.add_argument("--certificate-arn", required=True, help="ACM, in the stage's region")
     conf = sub.add_parser("configure", help="write stack outputs into zappa_settings.json")
     conf.add_argument("stage", choices=STAGES)
     conf.add_argument(
@@ -111,12 +124,6 @@ def _stage_commands(sub: argparse._SubParsersAction) -> None:
     throttle.add_argument("stage", choices=STAGES)
     throttle.add_argument("--rate", type=float, default=THROTTLE_RATE, help="requests per second")
     throttle.add_argument("--burst", type=int, default=THROTTLE_BURST)
-    domain = sub.add_parser("domain", help="a regional custom domain for the stage's HTTP API")
-    domain.add_argument("stage", choices=STAGES)
-    domain.add_argument("--domain", required=True, help="e.g. api.example.com")
-    domain.add_argument("--certificate-arn", required=True, help="ACM, in the stage's region")
-    count = sub.add_parser("rollback-count", help="the zappa rollback -n reaching the code before")
-    count.add_argument("stage", choices=STAGES)
 
 
 def _table_restore(sub: argparse._SubParsersAction) -> None:
@@ -192,16 +199,20 @@ def main(argv: list[str] | None = None) -> None:
         release.migrate(args.stage)
     elif args.group == "release":
         release.release(args.stage, base_url=args.base_url, run_smoke=not args.no_smoke)
+    elif args.group == "status":
+        live.status(args.stage)
+    elif args.group == "rollback":
+        live.rollback(args.stage, args.to_version)
+    elif args.group == "recycle":
+        live.recycle(args.stage, args.reason)
+    elif args.group == "domain":
+        domain.domain(args.stage, args.name, args.certificate_arn)
     elif args.group == "configure":
         configure(args.stage, without_edge=args.without_edge)
     elif args.group == "table-restore":
         tables.table_restore(args.stage, args.table, args.to, yes=args.yes)
     elif args.group == "throttle":
         stage_throttle(args.stage, rate=args.rate, burst=args.burst)
-    elif args.group == "domain":
-        http_api.domain_map(args.stage, args.domain, args.certificate_arn)
-    elif args.group == "rollback-count":
-        rollback_count(args.stage)
 
 
 if __name__ == "__main__":

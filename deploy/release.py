@@ -10,9 +10,11 @@
    step, `manage.py backfill_publishing` (books written before publishing existed get their
    status; idempotent, and the old code ignores what it writes) and `manage.py backfill_search`
    (their search terms; docs/search.md);
-3. update: `zappa update STAGE --zip dist/voj-STAGE.zip` (Zappa's own build would lack the
-   bytecode, the trimmed botocore and the simplejwt patch), then `backfill_search` again for
-   the books the old code wrote meanwhile;
+3. update: the package's git revision recorded by its code hash (deploy/live.py), then
+   `zappa update STAGE --zip dist/voj-STAGE.zip` (Zappa's own build would lack the bytecode,
+   the trimmed botocore and the simplejwt patch), then `backfill_search` again for the books
+   the old code wrote meanwhile. If Zappa fails, the function says what serves: this package
+   or the previous release, and the rollback that returns to it;
 4. throttle: the API stage's rate and burst limits again (Zappa's update does not keep them);
 5. health: GET /api/v1/health/detailed answers 200;
 6. smoke: `manage.py smoke` (VOJ_SMOKE_USERNAME / VOJ_SMOKE_PASSWORD, an editor's account).
@@ -23,6 +25,7 @@ It stops at the first failure and says what state the stage is in.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -34,13 +37,12 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from deploy import shared
+from deploy import live, shared
 from deploy.configure import stage_settings
 from deploy.shared import REGION, ROOT, say
 from deploy.throttle import stage_throttle
 
 PROJECT_DIRS = ("voj", "books", "streaming", "listening")
-LAMBDA_BIN = ROOT / ".venv-lambda" / "bin"
 
 
 def package_path(stage: str) -> Path:
@@ -134,12 +136,13 @@ def backfill_search(env: dict[str, str]) -> None:
 
 
 def update(stage: str) -> None:
-    _run(
-        [str(LAMBDA_BIN / "zappa"), "update", stage, "--zip", str(package_path(stage))],
-        env={**os.environ, "VIRTUAL_ENV": str(LAMBDA_BIN.parent)},
-        failed="the schema is migrated (backward compatible); the old code still serves. "
-        "Run the release again",
-    )
+    """`zappa update` with the checked package; when it fails, what serves is read back from the
+    function (Zappa may have uploaded, published and moved the alias before failing)."""
+    package = package_path(stage)
+    sha256 = live.record_release(stage, package)
+    before = live.live(stage)
+    if not live.run_zappa("update", stage, "--zip", str(package)):
+        raise SystemExit(live.after_failed_update(stage, before, sha256))
     backfill_search(migrate_environment(stage))
 
 
@@ -156,29 +159,47 @@ def api_url(stage: str) -> str:
     return f"https://{found[0]}.execute-api.{REGION}.amazonaws.com/{stage}"
 
 
-# Right after an update; SnapStart (prod) publishes two versions per update (docs/runbook.md).
-ROLLBACK = "`zappa rollback prod -n 2` (dev: `-n 1`; docs/runbook.md counts it)"
-
-
 def health(base_url: str, attempts: int = 5) -> None:
     url = base_url.rstrip("/") + "/api/v1/health/detailed"
-    status = None
+    status: int | str | None = None
+    failed: list[str] = []
     for attempt in range(attempts):
         try:
             with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
                 status = response.status
         except urllib.error.HTTPError as error:
-            status = error.code
+            status, failed = error.code, _failed_checks(error.read())
         except OSError as error:
             status = str(error)
         if status == 200:
             say(f"health {url}: 200")
             return
         time.sleep(min(2**attempt, 10))
+    pending = [item for item in failed if item.startswith("migrations: ")]
     raise SystemExit(
-        f"health {url}: {status}. The new code is deployed: roll back with {ROLLBACK} "
-        "or fix forward"
+        f"health {url}: {status}{' (' + '; '.join(failed) + ')' if failed else ''}. "
+        + (
+            "The database lacks the code's migrations: run `python -m deploy migrate STAGE` "
+            "from this tree. "
+            if pending
+            else ""
+        )
+        + "The new code is deployed: roll back with `python -m deploy rollback STAGE` "
+        "(docs/runbook.md) or fix forward"
     )
+
+
+def _failed_checks(body: bytes) -> list[str]:
+    """The failed checks of a /health/detailed answer, with the migrations it names missing."""
+    try:
+        checks = json.loads(body)["checks"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    return [
+        f"{name}: {', '.join(check.get('pending', [])) or check.get('error', 'error')}"
+        for name, check in checks.items()
+        if isinstance(check, dict) and check.get("status") == "error"
+    ]
 
 
 def smoke(base_url: str) -> None:
@@ -186,7 +207,7 @@ def smoke(base_url: str) -> None:
         [sys.executable, "manage.py", "smoke", "--base-url", base_url],
         env={**os.environ, "VOJ_ENV": "local"},
         failed="the new code is deployed and healthy but the smoke test failed: see above; "
-        f"roll back with {ROLLBACK} if listeners are affected",
+        "roll back with `python -m deploy rollback STAGE` if listeners are affected",
     )
 
 

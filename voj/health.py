@@ -24,6 +24,7 @@ from voj.exceptions import DomainError
 from voj.migration_state import check_migrated
 
 logger = logging.getLogger("voj.health")
+PENDING_SHOWN = 20  # a fresh database lacks all of them: the first ones name the problem
 
 
 def _database() -> None:
@@ -98,7 +99,7 @@ def _last_round() -> tuple[dict[str, Any], int]:
 
 
 def _checks_run() -> tuple[dict[str, Any], int]:
-    checks: dict[str, dict[str, str]] = {}
+    checks: dict[str, dict[str, Any]] = {}
     for name, check in CHECKS.items():
         try:
             check()
@@ -110,6 +111,11 @@ def _checks_run() -> tuple[dict[str, Any], int]:
             cause = getattr(error, "cause", None)
             if isinstance(error, DomainError) and cause:
                 checks[name]["cause"] = cause
+                # What a deploy that skipped its migrate step lacks, by name: the release tool
+                # and the operator read it here without a shell on the database.
+                pending = getattr(error, "pending", None)
+                if pending:
+                    checks[name]["pending"] = pending[:PENDING_SHOWN]
                 logger.warning("health check %s failed: %s", name, cause)
             else:
                 logger.warning("health check %s failed", name, exc_info=True)

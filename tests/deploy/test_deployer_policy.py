@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from deploy import http_api, keys, opsdb, shared, stacks, stage_secrets, throttle
+from deploy import domain, keys, opsdb, shared, stacks, stage_secrets, throttle
 from deploy.local.lambda_harness import CORE_TEST_PARAMETERS as CORE_PARAMS
 from tests.deploy.cloudformation_gaps import install as install_cloudformation_gaps
 from tests.deploy.iam import POLICY, actions, allowed, record_operations, uncovered
 from tests.deploy.zappa_hooks import moto_http_api
 from voj.aws import aws_client
 
+from .test_domain import shim_regional_target
 from .test_opsdb import database
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse")
@@ -35,7 +36,7 @@ def recorded(aws, monkeypatch, tmp_path) -> list[dict]:
     return records
 
 
-def test_policy_covers_the_deploy_tools(recorded, tmp_path):
+def test_policy_covers_the_deploy_tools(recorded, tmp_path, monkeypatch):
     stage_secrets.secrets_put("prod")
     keys.keys_create("prod")
     stacks.stack_plan("prod", "core", CORE_PARAMS)  # a plan left unapplied is cleaned up next
@@ -47,7 +48,8 @@ def test_policy_covers_the_deploy_tools(recorded, tmp_path):
     api = aws_client("apigatewayv2").create_api(Name="voj-prod", ProtocolType="HTTP")
     aws_client("apigatewayv2").create_stage(ApiId=api["ApiId"], StageName="prod")
     throttle.stage_throttle("prod")
-    http_api.domain_map("prod", "api.voj.test", "arn:aws:acm:ap-northeast-2:1:certificate/x")
+    shim_regional_target(monkeypatch)
+    domain.domain("prod", "api.voj.test", "arn:aws:acm:ap-northeast-2:1:certificate/x")
     stacks.stack_apply("prod", "monitoring", {}, yes=True)
     s3 = aws_client("s3")
     s3.put_bucket_versioning(

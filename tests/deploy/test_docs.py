@@ -56,3 +56,24 @@ def test_zappa_update_always_ships_the_built_package(doc):
     updates = re.findall(r"zappa update \w+[^`\n]*", text)
     assert all("--zip dist/voj-" in u for u in updates), updates
     assert "every tool here is idempotent" not in text.lower()
+
+
+def test_every_alarm_has_a_runbook_entry():
+    """Each alarm of the monitoring templates is a row of the runbook's alarm table that says
+    what it means and what to do."""
+    names = [
+        re.sub(r"\$\{Stage\}", "prod", name)
+        for template in ("monitoring.yaml", "cdn-alarms.yaml")
+        for name in re.findall(
+            r'AlarmName: !Sub "([^"]+)"', (ROOT / "deploy" / template).read_text()
+        )
+    ]
+    assert len(names) >= 16
+    runbook = (ROOT / "docs" / "runbook.md").read_text()
+    section = runbook.split("## Alarms: what they mean and what to do", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `voj-")]
+    for name in names:
+        row = [r for r in rows if f"`{name}`" in r.split(" | ")[0]]
+        assert len(row) == 1, f"{name}: no row in docs/runbook.md's alarm table"
+        cells = [cell.strip() for cell in row[0].strip("|").split(" | ")]
+        assert len(cells) == 3 and all(len(cell) > 10 for cell in cells[1:]), row

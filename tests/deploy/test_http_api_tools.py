@@ -1,5 +1,6 @@
-"""`python -m deploy domain` (the HTTP API's regional custom domain) and `python -m deploy
-rollback-count` (the `-n` that reaches the code before the served code), against moto."""
+"""`python -m deploy domain` (the HTTP API's regional custom domain) following a stage deployed
+anew, and `python -m deploy status` naming the rollback to the code before the served code
+(SnapStart's two versions per update counted), against moto."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from deploy import cli
 from voj.aws import aws_client
+
+from .test_domain import shim_regional_target
 
 CERTIFICATE = "arn:aws:acm:ap-northeast-2:123456789012:certificate/0000"
 
@@ -22,9 +25,10 @@ def http_api(stage: str) -> str:
     return api["ApiId"]
 
 
-def test_domain_maps_the_stage_api_and_follows_a_new_one(aws, capsys):
+def test_domain_maps_the_stage_api_and_follows_a_new_one(aws, capsys, monkeypatch):
+    shim_regional_target(monkeypatch)  # docs/deploy.md: regional-domain-target
     apigateway = aws_client("apigatewayv2")
-    command = ["domain", "prod", "--domain", "api.voj.test", "--certificate-arn", CERTIFICATE]
+    command = ["domain", "prod", "--name", "api.voj.test", "--certificate-arn", CERTIFICATE]
     with pytest.raises(SystemExit, match="deploy first"):
         cli.main(command)
     http_api("dev")
@@ -53,7 +57,7 @@ def _zip(text: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_rollback_count_names_the_code_before_the_served_code(aws, capsys):
+def test_status_names_the_rollback_to_the_code_before_the_served_code(aws, capsys):
     """prod (SnapStart) as Zappa leaves it: release A deployed (version 1), release B updated
     (2: its code, 3: its configuration, the alias on 3), then rolled back to A (4)."""
     role = aws_client("iam").create_role(RoleName="voj-prod-lambda", AssumeRolePolicyDocument="{}")
@@ -68,19 +72,20 @@ def test_rollback_count_names_the_code_before_the_served_code(aws, capsys):
         Publish=True,
     )
     lambda_client.create_alias(FunctionName="voj-prod", Name="snapstart", FunctionVersion="1")
-    with pytest.raises(SystemExit, match="no retained version"):
-        cli.main(["rollback-count", "prod"])
+    cli.main(["status", "prod"])
+    assert "no retained version" in capsys.readouterr().out
     lambda_client.update_function_code(FunctionName="voj-prod", ZipFile=b, Publish=True)
     lambda_client.update_function_configuration(FunctionName="voj-prod", Description="B")
     lambda_client.publish_version(FunctionName="voj-prod")
     lambda_client.update_alias(FunctionName="voj-prod", Name="snapstart", FunctionVersion="3")
-    cli.main(["rollback-count", "prod"])
-    assert "zappa rollback prod -n 2   # version 1" in capsys.readouterr().out
+    cli.main(["status", "prod"])
+    out = capsys.readouterr().out
+    assert "--to-version 1` (the same code as `zappa rollback prod -n 2`" in out
     lambda_client.update_function_code(FunctionName="voj-prod", ZipFile=a, Publish=True)
     lambda_client.update_alias(FunctionName="voj-prod", Name="snapstart", FunctionVersion="4")
     # After the rollback the newest other code is the bad release's: docs/runbook.md's trap,
     # which the listing shows (versions 3 and 2 hold B).
-    cli.main(["rollback-count", "prod"])
+    cli.main(["status", "prod"])
     out = capsys.readouterr().out
-    assert "-n 0: version 4" in out and "(served)" in out
-    assert "zappa rollback prod -n 1   # version 3" in out
+    assert "* 4 " in out  # the alias's version, marked
+    assert "--to-version 3` (the same code as `zappa rollback prod -n 1`" in out

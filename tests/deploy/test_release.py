@@ -4,6 +4,7 @@ the health check, and the order of the steps."""
 from __future__ import annotations
 
 import http.server
+import json
 import sqlite3
 import threading
 import uuid
@@ -130,10 +131,12 @@ def test_migrate_command_is_the_release_step_alone(stage_on_moto, moto_server, t
 
 class Health(http.server.BaseHTTPRequestHandler):
     statuses: list[int] = []
+    body = b"{}"
 
     def do_GET(self):
         self.send_response(self.statuses.pop(0) if self.statuses else 200)
         self.end_headers()
+        self.wfile.write(self.body)
 
     def log_message(self, *args):
         pass
@@ -152,8 +155,26 @@ def test_health_waits_for_200_and_names_the_rollback(health_server, capsys):
     release.health(health_server, attempts=2)
     assert "200" in capsys.readouterr().out
     Health.statuses = [503, 503]
-    with pytest.raises(SystemExit, match="zappa rollback prod -n 2"):
+    with pytest.raises(SystemExit, match="python -m deploy rollback STAGE"):
         release.health(health_server, attempts=2)
+
+
+def test_health_names_the_migrations_a_deploy_skipped(health_server):
+    Health.statuses = [503]
+    Health.body = json.dumps(
+        {
+            "status": "error",
+            "checks": {
+                "database": {"status": "ok"},
+                "migrations": {"status": "error", "pending": ["voj.0003_x"]},
+            },
+        }
+    ).encode()
+    try:
+        with pytest.raises(SystemExit, match=r"503 \(migrations: voj.0003_x\).*deploy migrate"):
+            release.health(health_server, attempts=1)
+    finally:
+        Health.body = b"{}"
 
 
 def test_release_order_and_first_failure_stops(monkeypatch):

@@ -78,3 +78,24 @@ def test_detailed_health_runs_its_checks_once_in_a_window(anonymous, settings):
     settings.VOJ_HEALTH_CHECK_SECONDS = 0
     fresh = anonymous.get("/api/v1/health/detailed").json()
     assert fresh["checked_at"] > first.json()["checked_at"]
+
+
+def test_detailed_health_names_the_migration_a_deploy_skipped(anonymous):
+    """Code one migration ahead of its operator database (a release whose migrate step did not
+    run): 503, and the check names what is missing."""
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from voj.migration_state import pending_migrations
+
+    assert pending_migrations() == []
+    last = MigrationRecorder(connection).migration_qs.filter(app="voj").order_by("-name").first()
+    last.delete()  # the database as the previous release left it
+    response = anonymous.get("/api/v1/health/detailed")
+    assert response.status_code == 503
+    body = response.json()
+    check = body["checks"]["migrations"]
+    assert body["status"] == "error" and check["status"] == "error"
+    assert check["pending"] == [f"voj.{last.name}"]
+    assert f"voj.{last.name}" in check["cause"] and "python -m deploy migrate" in check["cause"]
+    assert body["checks"]["database"] == {"status": "ok"}
