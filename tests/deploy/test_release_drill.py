@@ -68,7 +68,7 @@ def test_failed_update_is_reported_as_it_is_and_the_rollback_restores(
 ):
     zappa = stage_on(own_moto, tmp_path, monkeypatch, {**FINAL_SHAPE, **shape})
     tools = record_operations(monkeypatch)
-    v1, v2 = PACKAGE, next_release(PACKAGE, tmp_path / "voj-prod-2.zip")
+    v1, v2 = PACKAGE, next_release(PACKAGE, tmp_path / "voj-prod-2.zip", 2)
     live.record_release("prod", v1, revision="first")
     zappa("deploy", "prod", "--zip", str(v1))
     qualifier = live.invoked_qualifier("prod")
