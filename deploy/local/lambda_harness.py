@@ -146,9 +146,11 @@ for number, event in enumerate(events):
     began, cpu_began = time.perf_counter(), time.process_time()
     response = handler.lambda_handler(event, Context())
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
+    # An API Gateway answer, or what a direct invocation (Zappa's command event) returned.
+    http = isinstance(response, dict) and "statusCode" in response
     results.append({
-        "status": response["statusCode"],
-        "body": response.get("body"),
+        "status": response["statusCode"] if http else None,
+        "body": response.get("body") if http else json.dumps(response),
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "since_start": time.time() - started,
