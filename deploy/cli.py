@@ -4,10 +4,13 @@
     python -m deploy keys rotate STAGE [--step add|switch|retire] [--yes] [--force]
     python -m deploy secrets put STAGE [--rotate NAME]
     python -m deploy secrets show STAGE NAME
+    python -m deploy secrets set STAGE DATABASE_URL_NEXT
+    python -m deploy secrets delete STAGE NAME [--yes]
     python -m deploy stack plan|apply STAGE [--yes]
         --template core|edge|monitoring|cdn-alarms|database
     python -m deploy opsdb versions|restore STAGE [--version-id ID]
     python -m deploy opsdb export|import STAGE ...   (deploy/opsdb_transfer.py)
+    python -m deploy opsdb-switch STAGE --to postgres|sqlite | --status | --abort
     python -m deploy migrate STAGE
     python -m deploy release STAGE [--base-url URL] [--no-smoke]
     python -m deploy status STAGE
@@ -33,16 +36,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploy import domain, live, opsdb, opsdb_transfer, release, rotation, tables
+from deploy import domain, live, opsdb, opsdb_switch, opsdb_transfer, release, rotation, tables
 from deploy.configure import configure
 from deploy.keys import keys_create
 from deploy.shared import STAGES
 from deploy.stacks import TEMPLATES, stack_apply, stack_plan
 from deploy.stage_secrets import (
+    DELETABLE_SECRET_NAMES,
     GIVEN_SECRET_NAMES,
     SECRET_NAMES,
     SHOWN_SECRET_NAMES,
     read_secret,
+    secrets_delete,
     secrets_put,
     secrets_set,
     secrets_show,
@@ -72,6 +77,10 @@ def _secrets(sub: argparse._SubParsersAction) -> None:
     show = actions.add_parser("show", help="print one secret to this terminal only")
     show.add_argument("stage", choices=STAGES)
     show.add_argument("name", choices=SHOWN_SECRET_NAMES)
+    delete = actions.add_parser("delete", help="delete one of the database switch's secrets")
+    delete.add_argument("stage", choices=STAGES)
+    delete.add_argument("name", choices=DELETABLE_SECRET_NAMES)
+    delete.add_argument("--yes", action="store_true", help="even the active DATABASE_URL")
 
 
 def _stack(sub: argparse._SubParsersAction) -> None:
@@ -92,6 +101,7 @@ def _opsdb(sub: argparse._SubParsersAction) -> None:
     restore.add_argument("--version-id", required=True)
     restore.add_argument("--yes", action="store_true", help="restore without asking")
     opsdb_transfer.add_parsers(actions, STAGES)
+    opsdb_switch.add_parser(sub, STAGES)
 
 
 def _stage_commands(sub: argparse._SubParsersAction) -> None:
@@ -161,6 +171,8 @@ def _secret(args: argparse.Namespace) -> None:
         secrets_set(args.stage, args.name, read_secret(args.name))
     elif args.action == "show":
         secrets_show(args.stage, args.name)
+    elif args.action == "delete":
+        secrets_delete(args.stage, args.name, yes=args.yes)
     else:
         secrets_put(args.stage, rotate=args.rotate)
 
@@ -195,8 +207,10 @@ def main(argv: list[str] | None = None) -> None:
         _stack_command(args)
     elif args.group == "opsdb":
         _operator_database(args)
+    elif args.group == "opsdb-switch":
+        opsdb_switch.run(args)
     elif args.group == "migrate":
-        release.migrate(args.stage)
+        release.migrate_command(args.stage)
     elif args.group == "release":
         release.release(args.stage, base_url=args.base_url, run_smoke=not args.no_smoke)
     elif args.group == "status":

@@ -6,7 +6,9 @@
    environment (else `make package` first);
 2. migrate: the operator database's migrations, run from this tree against the stage (the SQLite
    file in the bucket) while the old code still serves: migrations must be backward compatible,
-   the old code keeps working on the new schema until the switch. Then the catalogue's data
+   the old code keeps working on the new schema until the switch. A PostgreSQL this host cannot
+   reach (in the database stack's VPC) is migrated inside the function right after the update
+   instead (deploy/function_task.py), and the release says so. Then the catalogue's data
    step, `manage.py backfill_publishing` (books written before publishing existed get their
    status; idempotent, and the old code ignores what it writes) and `manage.py backfill_search`
    (their search terms; docs/search.md);
@@ -27,6 +29,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,11 +39,14 @@ import urllib.request
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from deploy import live, shared
+from deploy import function_task, http_api, live
 from deploy.configure import stage_settings
 from deploy.shared import REGION, ROOT, say
+from deploy.stage_secrets import parameter
 from deploy.throttle import stage_throttle
+from voj.opsdb.switch_state import ACTIVE_SECRET
 
 PROJECT_DIRS = ("voj", "books", "streaming", "listening")
 
@@ -106,13 +112,36 @@ def migrate_environment(stage: str) -> dict[str, str]:
     return env
 
 
-def migrate(stage: str) -> None:
+def reachable_from_here(stage: str) -> bool:
+    """Whether this host reaches the stage's operator database: always the S3 file; a
+    PostgreSQL (DATABASE_URL) only from inside its VPC."""
+    url = parameter(stage, ACTIVE_SECRET)
+    if url is None:
+        return True
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "", parts.port or 5432), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def migrate(stage: str) -> bool:
+    """The operator database's migrations and the catalogue's data steps. Returns False when
+    the migrations could not run from here and must run inside the function after the update."""
     env = migrate_environment(stage)
-    _run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        env=env,
-        failed="the old code still serves; nothing else changed",
-    )
+    here = reachable_from_here(stage)
+    if here:
+        _run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            env=env,
+            failed="the old code still serves; nothing else changed",
+        )
+    else:
+        say(
+            "the operator database (PostgreSQL) answers only inside its VPC: its migrations run "
+            "inside the function right after the update"
+        )
     # Before the switch, so listeners never meet the old books as drafts. A book the old code
     # creates after this reads as a draft until the next release runs it again.
     _run(
@@ -122,6 +151,22 @@ def migrate(stage: str) -> None:
         "Run the release again",
     )
     backfill_search(env)
+    return here
+
+
+def migrate_in_function(stage: str) -> None:
+    """The deployed code's migrations, run by the function on its own database."""
+    answer = function_task.invoke(stage, "migrate")
+    if answer["pending"]:
+        raise SystemExit(f"{answer['pending']} migration(s) still pending inside the function")
+    say(f"inside the function: {len(answer['applied'])} migration(s) applied ({answer['active']})")
+
+
+def migrate_command(stage: str) -> None:
+    """`python -m deploy migrate STAGE`: from here, or inside the function when only it reaches
+    the database (then the deployed code's migrations)."""
+    if not migrate(stage):
+        migrate_in_function(stage)
 
 
 def backfill_search(env: dict[str, str]) -> None:
@@ -151,12 +196,9 @@ def throttle(stage: str) -> None:
 
 
 def api_url(stage: str) -> str:
-    """The execute-api URL of the stage's API (Zappa names the API after the function)."""
-    apis = shared.client("apigateway").get_rest_apis(limit=500)["items"]
-    found = [api["id"] for api in apis if api["name"] == f"voj-{stage}"]
-    if not found:
-        raise SystemExit(f"no API voj-{stage}: deploy first (`zappa deploy {stage} --zip ...`)")
-    return f"https://{found[0]}.execute-api.{REGION}.amazonaws.com/{stage}"
+    """The execute-api URL of the stage's HTTP API (Zappa names the API after the function and
+    its stage after the Zappa stage)."""
+    return f"https://{http_api.api_id(stage)}.execute-api.{REGION}.amazonaws.com/{stage}"
 
 
 def health(base_url: str, attempts: int = 5) -> None:
@@ -227,10 +269,17 @@ def release(stage: str, *, base_url: str | None = None, run_smoke: bool = True) 
             "or pass --no-smoke"
         )
     done: list[str] = []
+    migrated_here = [True]
+
+    def updated() -> None:
+        update(stage)
+        if migrated_here[0] is False:
+            migrate_in_function(stage)
+
     steps: list[tuple[str, Callable[[], None]]] = [
         ("package", lambda: check_package(stage)),
-        ("migrate", lambda: migrate(stage)),
-        ("update", lambda: update(stage)),
+        ("migrate", lambda: migrated_here.__setitem__(0, migrate(stage))),
+        ("update", updated),
         ("throttle", lambda: throttle(stage)),
     ]
     for name, step in steps:

@@ -1,12 +1,18 @@
 """The stage's secrets: SecureString parameters under /voj/STAGE/ in SSM.
 
     python -m deploy secrets put STAGE [--rotate NAME]
-    python -m deploy secrets set STAGE DATABASE_URL
+    python -m deploy secrets set STAGE DATABASE_URL_NEXT
     python -m deploy secrets show STAGE OPERATOR_PASSWORD
+    python -m deploy secrets delete STAGE DATABASE_URL_NEXT [--yes]
 
 Generated secrets are made here and never printed; a secret the operator gives is asked for at
 the terminal or read from standard input, never taken from the command line, where shell history
 keeps it.
+
+A PostgreSQL for the operator database is staged as DATABASE_URL_NEXT, which the running
+function does not use; `python -m deploy opsdb-switch` makes it DATABASE_URL once the accounts
+are on it (voj/opsdb/switch_state.py). DATABASE_URL itself is never set by hand: a function
+that read it before the database was ready would lock every user out.
 """
 
 from __future__ import annotations
@@ -17,9 +23,13 @@ import sys
 
 from deploy import shared
 from deploy.shared import say
+from voj.opsdb.switch_state import ACTIVE_SECRET, STAGED_SECRET
 
 SECRET_NAMES = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "OPERATOR_PASSWORD")
-GIVEN_SECRET_NAMES = ("DATABASE_URL",)
+GIVEN_SECRET_NAMES = (STAGED_SECRET,)
+# What `secrets delete` removes: the switch's secrets, never the generated ones (a missing
+# signing key stops the function's start).
+DELETABLE_SECRET_NAMES = (STAGED_SECRET, ACTIVE_SECRET)
 # The only secret `secrets show` prints: the operator needs it to log in to the console.
 SHOWN_SECRET_NAMES = ("OPERATOR_PASSWORD",)
 CLOUDFRONT_KEY = "CLOUDFRONT_PRIVATE_KEY"
@@ -91,3 +101,20 @@ def secrets_show(stage: str, name: str) -> None:
     if value is None:
         raise SystemExit(f"no {secrets_path(stage)}{name}: run `secrets put` first")
     print(value)
+
+
+def secrets_delete(stage: str, name: str, *, yes: bool) -> bool:
+    """Delete one of the switch's secrets; False when there was none. DATABASE_URL only when
+    the function no longer runs on it: `opsdb-switch --to sqlite` is the way back."""
+    if parameter(stage, name) is None:
+        say(f"no {secrets_path(stage)}{name}: nothing to delete")
+        return False
+    if name == ACTIVE_SECRET and not yes:
+        raise SystemExit(
+            f"{secrets_path(stage)}{name} is the database the function runs on: deleting it "
+            f"sends the next cold start back to the S3 file without its accounts. Go back with "
+            f"`python -m deploy opsdb-switch {stage} --to sqlite` (or pass --yes)"
+        )
+    shared.client("ssm").delete_parameter(Name=secrets_path(stage) + name)
+    say(f"{secrets_path(stage)}{name} deleted")
+    return True

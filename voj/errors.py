@@ -119,13 +119,13 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
-    if is_api_path(request.path):
+    if is_api_path(request.path_info):
         return api_not_found(request)
     return page_not_found(request, exception)
 
 
 def handler500(request: HttpRequest) -> Any:
-    if is_api_path(request.path):
+    if is_api_path(request.path_info):
         return json_error(500, "Internal server error.", "server_error")
     return server_error(request)
 
@@ -162,18 +162,18 @@ def suspicious_request_error(exc: Exception) -> JsonResponse:
 
 
 def handler400(request: HttpRequest, exception: Exception) -> Any:
-    if is_api_path(request.path):
+    if is_api_path(request.path_info):
         return suspicious_request_error(exception) if exception else status_error(400)
     return bad_request(request, exception)
 
 
 def handler403(request: HttpRequest, exception: Exception) -> Any:
-    if is_api_path(request.path):
+    if is_api_path(request.path_info):
         return json_error(403, "Forbidden.", "permission_denied")
     return permission_denied(request, exception)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> Any:
-    if is_api_path(request.path):
+    if is_api_path(request.path_info):
         return json_error(403, f"CSRF verification failed: {reason}", "csrf_failed")
     return django_csrf_failure(request, reason)

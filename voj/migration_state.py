@@ -16,7 +16,7 @@ from http import HTTPStatus
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
-from voj.errors import json_error
+from voj.errors import RETRY_AFTER_SECONDS, is_api_path, json_error
 from voj.exceptions import DomainError
 
 logger = logging.getLogger("voj.database")
@@ -59,8 +59,20 @@ def check_migrated(using: str = DEFAULT_DB_ALIAS) -> None:
         raise OperatorDatabaseNotMigrated(pending)
 
 
+class OperatorDatabaseUnreachable(DomainError):
+    """The operator database's server did not answer (down, or not reachable from the function:
+    a PostgreSQL in a VPC the function is not in)."""
+
+    code = "operator_db_unavailable"
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    retryable = True  # a restarting server comes back; a network mistake is logged for operators
+    message = "The operator database cannot be reached; try again shortly."
+
+
 class UnmigratedDatabaseMiddleware:
-    """Turns a database error that a missing migration explains into a 503 that says so."""
+    """Turns a database error that a missing migration explains into a 503 that says so, and one
+    that an unreachable database explains into a 503 too: a sign-in that cannot read its
+    account is the service being unavailable, never a 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -74,9 +86,21 @@ class UnmigratedDatabaseMiddleware:
         try:
             pending = pending_migrations()
         except DatabaseError:
-            return None  # the database itself is unreachable: not a missing migration
+            return _unreachable(request)  # the database itself fails: not a missing migration
         if not pending:
             return None
         error = OperatorDatabaseNotMigrated(pending)
         logger.error("operator database not migrated: %s", error.cause)
         return json_error(error.status_code, error.message, error.code)
+
+
+def _unreachable(request: HttpRequest) -> HttpResponse:
+    logger.error("operator database unreachable", exc_info=True)
+    error = OperatorDatabaseUnreachable()
+    response: HttpResponse
+    if is_api_path(request.path_info):
+        response = json_error(error.status_code, error.message, error.code)
+    else:
+        response = HttpResponse(error.message, status=error.status_code, content_type="text/plain")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -207,12 +207,14 @@ for number, event in enumerate(events):
     if profiling:
         profiler.disable()
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
+    # An API Gateway answer, or what a direct invocation (Zappa's command event) returned.
+    http = isinstance(response, dict) and "statusCode" in response
     results.append({
-        "status": response["statusCode"],
-        "body": response.get("body"),
-        "headers": response.get("headers") or {},
-        "cookies": response.get("cookies") or [],
-        "base64": response.get("isBase64Encoded", False),
+        "status": response["statusCode"] if http else None,
+        "body": response.get("body") if http else json.dumps(response),
+        "headers": (response.get("headers") or {}) if http else {},
+        "cookies": (response.get("cookies") or []) if http else [],
+        "base64": response.get("isBase64Encoded", False) if http else False,
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "since_start": time.time() - started,

@@ -207,10 +207,11 @@ def test_release_order_and_first_failure_stops(monkeypatch):
 def test_api_url_is_the_stages_execute_api(aws):
     from voj.aws import aws_client
 
-    with pytest.raises(SystemExit, match="no API voj-prod: deploy first"):
+    with pytest.raises(SystemExit, match="no HTTP API named voj-prod: deploy first"):
         release.api_url("prod")
-    api = aws_client("apigateway").create_rest_api(name="voj-prod")["id"]
-    aws_client("apigateway").create_rest_api(name="voj-dev")
+    api = aws_client("apigatewayv2").create_api(Name="voj-prod", ProtocolType="HTTP")["ApiId"]
+    aws_client("apigatewayv2").create_api(Name="voj-dev", ProtocolType="HTTP")
+    aws_client("apigateway").create_rest_api(name="voj-prod")  # the REST API before v2
     assert release.api_url("prod") == (
         f"https://{api}.execute-api.ap-northeast-2.amazonaws.com/prod"
     )

@@ -228,13 +228,30 @@ def test_secrets_set_stores_a_given_secret_and_never_prints_it(aws, monkeypatch,
 
     url = "postgres://voj_app:s3cret-pass@db.example:5432/voj"
     monkeypatch.setattr("sys.stdin", io.StringIO(url + "\n"))
-    cli.main(["secrets", "set", "prod", "DATABASE_URL"])
-    assert ssm_value("/voj/prod/DATABASE_URL") == url
+    cli.main(["secrets", "set", "prod", "DATABASE_URL_NEXT"])
+    assert ssm_value("/voj/prod/DATABASE_URL_NEXT") == url
     out = capsys.readouterr().out
-    assert "/voj/prod/DATABASE_URL written" in out and "s3cret" not in out
+    assert "/voj/prod/DATABASE_URL_NEXT written" in out and "s3cret" not in out
     monkeypatch.setattr("sys.stdin", io.StringIO("  \n"))
     with pytest.raises(SystemExit, match="nothing written"):
-        cli.main(["secrets", "set", "prod", "DATABASE_URL"])
-    assert ssm_value("/voj/prod/DATABASE_URL") == url
+        cli.main(["secrets", "set", "prod", "DATABASE_URL_NEXT"])
+    assert ssm_value("/voj/prod/DATABASE_URL_NEXT") == url
     with pytest.raises(SystemExit):  # only the secrets an operator gives
         cli.main(["secrets", "set", "prod", "JWT_SIGNING_KEY"])
+    with pytest.raises(SystemExit):  # the active one is written by the switch only
+        cli.main(["secrets", "set", "prod", "DATABASE_URL"])
+
+
+def test_secrets_delete_removes_the_switchs_secrets_only(aws, monkeypatch, capsys):
+    stage_secrets.put_parameter("prod", "DATABASE_URL_NEXT", "postgres://a:b@h/v", overwrite=False)
+    stage_secrets.put_parameter("prod", "DATABASE_URL", "postgres://a:b@h/v", overwrite=False)
+    cli.main(["secrets", "delete", "prod", "DATABASE_URL_NEXT"])
+    assert "/voj/prod/DATABASE_URL_NEXT deleted" in capsys.readouterr().out
+    cli.main(["secrets", "delete", "prod", "DATABASE_URL_NEXT"])
+    assert "nothing to delete" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="opsdb-switch prod --to sqlite"):
+        cli.main(["secrets", "delete", "prod", "DATABASE_URL"])
+    assert ssm_value("/voj/prod/DATABASE_URL")
+    cli.main(["secrets", "delete", "prod", "DATABASE_URL", "--yes"])
+    with pytest.raises(SystemExit):  # generated secrets: never
+        cli.main(["secrets", "delete", "prod", "JWT_SIGNING_KEY"])

@@ -37,6 +37,8 @@ ANSWERS = {
     "cdn_not_configured": (400, False),
     "invalid_paths": (400, False),
     "operator_db_not_migrated": (503, False),
+    "operator_db_unavailable": (503, True),
+    "operator_db_read_only": (503, False),
     "progress_not_found": (404, False),
     "bookmark_not_found": (404, False),
     "bookmark_limit_reached": (409, False),

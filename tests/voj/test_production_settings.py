@@ -191,7 +191,7 @@ def test_database_url_from_the_secrets(prod_env, moto_server, postgres_url):
         "d = s.DATABASES['default']; "
         "print(json.dumps({'engine': d['ENGINE'], 'vendor': connection.vendor, "
         "'max_age': d['CONN_MAX_AGE'], 'health_checks': d['CONN_HEALTH_CHECKS'], "
-        "'opsdb_middleware': any('opsdb' in m for m in s.MIDDLEWARE)}))"
+        "'opsdb_middleware': 'voj.opsdb.middleware.OperatorDatabaseMiddleware' in s.MIDDLEWARE}))"
     )
     result = run_django({**prod_env, "VOJ_SECRETS": path}, script)
     assert result.returncode == 0, result.stderr

@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # While the operator database moves (deploy's opsdb-switch), writes to it are refused.
+    "voj.opsdb.read_only.OperatorDatabaseReadOnlyMiddleware",
     # Last, so its process_exception sees a view's database error first.
     "voj.migration_state.UnmigratedDatabaseMiddleware",
 ]

@@ -61,6 +61,18 @@ def database_from_url(url: str, *, conn_max_age: int) -> dict[str, Any]:
     return config
 
 
+def operator_file_database(*, path: str, bucket: str, key: str) -> dict[str, Any]:
+    """Django's DATABASES entry for the operator database as one SQLite file kept in the bucket
+    (voj.opsdb), downloaded to path."""
+    return {
+        "ENGINE": "voj.opsdb",
+        "NAME": path,
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        "BUCKET": bucket,
+        "KEY": key,
+    }
+
+
 def drivers_absent() -> None:
     """Mark the PostgreSQL drivers as not installed, for a process that has no DATABASE_URL.
 
@@ -71,3 +83,11 @@ def drivers_absent() -> None:
     for name in DRIVERS:
         # typeshed's sys.modules has no None values; Python documents None as "import fails".
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None is allowed here
+
+
+def drivers_present() -> None:
+    """Undo drivers_absent, for the one task that opens a PostgreSQL from a process that runs
+    on the S3 file (the operator database's switch, voj/opsdb/switch_task.py)."""
+    for name in DRIVERS:
+        if name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]

@@ -14,7 +14,7 @@ from voj.secrets import (
 )
 
 from .base import *
-from .database import database_from_url, drivers_absent
+from .database import database_from_url, drivers_absent, operator_file_database
 from .env import env_bool, env_list, env_required, env_str
 
 # First, so that reading the secrets and setting up Django run without collection.
@@ -101,6 +101,9 @@ STORAGES = {
 # A URL with a password is a secret: kept as DATABASE_URL in VOJ_SECRETS, never in
 # zappa_settings.json; the environment variable wins (the prod-like local mode, tests).
 DATABASE_URL = DATABASE_URL or _secrets.get("DATABASE_URL", "").strip()
+# The file's key in the bucket, also when the function runs on PostgreSQL: the switch back to
+# the file (deploy's opsdb-switch) writes it.
+VOJ_OPSDB_KEY = env_str("VOJ_OPSDB_KEY", "system/operator-db.sqlite3")
 if DATABASE_URL:
     # PostgreSQL, say, once the accounts outgrow one file (docs/deploy.md).
     DATABASES = {"default": database_from_url(DATABASE_URL, conn_max_age=VOJ_DB_CONN_MAX_AGE)}
@@ -108,13 +111,11 @@ else:
     drivers_absent()  # the package carries psycopg; without DATABASE_URL nothing may load it
     # Django's own tables (users, groups, admin log) in one SQLite file kept in the bucket.
     DATABASES = {
-        "default": {
-            "ENGINE": "voj.opsdb",
-            "NAME": env_str("VOJ_OPSDB_PATH", "/tmp/voj-operator.sqlite3"),  # noqa: S108
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-            "BUCKET": VOJ_MEDIA_BUCKET,
-            "KEY": env_str("VOJ_OPSDB_KEY", "system/operator-db.sqlite3"),
-        }
+        "default": operator_file_database(
+            path=env_str("VOJ_OPSDB_PATH", "/tmp/voj-operator.sqlite3"),  # noqa: S108
+            bucket=VOJ_MEDIA_BUCKET,
+            key=VOJ_OPSDB_KEY,
+        )
     }
     # Publish a changed file before the response leaves, so a conflict can be reported.
     MIDDLEWARE = _inserted(
