@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import platform
+import weakref
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +18,8 @@ import botocore
 import botocore.session
 from botocore.config import Config
 from botocore.configprovider import ConfiguredEndpointProvider
+from botocore.credentials import CredentialProvider, CredentialResolver, Credentials
+from botocore.exceptions import NoCredentialsError
 from botocore.utils import CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES, SERVICE_NAME_ALIASES
 from django.conf import settings
 
@@ -108,9 +112,78 @@ def _user_agent() -> str:
     return f"voj botocore/{botocore.__version__} Python/{platform.python_version()}"
 
 
+class RenewableCredentials(Credentials):
+    """The session's credentials, the one object every client of the process signs with
+    (botocore hands each client the session's): those the rest of botocore's chain resolves,
+    resolved again on first use after ``renew()``. A process restored from a SnapStart
+    snapshot keeps its clients and signs with its own environment's credentials."""
+
+    def __init__(self, resolve: Callable[[], Credentials | None], current: Credentials) -> None:
+        # Credentials.__init__ would assign the attributes this class reads through.
+        self._resolve = resolve
+        self._current: Credentials | None = current
+
+    def renew(self) -> None:
+        self._current = None
+
+    def _credentials(self) -> Credentials:
+        if self._current is None:
+            self._current = self._resolve()
+            if self._current is None:
+                raise NoCredentialsError()
+        return self._current
+
+    # What botocore reads of a Credentials: the signers get_frozen_credentials(), the
+    # endpoint rules the account id, the rest the attributes.
+    access_key = property(lambda self: self._credentials().access_key)
+    secret_key = property(lambda self: self._credentials().secret_key)
+    token = property(lambda self: self._credentials().token)
+    account_id = property(lambda self: getattr(self._credentials(), "account_id", None))
+    method = property(lambda self: self._credentials().method)
+
+    def get_frozen_credentials(self) -> Any:
+        return self._credentials().get_frozen_credentials()
+
+
+class _RenewableProvider(CredentialProvider):
+    """First in the session's chain: wraps what the providers after it resolve in
+    RenewableCredentials."""
+
+    METHOD = "voj-renewable"
+    CANONICAL_NAME = "customVojRenewable"  # botocore asks outside providers for "custom"
+
+    def __init__(self, resolver: Any) -> None:
+        super().__init__()
+        self._resolver = resolver
+        self.credentials: RenewableCredentials | None = None
+
+    def load(self) -> RenewableCredentials | None:
+        rest = CredentialResolver([p for p in self._resolver.providers if p is not self])
+        found = rest.load_credentials()
+        if found is None:
+            return None
+        self.credentials = RenewableCredentials(rest.load_credentials, found)
+        return self.credentials
+
+
 @cache
 def _botocore_session() -> Any:
-    return botocore.session.get_session()
+    session = botocore.session.get_session()
+    resolver = session.get_component("credential_provider")
+    resolver.insert_before(resolver.providers[0].METHOD, _RenewableProvider(resolver))
+    return session
+
+
+# Every client built on the process's session, for renew_clients().
+_built: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+class _Session(boto3.session.Session):
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        # boto3's resource() builds its client here too (django-storages' S3 storage).
+        built = super().client(*args, **kwargs)
+        _built.add(built)
+        return built
 
 
 @cache
@@ -118,7 +191,7 @@ def aws_session() -> Any:
     """One session per process: a new one reloads botocore's endpoint and model data (about
     75 ms here), while another client on a warm session costs a few. django-storages' S3
     storage uses it too (streaming/s3.py)."""
-    return boto3.session.Session(botocore_session=_botocore_session())
+    return _Session(botocore_session=_botocore_session())
 
 
 def client_options(service: str, *, region: str, shorthand: str | None = None) -> dict[str, Any]:
@@ -157,14 +230,17 @@ def reset_clients() -> None:
 
 
 def renew_clients() -> None:
-    """New clients and credentials for a process restored from a snapshot (voj/snapstart.py):
-    what the snapshot froze is another environment's, the credentials the session resolved and
-    the connections its clients held. The session stays: what it parsed from botocore's data
-    files (service models, endpoint rules) and the handlers it registered are the same in every
-    environment, and a new one costs more than the clients (docs/performance.md)."""
-    session = _botocore_session()
-    # botocore resolves a session's credentials once and keeps them, with no public way to
-    # forget them; the next client resolves them again through the whole chain (the container
-    # credentials of a SnapStart function). tests/voj/test_snapstart.py checks the attribute.
-    session._credentials = None
-    aws_client.cache_clear()
+    """For a process restored from a snapshot (voj/snapstart.py): what the snapshot froze is
+    another environment's, the credentials the session resolved and the connections its
+    clients pooled. The clients stay, with everything parsed for them (service models,
+    endpoint rules, handlers), the same in every environment: rebuilding them was most of a
+    restored container's first request (docs/performance.md). The credentials they share are
+    resolved again through botocore's chain on their next use (a SnapStart function's
+    container credentials), and their pools emptied, so the first request opens its own
+    connection."""
+    provider = _botocore_session().get_component("credential_provider")
+    renewable = provider.get_provider(_RenewableProvider.METHOD).credentials
+    if renewable is not None:
+        renewable.renew()
+    for client in list(_built):
+        client.close()  # botocore's own: empties the pools; the client still works

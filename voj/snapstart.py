@@ -16,10 +16,11 @@ go: database connections are closed, start-up's objects are frozen for the garba
 
 After a restore nothing unique the snapshot froze is trusted: ``random`` is seeded again from
 the operating system (every restored container would otherwise draw the same numbers, the
-AWS SDK's retry jitter included); the AWS clients and the credentials they hold are built anew
-on a new session (voj/aws.py), and the singletons holding them are forgotten, rebuilt on first
-use; the operator database checks its file against S3 on its next connection (the snapshot may
-be days old); and the secrets are read again (``secrets_renewed``).
+AWS SDK's retry jitter included); the AWS clients stay, with the repositories and stores holding
+them, but the credentials they sign with are resolved again, this environment's, and the
+connections they pooled are dropped (voj/aws.py); the operator database checks its file against
+S3 on its next connection (the snapshot may be days old); and the secrets are read again
+(``secrets_renewed``).
 
 The hooks register whenever the application starts inside Lambda (``AWS_LAMBDA_FUNCTION_NAME``
 set), whatever the rest of the configuration: without SnapStart the runtime never calls them.
@@ -135,8 +136,6 @@ def _singletons_built() -> None:
 def after_restore() -> None:
     random.seed()  # from os.urandom: each restored container draws its own numbers
     aws.renew_clients()
-    for built in (get_repository, get_listening_repository, get_security_state, get_object_store):
-        built.cache_clear()
     opsdb.restored()
     age = time.time() - _Process.snapshot_at
     limit = float(os.environ.get("VOJ_SNAPSTART_SECRETS_MAX_AGE", SECRETS_MAX_AGE_SECONDS))

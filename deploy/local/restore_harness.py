@@ -48,8 +48,19 @@ run(hooks.get_before_snapshot())
 before_snapshot = time.perf_counter() - began
 frozen = random.getstate()
 
+# The access key of every AWS signature: each restored environment's own, if restored right.
+import botocore.auth
+signed = set()
+add_auth = botocore.auth.SigV4Auth.add_auth
+
+def recorded_auth(self, request):
+    signed.add(self.credentials.access_key)
+    return add_auth(self, request)
+
+botocore.auth.SigV4Auth.add_auth = recorded_auth
+
 def objects():
-    # What a request uses that the snapshot could have frozen: the clients and credentials.
+    # The clients a request uses, which a restore keeps (voj/aws.py renew_clients).
     from books.repository import get_repository
     from listening.repository import get_listening_repository
     from streaming.stores import get_object_store
@@ -57,7 +68,6 @@ def objects():
     return {
         "dynamodb": aws.aws_client("dynamodb"),
         "s3": aws.aws_client("s3"),
-        "credentials": aws.aws_session().get_credentials(),
         "catalogue": get_repository().calls.client,
         "listening": get_listening_repository().calls.client,
         "storage": get_object_store().client,
@@ -68,6 +78,9 @@ parent = objects()
 
 def restored(recording, number):
     random.setstate(frozen)
+    # What the restored environment's runtime gives it anew (its credentials).
+    os.environ.update(plan["environments"][number] if plan["environments"] else {})
+    signed.clear()
     wire["replay"] = not recording
     wire["seen"] = {}
     began, cpu_began = time.perf_counter(), time.process_time()
@@ -100,7 +113,8 @@ def restored(recording, number):
         "after_restore_cpu": restore_cpu,
         "answers": answers,
         "random": random.random(),
-        "parents_objects": sorted(name for name in own if own[name] is parent[name]),
+        "parents_clients": sorted(name for name in own if own[name] is parent[name]),
+        "signed_with": sorted(signed),
         "recorded": recorded if recording else None,
     }
 
@@ -148,21 +162,24 @@ def restore(
     *,
     children: int = 2,
     replay: bool = False,
+    environments: list[dict[str, str]] | None = None,
     logs: list[str] | None = None,
 ) -> dict[str, Any]:
     """Initialise one process, run its before-snapshot hooks, fork ``children`` restored
     environments from it and have each answer ``events``. Returns the seconds the
     initialisation and the hooks took, and per child the seconds its after-restore hooks took,
     its answers (each with the seconds since the restore began), the first number its ``random``
-    drew, and which of the parent's clients or credentials it still used (none, if restored
-    right). ``{access}`` in an event (``Authorization: Bearer {access}``) is the
+    drew, which of the parent's clients it still used (all: a restore keeps them) and the
+    access keys its AWS requests were signed with. ``environments``, if given, holds for each
+    child the variables its restored environment sets anew (its credentials: each child must
+    sign with its own). ``{access}`` in an event (``Authorization: Bearer {access}``) is the
     access token of the child's latest login, ``{child}`` the child's number (0, 1, ...).
     ``logs``, if given, receives the lines the processes logged."""
     return initialised(
         task_dir,
         runtime,
         _PREAMBLE + _RESTORE,
-        {"events": events, "children": children, "replay": replay},
+        {"events": events, "children": children, "replay": replay, "environments": environments},
         {**({"HARNESS_REPLAY_FROM": "0"} if replay else {}), **env},
         logs=logs,
     )

@@ -1,6 +1,7 @@
 """SnapStart's restore hooks (voj/snapstart.py): registered inside Lambda only; and restore as it
 happens, one initialised process of the packaged handler forked into two restored environments
-that each sign in, stream and report progress with their own random state, tokens and clients."""
+that each sign in, stream and report progress with their own random state, tokens and
+credentials, on the clients the snapshot built."""
 
 from __future__ import annotations
 
@@ -68,14 +69,59 @@ def test_hooks_register_inside_lambda_only(registry, monkeypatch):
     assert _registered() == ([snapstart.before_snapshot], [snapstart.after_restore])
 
 
-def test_renewed_clients_resolve_credentials_again(aws):
+@pytest.fixture
+def on_moto_server(moto_server, monkeypatch, settings):
+    """The process's clients, on moto_server, signing with the key in AWS_ACCESS_KEY_ID."""
     from voj import aws as clients
 
-    client = clients.aws_client("dynamodb")
-    credentials = clients.aws_session().get_credentials()
-    clients.renew_clients()
-    assert clients.aws_client("dynamodb") is not client
-    assert clients.aws_session().get_credentials() is not credentials
+    settings.VOJ_AWS_ENDPOINT_URL = moto_server
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secrets.token_urlsafe(20))
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    clients.reset_clients()
+    yield clients
+    clients.reset_clients()
+
+
+def _signed_with(client) -> list[str]:
+    """The access key of each request ``client`` sends from now on, as AWS receives it."""
+    keys: list[str] = []
+
+    def seen(request, **_):
+        keys.append(request.headers["Authorization"].decode().split("Credential=")[1][:20])
+
+    client.meta.events.register("before-send", seen)
+    return keys
+
+
+def test_renewed_clients_sign_with_the_environments_credentials_on_a_new_connection(
+    on_moto_server, monkeypatch, caplog
+):
+    """What a restore keeps and what it renews (voj/aws.py renew_clients): the same client
+    objects, this environment's credentials, no pooled connection of the snapshot's. Fails if
+    botocore stops handing every client the session's credentials, or closing a client's pools
+    stops leaving it usable."""
+    snapshot_key, restored_key = "AKIASNAPSHOT" + "0" * 8, "AKIARESTORED" + "1" * 8
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", snapshot_key)
+    dynamodb, s3 = on_moto_server.aws_client("dynamodb"), on_moto_server.aws_client("s3")
+    keys = _signed_with(dynamodb)
+    caplog.set_level("DEBUG", logger="urllib3.connectionpool")
+    dynamodb.list_tables()
+    dynamodb.list_tables()
+    s3.list_buckets()
+    opened = [r for r in caplog.records if r.getMessage().startswith("Starting new HTTP")]
+    assert len(opened) == 2  # one per client, reused by its second request
+    assert keys == [snapshot_key, snapshot_key]
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", restored_key)  # the restored environment's
+    caplog.clear()
+    on_moto_server.renew_clients()
+    assert on_moto_server.aws_client("dynamodb") is dynamodb
+    dynamodb.list_tables()
+    assert keys[2:] == [restored_key]
+    opened = [r for r in caplog.records if r.getMessage().startswith("Starting new HTTP")]
+    assert len(opened) == 1  # the snapshot's connection is not reused
+    assert on_moto_server.aws_session().get_credentials().access_key == restored_key
 
 
 def test_restored_operator_database_asks_s3_again(aws, tmp_path):
@@ -213,18 +259,35 @@ def test_two_environments_restored_from_one_snapshot(package, moto_server, tmp_p
     )
     task = unpack(package, tmp_path / "task")
     began = time.monotonic()
-    result = restore(task, runtime_dir(tmp_path / "runtime"), [login, stream, progress], env)
+    # Each restored environment has credentials of its own, none of them the snapshot's.
+    keys = [f"AKIARESTORED{number:08d}" for number in range(2)]
+    environments = [
+        {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30)}
+        for key in keys
+    ]
+    result = restore(
+        task,
+        runtime_dir(tmp_path / "runtime"),
+        [login, stream, progress],
+        env,
+        environments=environments,
+    )
     assert time.monotonic() - began < 60
     first, second = result["children"]
     tokens = []
-    for child in (first, second):
+    for key, child in zip(keys, (first, second), strict=True):
         signed_in, streamed, reported = child["answers"]
         assert [a["status"] for a in child["answers"]] == [200, 200, 200], child["answers"]
-        assert json.loads(streamed["body"])["url"].startswith(moto_server)
+        url = json.loads(streamed["body"])["url"]
+        assert url.startswith(moto_server)
+        assert f"X-Amz-Credential={key}" in url  # presigned with this environment's key
         assert json.loads(reported["body"])["applied"] is True
         tokens.append(_payload(json.loads(signed_in["body"])["access"]))
-        # Nothing of the parent's: no client, no credentials (each child built its own).
-        assert child["parents_objects"] == []
+        # The snapshot's clients, each signing with this environment's credentials only.
+        assert child["parents_clients"] == sorted(
+            ("dynamodb", "s3", "catalogue", "listening", "storage", "security")
+        )
+        assert child["signed_with"] == [key]
     assert first["pid"] != second["pid"]
     # The snapshot's random state would give both what the parent draws next; each drew its own.
     assert len({first["random"], second["random"], result["random"]}) == 3
