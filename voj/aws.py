@@ -5,6 +5,8 @@ with them before anything else runs, so importing them here adds nothing to a co
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import platform
 import weakref
@@ -16,12 +18,15 @@ from urllib.parse import urlsplit
 import boto3
 import botocore
 import botocore.session
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.configprovider import ConfiguredEndpointProvider
 from botocore.credentials import CredentialProvider, CredentialResolver, Credentials
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.utils import CLIENT_NAME_TO_HYPHENIZED_SERVICE_ID_OVERRIDES, SERVICE_NAME_ALIASES
 from django.conf import settings
+
+logger = logging.getLogger("voj.aws")
 
 # Every AWS service the application calls while it runs. The Lambda package ships botocore with
 # these service models only (deploy/package.py), so a client for any other service fails there:
@@ -244,3 +249,33 @@ def renew_clients() -> None:
         renewable.renew()
     for client in list(_built):
         client.close()  # botocore's own: empties the pools; the client still works
+
+
+class _LocalAnswer(io.BytesIO):
+    """A body botocore reads as it reads the wire's (its ``stream()``)."""
+
+    def stream(self, **_: Any) -> Any:
+        yield self.getvalue()
+
+
+def operations_primed(client: Any, operations: dict[str, dict[str, Any]]) -> None:
+    """Call each of ``client``'s ``operations`` (name: parameters) once, answered in the
+    process with an empty success at botocore's ``before-send`` event: nothing is sent.
+    botocore builds on an operation's first call what its later calls reuse (the model's shapes,
+    the endpoint rules' answer, the event handlers' lookup), about 2 ms each here, which the
+    first requests of a process restored from a snapshot would otherwise pay
+    (voj/snapstart.py). A call that fails is only logged: the operation is built on first use."""
+    empty = b"{}" if client.meta.service_model.protocol.startswith("json") else b""
+
+    def answered(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {}, _LocalAnswer(empty))
+
+    client.meta.events.register_first("before-send", answered, unique_id="voj-prime")
+    try:
+        for name, parameters in operations.items():
+            try:
+                getattr(client, name)(**parameters)
+            except (BotoCoreError, ClientError) as error:
+                logger.warning("%s not primed: %s", name, error)
+    finally:
+        client.meta.events.unregister("before-send", unique_id="voj-prime")

@@ -37,12 +37,16 @@ import os
 import random
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import get_hashers
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.http import HttpResponse
+from django.http.request import split_domain_port
 from django.urls import get_resolver
+from django.utils.module_loading import import_string
 from rest_framework_simplejwt.settings import api_settings
 
 from books.repository import get_repository
@@ -73,6 +77,31 @@ FIRST_USE_MODULES = (
     "PIL.Image",  # cover checks
     "PIL.ImageCms",
     "django.db.migrations.executor",  # the migrations check (login, /health/detailed)
+)
+
+# The DynamoDB operations the requests call, primed before the snapshot on the process's client
+# for each of its tables (voj/aws.py operations_primed), with parameters of the shapes they send;
+# botocore's endpoint rules answer per table.
+_KEY = {"pk": {"S": "prime"}, "sk": {"S": "prime"}}
+_VALUES = {":v": {"S": "prime"}}
+PRIMED_OPERATIONS: dict[str, dict[str, Any]] = {
+    "get_item": {"Key": _KEY, "ConsistentRead": True},
+    "query": {"KeyConditionExpression": "pk = :v", "ExpressionAttributeValues": _VALUES},
+    "update_item": {
+        "Key": _KEY,
+        "UpdateExpression": "SET v = :v",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeValues": _VALUES,
+        "ReturnValues": "ALL_NEW",
+    },
+    "put_item": {"Item": _KEY},
+    "delete_item": {"Key": _KEY},
+}
+TABLE_SETTINGS = (
+    "VOJ_BOOKS_TABLE",
+    "VOJ_CHAPTERS_TABLE",
+    "VOJ_LISTENING_TABLE",
+    "VOJ_SECURITY_TABLE",
 )
 
 # The secrets are read again after a restore from a snapshot older than this (seconds;
@@ -116,12 +145,31 @@ def prime() -> None:
     get_resolver().reverse_dict  # noqa: B018 - imports every URLconf, compiles every pattern
     get_hashers()
     _singletons_built()
+    _clients_primed()
     # simplejwt's token backend, which imports PyJWT and cryptography; its HMAC key and PyJWT's
     # algorithm tables are built on the first signature.
     from rest_framework_simplejwt import state  # noqa: PLC0415 - before the snapshot only
 
     backend = state.token_backend
     backend.decode(backend.encode({"prime": True}), verify=True)  # type: ignore[arg-type]  # simplejwt types the JWT string as Token
+
+
+def _clients_primed() -> None:
+    tables = sorted({getattr(settings, name, "") for name in TABLE_SETTINGS} - {""})
+    dynamodb = aws.aws_client("dynamodb")
+    for table in tables:
+        operations = {name: {**p, "TableName": table} for name, p in PRIMED_OPERATIONS.items()}
+        aws.operations_primed(dynamodb, operations)
+    # A book with its chapter, read in one request (books/repository/dynamodb/many.py).
+    catalogue = (settings.VOJ_BOOKS_TABLE, settings.VOJ_CHAPTERS_TABLE)
+    both = {table: {"Keys": [_KEY], "ConsistentRead": True} for table in catalogue}
+    aws.operations_primed(dynamodb, {"batch_get_item": {"RequestItems": both}})
+    head = {"Bucket": settings.VOJ_MEDIA_BUCKET, "Key": "prime"}
+    aws.operations_primed(aws.aws_client("s3"), {"head_object": head})
+    # Modules and patterns Django loads on a request's first pass through the middleware.
+    import_string(settings.MESSAGE_STORAGE)
+    split_domain_port("prime.invalid:443")
+    HttpResponse(content_type="application/json; charset=utf-8").charset  # noqa: B018
 
 
 def _singletons_built() -> None:

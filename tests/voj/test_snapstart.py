@@ -292,3 +292,17 @@ def test_two_environments_restored_from_one_snapshot(package, moto_server, tmp_p
     # The snapshot's random state would give both what the parent draws next; each drew its own.
     assert len({first["random"], second["random"], result["random"]}) == 3
     assert tokens[0]["jti"] != tokens[1]["jti"]
+
+
+def test_priming_builds_the_operations_and_sends_nothing(on_moto_server, monkeypatch, caplog):
+    """Before the snapshot each operation the requests call is built, answered in the process."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPRIMED0000000000")
+    dynamodb = on_moto_server.aws_client("dynamodb")
+    signed = _signed_with(dynamodb)
+    caplog.set_level("DEBUG", logger="urllib3.connectionpool")
+    caplog.set_level("WARNING", logger="voj.aws")
+    snapstart._clients_primed()
+    assert [r.getMessage() for r in caplog.records] == []  # no connection, nothing failed
+    assert len(signed) > len(snapstart.PRIMED_OPERATIONS)  # every operation, on each table
+    with pytest.raises(Exception, match="ResourceNotFoundException"):
+        dynamodb.get_item(TableName="prime", Key={"pk": {"S": "x"}})  # answered by AWS again
