@@ -147,8 +147,7 @@ class S3ObjectStore:
     @property
     def client(self) -> Any:
         """The S3 client, the process's (voj/aws.py) unless one was given: built on first use,
-        as a stream URL signed by CloudFront needs none (a container restored from a SnapStart
-        snapshot builds its clients again, voj/snapstart.py)."""
+        as a stream URL signed by CloudFront needs none."""
         return self._client if self._client is not None else aws_client("s3")
 
     @classmethod

@@ -10,7 +10,8 @@ Before the snapshot, what the first requests would otherwise build on first use 
 (``prime``), so that a restored container does little: the URL resolver, the repositories and
 their DynamoDB client, the object store with its S3 client, its presigner or CloudFront signer,
 the security state, the token backend with PyJWT and ``cryptography``, the password hashers, the
-modules the production configuration loads on first use. Then what must not be shared is let
+modules the production configuration loads on first use, and each AWS operation the requests call
+(answered inside the process: nothing is sent). Then what must not be shared is let
 go: database connections are closed, start-up's objects are frozen for the garbage collector
 (voj/coldstart.py) after one full collection.
 

@@ -33,8 +33,8 @@ def _sync_for(bucket: str, key: str, path: str) -> OperatorDatabaseSync:
 
 
 def restored() -> None:
-    """After a snapshot restore: each operator database synchronised so far takes the new S3
-    client and checks the file's freshness on its next connection (voj/snapstart.py). One
+    """After a snapshot restore: each operator database synchronised so far takes the process's
+    S3 client and checks the file's freshness on its next connection (voj/snapstart.py). One
     never used before the snapshot is built on first use, as in any process."""
     for sync in list(_built):
         sync.restored(aws_client("s3"))

@@ -56,10 +56,11 @@ class OperatorDatabaseSync:
         )
 
     def restored(self, client: Any) -> None:
-        """In a process restored from a snapshot (voj/snapstart.py): the new client, and the
-        next connection asks S3 again whether the file is current. The snapshot may be days
-        old, and the monotonic clock it froze says nothing about the time since. The local file
-        and its ETag stay: an unchanged file is not downloaded again."""
+        """In a process restored from a snapshot (voj/snapstart.py): the process's S3 client
+        (the snapshot's, its credentials renewed, voj/aws.py), and the next connection asks S3
+        again whether the file is current. The snapshot may be days old, and the monotonic
+        clock it froze says nothing about the time since. The local file and its ETag stay: an
+        unchanged file is not downloaded again."""
         with self._lock:
             self.client = client
             self._checked_at = float("-inf")
