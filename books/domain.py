@@ -82,8 +82,27 @@ class Book:
     def is_published(self) -> bool:
         return self.status == BookStatus.PUBLISHED
 
+    @property
+    def access(self) -> BookAccess:
+        return BookAccess(id=self.id, owner=self.owner, status=self.status)
+
     def replace(self, **changes: Any) -> Book:
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class BookAccess:
+    """What decides who may see a book (books/permissions.py): its owner and its status. The
+    listener's hot paths (a progress report, a stream link) read this alone: on DynamoDB it is
+    the book's small head item, not the book item with its description of up to 15 KB."""
+
+    id: str
+    owner: int
+    status: BookStatus
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == BookStatus.PUBLISHED
 
 
 @dataclass(frozen=True, slots=True)

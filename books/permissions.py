@@ -18,9 +18,20 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from books.domain import EVERY_BOOK, PUBLISHED_BOOKS, Book, BookVisibility, Chapter, ChapterStatus
+from books.domain import (
+    EVERY_BOOK,
+    PUBLISHED_BOOKS,
+    Book,
+    BookAccess,
+    BookVisibility,
+    Chapter,
+    ChapterStatus,
+)
 
 EDITORS_GROUP = "editors"
+
+# What visibility reads of a book: the whole book, or only its owner and status (BookAccess).
+Seen = Book | BookAccess
 
 
 def _authenticated(user: Any) -> bool:
@@ -40,12 +51,12 @@ def _is_staff(user: Any) -> bool:
     return bool(account is not None and account.is_active and account.is_staff)
 
 
-def _owns(user: Any, book: Book) -> bool:
+def _owns(user: Any, book: Seen) -> bool:
     # The token user's id is the token's text claim; a Django user's is an int.
     return str(book.owner) == str(user.pk)
 
 
-def user_owns_book(user: Any, book: Book) -> bool:
+def user_owns_book(user: Any, book: Seen) -> bool:
     return _authenticated(user) and _owns(user, book)
 
 
@@ -86,7 +97,7 @@ def user_can_delete(user: Any, book: Book, *, permission: str) -> bool:
     )
 
 
-def user_can_see_book(user: Any, book: Book) -> bool:
+def user_can_see_book(user: Any, book: Seen) -> bool:
     if book.is_published:
         return True
     if not _authenticated(user):
@@ -94,12 +105,12 @@ def user_can_see_book(user: Any, book: Book) -> bool:
     return _owns(user, book) or _is_staff(user)
 
 
-def user_sees_every_chapter(user: Any, book: Book) -> bool:
+def user_sees_every_chapter(user: Any, book: Seen) -> bool:
     """Whether ``user`` sees the book's chapters that are not ready (its owner and staff)."""
     return _authenticated(user) and (_owns(user, book) or _is_staff(user))
 
 
-def user_can_see_chapter(user: Any, book: Book, chapter: Chapter) -> bool:
+def user_can_see_chapter(user: Any, book: Seen, chapter: Chapter) -> bool:
     if not user_can_see_book(user, book):
         return False
     return chapter.status == ChapterStatus.READY or user_sees_every_chapter(user, book)

@@ -14,8 +14,9 @@
    (their search terms; docs/search.md);
 3. update: the package's git revision recorded by its code hash (deploy/live.py), then
    `zappa update STAGE --zip dist/voj-STAGE.zip` (Zappa's own build would lack the bytecode,
-   the trimmed botocore and the simplejwt patch), then `backfill_search` again for the books
-   the old code wrote meanwhile. If Zappa fails, the function says what serves: this package
+   the trimmed botocore and the simplejwt patch), then `backfill_search` and
+   `backfill_publishing` again for the books the old code wrote meanwhile (their search terms,
+   and their heads' copy of the owner). If Zappa fails, the function says what serves: this package
    or the previous release, and the rollback that returns to it;
 4. throttle: the API stage's rate and burst limits again (Zappa's update does not keep them);
 5. health: GET /api/v1/health/detailed answers 200;
@@ -188,7 +189,17 @@ def update(stage: str) -> None:
     before = live.live(stage)
     if not live.run_zappa("update", stage, "--zip", str(package)):
         raise SystemExit(live.after_failed_update(stage, before, sha256))
-    backfill_search(migrate_environment(stage))
+    env = migrate_environment(stage)
+    backfill_search(env)
+    # The heads the old code created since the migrate step lack the owner copy the listener's
+    # hot paths read (books/repository/dynamodb/access.py; they fall back to the book item
+    # meanwhile): after this, every head has it. Idempotent, like every step of it.
+    _run(
+        [sys.executable, "manage.py", "backfill_publishing"],
+        env=env,
+        failed="the new code serves; heads the old code wrote since the migrate step are read "
+        "with their book item until `python -m deploy migrate STAGE` runs",
+    )
 
 
 def throttle(stage: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from books.domain import Book, BookVisibility, Chapter, ChapterStatus, Page
+from books.domain import Book, BookAccess, BookVisibility, Chapter, ChapterStatus, Page
 
 
 class Repository(Protocol):
@@ -19,11 +19,19 @@ class Repository(Protocol):
 
     def book_get(self, book_id: str) -> Book: ...
 
-    def book_get_with_chapter(self, book_id: str, chapter_id: str) -> tuple[Book, Chapter | None]:
-        """The book and its chapter ``chapter_id`` (None if the book has no such chapter), as
-        ``book_get`` and ``chapter_get`` read them (strongly consistent), in one read: the
-        listener's progress report, sent every few seconds of listening, names both. Raises
-        BookNotFound."""
+    def book_access(self, book_id: str) -> BookAccess:
+        """Who may see the book: its owner and status, for the listener's stream link. On
+        DynamoDB one read of the book's small head (strongly consistent), not of the book item
+        and its description. Raises BookNotFound (also for a book being deleted)."""
+        ...
+
+    def book_access_with_chapter(
+        self, book_id: str, chapter_id: str
+    ) -> tuple[BookAccess, Chapter | None]:
+        """``book_access`` and the book's chapter ``chapter_id`` (None if the book has no such
+        chapter) in one read: the listener's progress report, sent every 15 to 30 seconds of
+        listening, names both. On DynamoDB one eventually consistent BatchGetItem of the head
+        and the chapter (dynamodb/many.py says why that is enough). Raises BookNotFound."""
         ...
 
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Max, Model, Q, QuerySet, Value, When
 
-from books.domain import Book, BookStatus, BookVisibility, Chapter, ChapterStatus, Page
+from books.domain import Book, BookAccess, BookStatus, BookVisibility, Chapter, ChapterStatus, Page
 from books.errors import (
     BookNotFound,
     ChapterNotFound,
@@ -151,15 +151,23 @@ class SqlRepository:
         except BookRecord.DoesNotExist:
             raise BookNotFound() from None
 
-    def book_get_with_chapter(self, book_id: str, chapter_id: str) -> tuple[Book, Chapter | None]:
+    def book_access(self, book_id: str) -> BookAccess:
+        row = BookRecord.objects.filter(pk=book_id).values("owner", "status").first()
+        if row is None:
+            raise BookNotFound()
+        return BookAccess(id=book_id, owner=row["owner"], status=BookStatus(row["status"]))
+
+    def book_access_with_chapter(
+        self, book_id: str, chapter_id: str
+    ) -> tuple[BookAccess, Chapter | None]:
         row = (
             ChapterRecord.objects.select_related("book")
             .filter(pk=chapter_id, book_id=book_id)
             .first()
         )
         if row is None:
-            return self.book_get(book_id), None
-        return _book(row.book), _chapter(row)
+            return self.book_access(book_id), None
+        return _book(row.book).access, _chapter(row)
 
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
         return {r.id: _book(r) for r in BookRecord.objects.filter(pk__in=set(book_ids))}

@@ -13,18 +13,25 @@ Books table, key (``book_id``, ``sk``): one item collection per book.
   book is created, edited or deleted, never when a chapter changes: a 15 KB item and its index
   copy are not rewritten per chapter.
 - ``sk = "head"``: a small item (well under 1 KB) with ``chapter_count``, ``ready_count`` (the
-  ready chapters, what a listener is told a book has), a copy of the book's ``status``, the
-  book's ``cover_key`` (both written in one transaction with the book item, and read by every
-  list with the heads) and, once a delete has begun, ``deleting``. Every chapter transaction
-  updates or condition-checks the head, not the book: DynamoDB charges a transaction item by
-  the size of the item it touches, so a chapter write costs the same whatever the book's
-  description (docs/performance.md).
+  ready chapters, what a listener is told a book has), a copy of the book's ``status`` and of
+  its ``owner``, the book's ``cover_key`` (all written in one transaction with the book item,
+  and read by every list with the heads) and, once a delete has begun, ``deleting``. Every
+  chapter transaction updates or condition-checks the head, not the book: DynamoDB charges a
+  transaction item by the size of the item it touches, so a chapter write costs the same
+  whatever the book's description (docs/performance.md). The status and owner copies are all
+  that decides who may see the book, so the listener's hot paths read the head alone
+  (dynamodb/access.py): 1 read unit, not the book item's 4 for a 15 KB description. A head
+  written before it carried the owner copy is read with its book item instead (a request
+  more, the same answer) until ``manage.py backfill_publishing`` copies the owner (an owner
+  never changes, so the copy never goes stale).
 - ``sk = "slot#0000000007"``: one small item per chapter number, holding the chapter's id. It is
   written in the same transaction as the chapter, with ``attribute_not_exists``, so numbers stay
   unique within a book under concurrent creates and renumbers.
 
 ``book_get`` is one strongly consistent Query of the collection's ``book`` and ``head``;
-``chapter_last_number`` one of its last slot.
+``chapter_last_number`` one of its last slot. ``book_access`` (stream-url) is one strongly
+consistent GetItem of the head; ``book_access_with_chapter`` (a progress report) one eventually
+consistent BatchGetItem of the head and the chapter (dynamodb/access.py says why).
 
 ``books-by-created`` (GSI, eventually consistent): ``list_pk`` is one constant and ``list_sk`` the
 creation time and id, so one Query lists the catalogue newest first. One constant partition is a
@@ -59,10 +66,10 @@ not the key.
   index supports ``ConsistentRead``, so a list right after a write shows it.
 - ``chapters-by-id`` (GSI, ``chapter_id``): the listener's stream-url lookup, which knows only the
   chapter id, and the console's lookup by id. Eventually consistent: a read path only.
-  stream-url then reads the chapter's book (its Query of ``book`` and ``head``): whether a
-  listener may play the chapter depends on the book's status, so stream-url costs two
-  requests. Copying the status onto every chapter would save that read but make a publish one
-  write per chapter, racing with the completions that write the same chapters.
+  stream-url then reads the chapter's book's head (``book_access``): whether a listener may
+  play the chapter depends on the book's status and owner, so stream-url costs two requests.
+  Copying the status onto every chapter would save that read but make a publish one write per
+  chapter, racing with the completions that write the same chapters.
 - ``chapters-by-status`` (GSI, ``status`` + ``updated_at``): the console's status list, newest
   first. Eventually consistent: a read path only. Its partitions are the four statuses; each
   chapter write puts one small item (about 1 write unit) there, at the pace editors upload, far

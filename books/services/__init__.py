@@ -15,11 +15,11 @@ way only (books <- chapters <- uploads, chapters <- streams; console and objects
 """
 
 from books.services.books import (
+    book_access_with_chapter,
     book_create,
     book_deletable,
     book_delete,
     book_get,
-    book_get_with_chapter,
     book_list,
     book_publish,
     book_search,
@@ -52,6 +52,7 @@ from books.services.uploads import chapter_complete, chapter_create, chapter_upl
 
 __all__ = [
     "StreamLink",
+    "book_access_with_chapter",
     "book_check",
     "book_cover_complete",
     "book_cover_delete",
@@ -62,7 +63,6 @@ __all__ = [
     "book_delete",
     "book_delete_by_operator",
     "book_get",
-    "book_get_with_chapter",
     "book_list",
     "book_publish",
     "book_publish_by_operator",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from books.domain import Book, BookStatus, Chapter, Page, utcnow
+from books.domain import Book, BookAccess, BookStatus, Chapter, Page, utcnow
 from books.errors import BookNotFound, NothingToPublish, PermissionDenied, VersionConflict
 from books.permissions import (
     DELETE_BOOK,
@@ -60,19 +60,16 @@ def book_get(*, user: Any, book_id: str) -> Book:
     return as_seen_by(user, book)
 
 
-def book_get_with_chapter(
+def book_access_with_chapter(
     *, user: Any, book_id: str, chapter_id: str
-) -> tuple[Book, Chapter | None]:
-    """The book, if ``user`` may see it (BookNotFound otherwise), and its chapter ``chapter_id``
-    whatever its status (None if the book has none): one read, for the listener's reports.
-
-    The book's ``chapter_count`` is the ready chapters' for all but its owner, staff included:
-    this is the path of every progress report, which never reads the account's row (a staff
-    member's own reports do not show the count anyway), and fewer is hidden, not exposed."""
-    book, chapter = get_repository().book_get_with_chapter(book_id, chapter_id)
-    if not user_can_see_book(user, book):
+) -> tuple[BookAccess, Chapter | None]:
+    """Who may see the book, if ``user`` may (BookNotFound otherwise), and its chapter
+    ``chapter_id`` whatever its status (None if the book has none): one read, for the
+    listener's reports, which name the book and need nothing else of it."""
+    access, chapter = get_repository().book_access_with_chapter(book_id, chapter_id)
+    if not user_can_see_book(user, access):
         raise BookNotFound()
-    return as_seen_by(user, book, staff=False), chapter
+    return access, chapter
 
 
 def book_list(*, user: Any, limit: int, cursor: str | None = None) -> Page[Book]:

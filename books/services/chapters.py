@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from books.domain import Book, Chapter, ChapterStatus, Page, utcnow
+from books.domain import Chapter, ChapterStatus, Page, utcnow
 from books.errors import BookNotFound, ChapterNotFound, VersionConflict
 from books.permissions import DELETE_CHAPTER, user_can_see_chapter, user_sees_every_chapter
 from books.repository import get_repository
@@ -32,23 +32,19 @@ def chapter_get(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
 
 
 def chapter_find(*, user: Any, chapter_id: str) -> Chapter:
-    """A chapter known by its id alone (the listener's link, the console), if ``user`` may see
-    it."""
-    return chapter_find_with_book(user=user, chapter_id=chapter_id)[0]
-
-
-def chapter_find_with_book(*, user: Any, chapter_id: str) -> tuple[Chapter, Book]:
-    """The chapter by its id and its book, if ``user`` may see the chapter: ChapterNotFound
-    otherwise, whether the chapter, its book or the right to see them is missing."""
+    """A chapter known by its id alone (the listener's stream link, the console), if ``user``
+    may see it: ChapterNotFound otherwise, whether the chapter, its book or the right to see
+    them is missing. Visibility needs only the book's owner and status (``book_access``: on
+    DynamoDB its small head, not the book item)."""
     repository = get_repository()
     chapter = repository.chapter_find(chapter_id)
     try:
-        book = repository.book_get(chapter.book_id)
+        access = repository.book_access(chapter.book_id)
     except BookNotFound:
         raise ChapterNotFound() from None
-    if not user_can_see_chapter(user, book, chapter):
+    if not user_can_see_chapter(user, access, chapter):
         raise ChapterNotFound()
-    return chapter, book
+    return chapter
 
 
 def chapters_by_status(

@@ -8,7 +8,7 @@ from typing import Any
 
 from books.domain import Chapter, ChapterStatus
 from books.errors import ChapterNotReady
-from books.services.chapters import chapter_find_with_book
+from books.services.chapters import chapter_find
 from streaming.signing import stream_expiry
 from streaming.stores import get_object_store
 
@@ -23,11 +23,11 @@ class StreamLink:
 
 
 def chapter_stream(*, user: Any, chapter_id: str, base_url: str) -> StreamLink:
-    # The listener knows only the chapter id: the by-id index, then the chapter's book, whose
-    # status says whether the listener may play it (books/repository/tables.py). A listener
-    # never learns that a draft's or an unready chapter exists: 404. The owner and staff, who
-    # see unready chapters, are told why it does not play.
-    chapter, _ = chapter_find_with_book(user=user, chapter_id=chapter_id)
+    # The listener knows only the chapter id: the by-id index, then who may see the chapter's
+    # book (its owner and status: the book's head on DynamoDB, books/repository/tables.py). A
+    # listener never learns that a draft's or an unready chapter exists: 404. The owner and
+    # staff, who see unready chapters, are told why it does not play.
+    chapter = chapter_find(user=user, chapter_id=chapter_id)
     if chapter.status != ChapterStatus.READY:
         raise ChapterNotReady(f"The chapter is {chapter.status}, not ready for streaming.")
     return _stream_link(chapter, base_url)

@@ -5,14 +5,17 @@ Capacity of deploy/bench/capacity.py), through the repositories each call goes t
 order its service makes them (books/services/, listening/services/, voj/security/):
 
 - stream-url: the account's change record (the token check), the chapter by its id (the
-  by-id index), its book and head;
-- progress write, newer and further (what a playing device sends): the change record, the book
-  and the chapter in one BatchGetItem, the progress item read and its conditional write;
+  by-id index), its book's head (owner and status: who may play it);
+- progress write, newer and further (what a playing device sends): the change record, the
+  book's head and the chapter in one BatchGetItem, the progress item read and its conditional
+  write;
 - chapter upload: create (the book, the last number, the chapter's transaction), then complete
   (the book, the chapter, the chapter's update to ready with its media key and duration).
 
 The book carries the API's largest description (5,000 characters, 15 KB), as the catalogue's
-table in docs/performance.md does: a consistent read of the book item is charged by its size.
+table in docs/performance.md does: a read of the book item is charged by its size, which the
+listener's paths avoid by reading the head (books/repository/dynamodb/access.py); the uploads
+still read the book.
 """
 
 from __future__ import annotations
@@ -130,7 +133,7 @@ def _measured(client: Any, names: dict[str, str]) -> Figures:
     def stream() -> None:
         security.get("account:1")
         found = catalogue.chapter_find(chapter.id)
-        catalogue.book_get(found.book_id)
+        catalogue.book_access(found.book_id)
 
     measured(STREAM_URL, stream)
     first = _position(chapter.id, 10.0, 0)
@@ -138,7 +141,7 @@ def _measured(client: Any, names: dict[str, str]) -> Figures:
 
     def progress() -> None:
         security.get("account:1")
-        catalogue.book_get_with_chapter(book.id, chapter.id)
+        catalogue.book_access_with_chapter(book.id, chapter.id)
         later = _position(chapter.id, 30.0, 20)
         write = listening.progress_record(user_id=1, book_id=book.id, report=later, finishes=False)
         assert write.applied, write

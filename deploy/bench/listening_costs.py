@@ -228,8 +228,8 @@ Measured the same way through the listening repository's DynamoDB backend
 listening/repository/tables.py). Each call twice: with *small* items (a 7-character device
 name, bookmarks without a note) and with the *largest* the API takes (a device name of 100
 4-byte characters, 400 bytes; notes of 1,000 4-byte characters). These are the listening
-table's units: a progress write or a bookmark create through the API reads the book and the
-chapter from the catalogue first.
+table's units: a progress write or a bookmark create through the API reads the book's head and
+the chapter from the catalogue first.
 
 {table(measured)}
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from books import services as books_services
-from books.domain import Book, Chapter, ChapterStatus, Page
+from books.domain import Book, BookAccess, Chapter, ChapterStatus, Page
 from books.errors import BookNotFound, ChapterNotFound
 from books.permissions import user_can_see_book
 from books.repository import get_repository
@@ -40,6 +40,8 @@ class CatalogueReads:
     def __init__(self, user: Any) -> None:
         self.user = user
         self._books: dict[str, Book] = {}
+        # What the reports' reads decided (book_naming): the books the user may see.
+        self._access: dict[str, BookAccess] = {}
         # None: no ready chapter of that id in the book.
         self._chapters: dict[tuple[str, str], Chapter | None] = {}
         self._last_ready: dict[str, int | None] = {}
@@ -52,18 +54,22 @@ class CatalogueReads:
             self._books[book_id] = books_services.book_get(user=self.user, book_id=book_id)
         return self._books[book_id]
 
-    def book_naming(self, book_id: str, chapter_id: str) -> Book:
-        """``book``, with the chapter a report names read in the same request (the hot path:
-        one read instead of two); ``chapter`` then checks it without reading again."""
-        if book_id not in self._books:
-            book, chapter = books_services.book_get_with_chapter(
+    def book_naming(self, book_id: str, chapter_id: str) -> BookAccess:
+        """Who may see the book, if the user may (BookNotFound, 404, otherwise), with the
+        chapter a report names read in the same request (the hot path: one small read, of the
+        book's head and the chapter, never the book item); ``chapter`` then checks it without
+        reading again. A report needs nothing else of the book."""
+        if book_id in self._books:
+            return self._books[book_id].access
+        if book_id not in self._access:
+            access, chapter = books_services.book_access_with_chapter(
                 user=self.user, book_id=book_id, chapter_id=chapter_id
             )
-            self._books[book_id] = book
+            self._access[book_id] = access
             self._chapters[(book_id, chapter_id)] = _playable(chapter)
-        return self._books[book_id]
+        return self._access[book_id]
 
-    def chapter(self, book: Book, chapter_id: str, position_seconds: float) -> Chapter:
+    def chapter(self, book: Book | BookAccess, chapter_id: str, position_seconds: float) -> Chapter:
         """A ready chapter of ``book`` with ``position_seconds`` inside it (ChapterNotPlayable,
         PositionOutOfRange: 400). A ready chapter of a visible book is visible to everyone."""
         key = (book.id, chapter_id)

@@ -161,8 +161,9 @@ def test_a_listeners_reads(ready, as_listener):
     requests = Requests()
     book = ready["book_id"]
     stream_url = f"/api/v1/audio/{ready['id']}/stream-url"
-    # The chapter by id, then its book: whether the listener may play it is the book's status.
-    assert requests.catalogue_during(lambda: as_listener.get(stream_url)) == ["Query", "Query"]
+    # The chapter by id, then its book's head: whether the listener may play it is the book's
+    # status (and owner), which the small head carries; never the book item.
+    assert requests.catalogue_during(lambda: as_listener.get(stream_url)) == ["Query", "GetItem"]
     # stream-url checks the token without the operator database: one small read of the
     # account's change record (voj/security/authentication.py) stands in for the user's row.
     assert requests.security == ["GetItem"]

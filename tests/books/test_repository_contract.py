@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from books.domain import EVERY_BOOK, Book, Chapter, ChapterStatus
+from books.domain import EVERY_BOOK, Book, BookAccess, BookStatus, Chapter, ChapterStatus
 from books.errors import (
     BookNotFound,
     ChapterNotFound,
@@ -106,22 +106,45 @@ def test_book_get_many_reads_the_books_that_exist(repo):
     assert repo.book_get_many([]) == {}
 
 
-def test_book_get_with_chapter_reads_both_as_their_own_reads_do(repo):
-    book = make_book(repo)
+def test_book_access_with_chapter_reads_who_may_see_the_book_and_the_chapter(repo):
+    book = make_book(repo, owner=7)
     other = make_book(repo, 1)
     chapter = make_chapter(repo, book, 1, status=ChapterStatus.READY, duration_seconds=3.5)
     foreign = make_chapter(repo, other, 1)
-    assert repo.book_get_with_chapter(book.id, chapter.id) == (
-        repo.book_get(book.id),
+    access = BookAccess(id=book.id, owner=7, status=BookStatus.DRAFT)
+    assert repo.book_access(book.id) == access == repo.book_get(book.id).access
+    assert repo.book_access_with_chapter(book.id, chapter.id) == (
+        access,
         repo.chapter_get(book.id, chapter.id),
     )
-    assert repo.book_get_with_chapter(book.id, chapter.id)[0].chapter_count == 1
     # Another book's chapter, or none: the book alone.
-    assert repo.book_get_with_chapter(book.id, foreign.id) == (repo.book_get(book.id), None)
+    assert repo.book_access_with_chapter(book.id, foreign.id) == (access, None)
     missing = "00000000-0000-0000-0000-000000000000"
-    assert repo.book_get_with_chapter(book.id, missing) == (repo.book_get(book.id), None)
+    assert repo.book_access_with_chapter(book.id, missing) == (access, None)
     with pytest.raises(BookNotFound):
-        repo.book_get_with_chapter(missing, chapter.id)
+        repo.book_access_with_chapter(missing, chapter.id)
+    with pytest.raises(BookNotFound):
+        repo.book_access(missing)
+
+
+def test_book_access_follows_the_status_and_the_delete(repo):
+    book = make_book(repo, owner=7)
+    chapter = make_chapter(repo, book, 1, status=ChapterStatus.READY)
+    published = repo.book_set_status(
+        book.replace(status=BookStatus.PUBLISHED, published_at=T0), expected_version=1
+    )
+    assert repo.book_access(book.id).status == BookStatus.PUBLISHED
+    assert repo.book_access_with_chapter(book.id, chapter.id)[0] == published.access
+    repo.book_set_status(
+        published.replace(status=BookStatus.DRAFT, published_at=None), expected_version=2
+    )
+    assert repo.book_access(book.id).status == BookStatus.DRAFT
+    assert repo.book_access_with_chapter(book.id, chapter.id)[0].status == BookStatus.DRAFT
+    repo.book_delete(book.id)
+    with pytest.raises(BookNotFound):
+        repo.book_access(book.id)
+    with pytest.raises(BookNotFound):
+        repo.book_access_with_chapter(book.id, chapter.id)
 
 
 def test_book_update_bumps_version_and_rejects_stale(repo):
@@ -517,8 +540,7 @@ def test_the_ready_count_follows_the_chapters_statuses(repo):
 def test_the_ready_count_is_read_wherever_the_book_is(repo):
     book = make_book(repo)
     make_chapter(repo, book, 1, status=ChapterStatus.READY)
-    chapter = make_chapter(repo, book, 2)
-    assert repo.book_get_with_chapter(book.id, chapter.id)[0].ready_count == 1
+    make_chapter(repo, book, 2)
     assert repo.book_get_many([book.id])[book.id].ready_count == 1
     assert [b.ready_count for b in repo.book_list(limit=5, visible=EVERY_BOOK).items] == [1]
     assert [

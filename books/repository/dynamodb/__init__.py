@@ -5,9 +5,11 @@
 - ``pages``: paginated reads that follow ``LastEvaluatedKey`` past DynamoDB's 1 MB pages;
 - ``listing``: the lists of books, by who may see them;
 - ``book_writes``: the book item's conditional updates;
+- ``access``: who may see a book, from its head: the listener's hot paths;
+- ``many``: many books by id in one read;
 - ``chapter_writes``: the chapter writes, with the head's chapter and ready counts;
 - ``backfill``: an operator's one-off pass giving old books their publishing status
-  and every head its ready count;
+  and every head its ready count and its copy of the owner;
 - ``repository``: the repository contract on top of them.
 
 The data model (keys, indexes, what is consistent and why) is described in ``tables``.

@@ -21,6 +21,14 @@ remains: two opposite moves during one count (one chapter becoming ready, anothe
 leave the head as read while the count may have missed both; and chapters that cross READY on
 the previous code, which does not count them, between this pass and the code switch. Either
 leaves a count off until the next pass (every release runs it; running it again is harmless).
+
+``backfill_head_owners`` copies each book's owner onto its head, where the head lacks it: the
+listener's hot paths decide visibility from the head alone (access.py), and fall back to the
+book item for a head without the copy. An owner never changes, so the copy cannot go stale; the
+SET is conditional on the head still existing and still lacking it, so a book deleted meanwhile
+is skipped and a second pass writes nothing. The old code, still serving until the update,
+writes heads without it (a book it creates): the pass after the update, or that book's next
+status or cover change on the new code, gives them theirs.
 """
 
 from __future__ import annotations
@@ -49,6 +57,13 @@ class ReadyCounts:
     # Already right: nothing written.
     unchanged: int = 0
     # Deleted meanwhile, or moved by chapter writes at every attempt.
+    skipped: int = 0
+
+
+@dataclass
+class OwnerCopies:
+    copied: int = 0
+    # Deleted between the scan and the write, or copied meanwhile.
     skipped: int = 0
 
 
@@ -199,3 +214,50 @@ def _ready_chapters(calls: Calls, chapters_table: str, book_id: str) -> int:
         if "LastEvaluatedKey" not in response:
             return ready
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def backfill_head_owners(calls: Calls, *, books_table: str) -> OwnerCopies:
+    copies = OwnerCopies()
+    request: dict[str, Any] = {
+        "TableName": books_table,
+        "FilterExpression": "sk = :head AND attribute_not_exists(#owner)",
+        "ProjectionExpression": "book_id",
+        "ExpressionAttributeNames": {"#owner": "owner"},
+        "ExpressionAttributeValues": {":head": {"S": HEAD_ITEM}},
+    }
+    while True:
+        response = calls.call("scan", **request)
+        for head in response.get("Items", []):
+            if _copy_owner(calls, books_table, head["book_id"]["S"]):
+                copies.copied += 1
+            else:
+                copies.skipped += 1
+        if "LastEvaluatedKey" not in response:
+            return copies
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _copy_owner(calls: Calls, books_table: str, book_id: str) -> bool:
+    book = calls.call(
+        "get_item",
+        TableName=books_table,
+        Key=book_key(book_id),
+        ProjectionExpression="#owner",
+        ExpressionAttributeNames={"#owner": "owner"},
+        ConsistentRead=True,
+    ).get("Item")
+    if book is None:
+        return False
+    try:
+        calls.call(
+            "update_item",
+            TableName=books_table,
+            Key=head_key(book_id),
+            UpdateExpression="SET #owner = :owner",
+            ConditionExpression="attribute_exists(book_id) AND attribute_not_exists(#owner)",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues={":owner": book["owner"]},
+        )
+    except ConditionFailed:
+        return False
+    return True

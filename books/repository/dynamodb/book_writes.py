@@ -103,16 +103,21 @@ def book_and_head_write(
         {**values, ":next": expected_version + 1, ":expected": expected_version}
     )
     head_expression, head_names, head_values = head_update
+    # Every write of the book with its head also SETs the head's copy of the owner, so a head
+    # written before it carried one gets it with the next status or cover change (the backfill
+    # copies the others).
+    if head_expression.startswith("SET "):
+        head_expression = "SET #owner = :owner, " + head_expression.removeprefix("SET ")
+    else:
+        head_expression = "SET #owner = :owner " + head_expression
     head: dict[str, Any] = {
         "TableName": table,
         "Key": head_key(book.id),
         "UpdateExpression": head_expression,
         "ConditionExpression": "attribute_exists(book_id) AND attribute_not_exists(deleting)",
+        "ExpressionAttributeNames": {**head_names, "#owner": "owner"},
+        "ExpressionAttributeValues": serialize({**head_values, ":owner": book.owner}),
     }
-    if head_names:
-        head["ExpressionAttributeNames"] = head_names
-    if head_values:
-        head["ExpressionAttributeValues"] = serialize(head_values)
     book_item: dict[str, Any] = {
         "TableName": table,
         "Key": book_key(book.id),

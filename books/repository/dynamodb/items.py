@@ -8,7 +8,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from books.domain import Book, BookStatus, Chapter, ChapterStatus
+from books.domain import Book, BookAccess, BookStatus, Chapter, ChapterStatus
 from books.repository.tables import (
     BOOK_ITEM,
     BOOK_LIST_PARTITION,
@@ -114,6 +114,10 @@ def head_to_item(book: Book) -> dict[str, Any]:
             "chapter_count": book.chapter_count,
             "ready_count": book.ready_count,
             "status": str(book.status),
+            # And the owner: with the status, all that decides who may see the book, so the
+            # listener's hot paths read this head instead of the 15 KB book item (access.py).
+            # An owner never changes; heads written before the copy get it from the backfill.
+            "owner": book.owner,
             # The cover too: every list reads the heads, so a list carries the cover without a
             # request more, and never one already replaced (the index may lag, the head not).
             **({"cover_key": book.cover_key} if book.cover_key else {}),
@@ -150,6 +154,18 @@ def item_to_book(item: dict[str, Any], *, head: dict[str, Any] | None) -> Book:
         published_at=datetime.fromisoformat(v["published_at"]) if "published_at" in v else None,
         cover_key=head_cover_key(head),
         cover_upload_key=v.get("cover_upload_key", ""),
+    )
+
+
+def head_access(head: dict[str, Any]) -> BookAccess | None:
+    """Who may see the book, from its head; None for a head written before it carried both the
+    owner and the status (the book item says then: access.py)."""
+    if "owner" not in head or "status" not in head:
+        return None
+    return BookAccess(
+        id=head["book_id"]["S"],
+        owner=int(head["owner"]["N"]),
+        status=BookStatus(head["status"]["S"]),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from books.domain import Book, BookVisibility, Chapter, ChapterStatus, Page
+from books.domain import Book, BookAccess, BookVisibility, Chapter, ChapterStatus, Page
 from books.errors import (
     BookNotFound,
     ChapterNotFound,
@@ -24,6 +24,7 @@ from books.repository.tables import (
     SLOT_PREFIX,
 )
 
+from .access import book_access, book_access_with_chapter
 from .book_writes import book_read, book_write, cover_write, status_write
 from .calls import Calls, Cancelled, ConditionFailed
 from .chapter_writes import create_chapter, delete_chapter, update_chapter
@@ -40,7 +41,7 @@ from .items import (
     visibility_keys,
 )
 from .listing import book_page
-from .many import book_with_chapter, books_by_id
+from .many import books_by_id
 from .pages import page_of, query_all, query_page
 from .search import delete_terms, search_page, write_terms
 
@@ -330,8 +331,13 @@ class DynamoDBRepository:
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:
         return books_by_id(self.calls, self.books_table, book_ids)
 
-    def book_get_with_chapter(self, book_id: str, chapter_id: str) -> tuple[Book, Chapter | None]:
-        return book_with_chapter(
+    def book_access(self, book_id: str) -> BookAccess:
+        return book_access(self.calls, self.books_table, book_id)
+
+    def book_access_with_chapter(
+        self, book_id: str, chapter_id: str
+    ) -> tuple[BookAccess, Chapter | None]:
+        return book_access_with_chapter(
             self.calls,
             books_table=self.books_table,
             chapters_table=self.chapters_table,

@@ -12,6 +12,10 @@ migration already did the work.
 It also counts every book's ready chapters into the head's ``ready_count`` (what a listener is
 told a book has; books/migrations/0004_book_ready_count.py on SQL), where the head lacks it or
 holds another count: books/repository/dynamodb/backfill.py says how it stays race-safe.
+
+And it copies each book's owner onto its head where the head lacks it, so the listener's
+progress reports and stream links decide visibility from the small head alone (until then
+such a book's head is read with its book item, as before: a request more, the same answer).
 """
 
 from __future__ import annotations
@@ -21,7 +25,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from books.repository.dynamodb.backfill import backfill_publishing, backfill_ready_counts
+from books.repository.dynamodb.backfill import (
+    backfill_head_owners,
+    backfill_publishing,
+    backfill_ready_counts,
+)
 from books.repository.dynamodb.calls import Calls
 from voj.aws import aws_client
 
@@ -29,7 +37,7 @@ from voj.aws import aws_client
 class Command(BaseCommand):
     help = (
         "Give DynamoDB books written before publishing existed their status, and every book "
-        "its count of ready chapters; idempotent."
+        "its count of ready chapters and its head a copy of its owner; idempotent."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,4 +59,9 @@ class Command(BaseCommand):
             f"{settings.VOJ_BOOKS_TABLE}: ready chapters counted for {ready.counted} books, "
             f"{ready.unchanged} already right, {ready.skipped} skipped (deleted or moving; "
             "the next run counts them)."
+        )
+        owners = backfill_head_owners(calls, books_table=settings.VOJ_BOOKS_TABLE)
+        self.stdout.write(
+            f"{settings.VOJ_BOOKS_TABLE}: owner copied onto {owners.copied} heads, "
+            f"{owners.skipped} skipped (deleted or copied meanwhile)."
         )
