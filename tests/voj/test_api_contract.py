@@ -53,7 +53,7 @@ LISTENING_WAY = (
     "bookmarks_update",
     "bookmarks_delete",
 )
-LISTENING_BUDGET = 15  # reached both within 10 s in every trial; the rest is margin for a loaded CI
+LISTENING_BUDGET = 40  # within 10 s alone; two full-suite runs at load 4-7 ran out at 15 s
 # What that run must reach, as runserver logs it.
 KEPT_PLACES = (
     re.compile(r'"PUT /api/v1/me/progress/[0-9a-f-]{36} HTTP/1\.1" 200 '),
