@@ -34,6 +34,12 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "dist" / "voj-prod.zip"
 
 
+def _access_key_id() -> str:
+    """A made-up access key id of AWS's shape, new each run: which one a request was signed
+    with tells the environments apart."""
+    return "AKIA" + secrets.token_hex(8).upper()
+
+
 @pytest.fixture
 def registry(monkeypatch):
     """The runtime's hook lists and voj's registration, as they were, after the test."""
@@ -101,7 +107,7 @@ def test_renewed_clients_sign_with_the_environments_credentials_on_a_new_connect
     objects, this environment's credentials, no pooled connection of the snapshot's. Fails if
     botocore stops handing every client the session's credentials, or closing a client's pools
     stops leaving it usable."""
-    snapshot_key, restored_key = "AKIASNAPSHOT" + "0" * 8, "AKIARESTORED" + "1" * 8
+    snapshot_key, restored_key = _access_key_id(), _access_key_id()
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", snapshot_key)
     dynamodb, s3 = on_moto_server.aws_client("dynamodb"), on_moto_server.aws_client("s3")
     keys = _signed_with(dynamodb)
@@ -260,7 +266,7 @@ def test_two_environments_restored_from_one_snapshot(package, moto_server, tmp_p
     task = unpack(package, tmp_path / "task")
     began = time.monotonic()
     # Each restored environment has credentials of its own, none of them the snapshot's.
-    keys = [f"AKIARESTORED{number:08d}" for number in range(2)]
+    keys = [_access_key_id() for _ in range(2)]
     environments = [
         {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30)}
         for key in keys
@@ -296,7 +302,7 @@ def test_two_environments_restored_from_one_snapshot(package, moto_server, tmp_p
 
 def test_priming_builds_the_operations_and_sends_nothing(on_moto_server, monkeypatch, caplog):
     """Before the snapshot each operation the requests call is built, answered in the process."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPRIMED0000000000")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", _access_key_id())
     dynamodb = on_moto_server.aws_client("dynamodb")
     signed = _signed_with(dynamodb)
     caplog.set_level("DEBUG", logger="urllib3.connectionpool")
