@@ -33,6 +33,7 @@ status or cover change on the new code, gives them theirs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,16 @@ class OwnerCopies:
 _COUNT_ATTEMPTS = 3
 
 
+def _pages(calls: Calls, operation: str, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Each page of a Scan or Query, following LastEvaluatedKey to the end."""
+    while True:
+        response: dict[str, Any] = calls.call(operation, **request)
+        yield response
+        if "LastEvaluatedKey" not in response:
+            return
+        request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
+
+
 def backfill_publishing(calls: Calls, *, books_table: str, chapters_table: str) -> BackfillCounts:
     counts = BackfillCounts()
     request: dict[str, Any] = {
@@ -79,8 +90,7 @@ def backfill_publishing(calls: Calls, *, books_table: str, chapters_table: str) 
         "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {":book": {"S": BOOK_ITEM}},
     }
-    while True:
-        response = calls.call("scan", **request)
+    for response in _pages(calls, "scan", request):
         for item in response.get("Items", []):
             book = item_to_book(item, head=None)
             playable = _ready_chapters(calls, chapters_table, book.id) > 0
@@ -92,9 +102,7 @@ def backfill_publishing(calls: Calls, *, books_table: str, chapters_table: str) 
                 counts.published += 1
             else:
                 counts.drafts += 1
-        if "LastEvaluatedKey" not in response:
-            return counts
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return counts
 
 
 def _store_status(calls: Calls, books_table: str, book: Any) -> bool:
@@ -150,14 +158,11 @@ def backfill_ready_counts(calls: Calls, *, books_table: str, chapters_table: str
         "ExpressionAttributeValues": {":head": {"S": HEAD_ITEM}},
         "ConsistentRead": True,
     }
-    while True:
-        response = calls.call("scan", **request)
+    for response in _pages(calls, "scan", request):
         for head in response.get("Items", []):
             outcome = _count_ready(calls, books_table, chapters_table, head)
             setattr(counts, outcome, getattr(counts, outcome) + 1)
-        if "LastEvaluatedKey" not in response:
-            return counts
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return counts
 
 
 def _count_ready(
@@ -208,12 +213,9 @@ def _ready_chapters(calls: Calls, chapters_table: str, book_id: str) -> int:
         "ConsistentRead": True,
     }
     ready = 0
-    while True:
-        response = calls.call("query", **request)
+    for response in _pages(calls, "query", request):
         ready += int(response.get("Count", 0))
-        if "LastEvaluatedKey" not in response:
-            return ready
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return ready
 
 
 def backfill_head_owners(calls: Calls, *, books_table: str) -> OwnerCopies:
@@ -225,16 +227,13 @@ def backfill_head_owners(calls: Calls, *, books_table: str) -> OwnerCopies:
         "ExpressionAttributeNames": {"#owner": "owner"},
         "ExpressionAttributeValues": {":head": {"S": HEAD_ITEM}},
     }
-    while True:
-        response = calls.call("scan", **request)
+    for response in _pages(calls, "scan", request):
         for head in response.get("Items", []):
             if _copy_owner(calls, books_table, head["book_id"]["S"]):
                 copies.copied += 1
             else:
                 copies.skipped += 1
-        if "LastEvaluatedKey" not in response:
-            return copies
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return copies
 
 
 def _copy_owner(calls: Calls, books_table: str, book_id: str) -> bool:
