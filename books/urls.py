@@ -29,5 +29,10 @@ urlpatterns = [
         api.ChapterUploadApi.as_view(),
         name="chapter-upload",
     ),
+    path(
+        "books/<id:book_id>/chapters/<id:chapter_id>/stream-url",
+        api.ChapterStreamUrlApi.as_view(),
+        name="chapter-stream-url",
+    ),
     path("audio/<id:chapter_id>/stream-url", api.StreamUrlApi.as_view(), name="stream-url"),
 ]

@@ -203,7 +203,7 @@ def _error_statuses(path: str, method: str, operation: dict) -> set[int]:
         statuses.add(503)
         if method in {"post", "patch", "delete"} and path != "/api/v1/books":
             statuses.add(409)
-    if path.startswith("/api/v1/audio"):
+    if path.endswith("/stream-url"):
         statuses.add(409)  # the chapter is not ready to stream
     if path.endswith("/cover/complete"):
         statuses.add(400)  # the uploaded image is refused (docs/covers.md)
@@ -371,7 +371,15 @@ _LINKS: dict[tuple[str, str], dict[str, dict]] = {
             },
         ),
         "stream": _link(
-            "audio_stream_url_retrieve", "Play the first chapter listed.", chapter_id=f"{_FIRST}/id"
+            "books_chapters_stream_url_retrieve",
+            "Play the first chapter listed.",
+            book_id=_PATH_BOOK,
+            chapter_id=f"{_FIRST}/id",
+        ),
+        "stream_by_id": _link(
+            "audio_stream_url_retrieve",
+            "Play the first chapter listed, known by its id alone.",
+            chapter_id=f"{_FIRST}/id",
         ),
     },
     ("progress_list", "200"): {

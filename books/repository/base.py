@@ -26,12 +26,15 @@ class Repository(Protocol):
         ...
 
     def book_access_with_chapter(
-        self, book_id: str, chapter_id: str
+        self, book_id: str, chapter_id: str, *, consistent_access: bool = False
     ) -> tuple[BookAccess, Chapter | None]:
         """``book_access`` and the book's chapter ``chapter_id`` (None if the book has no such
         chapter) in one read: the listener's progress report, sent every 15 to 30 seconds of
-        listening, names both. On DynamoDB one eventually consistent BatchGetItem of the head
-        and the chapter (dynamodb/many.py says why that is enough). Raises BookNotFound."""
+        listening, and the stream link of a chapter named with its book. On DynamoDB one
+        BatchGetItem of the head and the chapter, eventually consistent (dynamodb/access.py
+        says why that is enough for a report), the head strongly consistent with
+        ``consistent_access`` (a stream link is refused as soon as the book is unpublished).
+        Raises BookNotFound."""
         ...
 
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:

@@ -158,7 +158,7 @@ class SqlRepository:
         return BookAccess(id=book_id, owner=row["owner"], status=BookStatus(row["status"]))
 
     def book_access_with_chapter(
-        self, book_id: str, chapter_id: str
+        self, book_id: str, chapter_id: str, *, consistent_access: bool = False
     ) -> tuple[BookAccess, Chapter | None]:
         row = (
             ChapterRecord.objects.select_related("book")

@@ -29,9 +29,10 @@ Books table, key (``book_id``, ``sk``): one item collection per book.
   unique within a book under concurrent creates and renumbers.
 
 ``book_get`` is one strongly consistent Query of the collection's ``book`` and ``head``;
-``chapter_last_number`` one of its last slot. ``book_access`` (stream-url) is one strongly
-consistent GetItem of the head; ``book_access_with_chapter`` (a progress report) one eventually
-consistent BatchGetItem of the head and the chapter (dynamodb/access.py says why).
+``chapter_last_number`` one of its last slot. ``book_access`` (stream-url by the chapter's id)
+is one strongly consistent GetItem of the head; ``book_access_with_chapter`` one BatchGetItem of
+the head and the chapter: eventually consistent for a progress report (dynamodb/access.py says
+why), the head strongly consistent for a stream-url named with its book.
 
 ``books-by-created`` (GSI, eventually consistent): ``list_pk`` is one constant and ``list_sk`` the
 creation time and id, so one Query lists the catalogue newest first. One constant partition is a
@@ -64,12 +65,13 @@ not the key.
 
 - ``chapters-by-number`` (LSI, ``book_id`` + ``number``): a book's chapters in order. A local
   index supports ``ConsistentRead``, so a list right after a write shows it.
-- ``chapters-by-id`` (GSI, ``chapter_id``): the listener's stream-url lookup, which knows only the
-  chapter id, and the console's lookup by id. Eventually consistent: a read path only.
-  stream-url then reads the chapter's book's head (``book_access``): whether a listener may
-  play the chapter depends on the book's status and owner, so stream-url costs two requests.
-  Copying the status onto every chapter would save that read but make a publish one write per
-  chapter, racing with the completions that write the same chapters.
+- ``chapters-by-id`` (GSI, ``chapter_id``): stream-url by the chapter's id alone, and the
+  console's lookup by id. Eventually consistent: a read path only. stream-url then reads the
+  chapter's book's head (``book_access``): whether a listener may play the chapter depends on
+  the book's status and owner, so that stream-url costs two requests; the player names the book
+  too and costs one (``book_access_with_chapter``). Copying the status onto every chapter would
+  save that read but make a publish one write per chapter, racing with the completions that
+  write the same chapters.
 - ``chapters-by-status`` (GSI, ``status`` + ``updated_at``): the console's status list, newest
   first. Eventually consistent: a read path only. Its partitions are the four statuses; each
   chapter write puts one small item (about 1 write unit) there, at the pace editors upload, far

@@ -29,6 +29,7 @@ from books.services.books import (
 from books.services.chapters import (
     chapter_delete,
     chapter_find,
+    chapter_find_in_book,
     chapter_get,
     chapter_list,
     chapter_update,
@@ -75,6 +76,7 @@ __all__ = [
     "chapter_create",
     "chapter_delete",
     "chapter_find",
+    "chapter_find_in_book",
     "chapter_get",
     "chapter_list",
     "chapter_preview_url",

@@ -47,6 +47,22 @@ def chapter_find(*, user: Any, chapter_id: str) -> Chapter:
     return chapter
 
 
+def chapter_find_in_book(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
+    """``chapter_find`` for a caller that names the chapter's book too (a listener's player
+    holds both): the book's head, read consistently, and the chapter in one read, where the
+    chapter alone takes the by-id index first. ChapterNotFound as ``chapter_find`` says, and for
+    a chapter of another book."""
+    try:
+        access, chapter = get_repository().book_access_with_chapter(
+            book_id, chapter_id, consistent_access=True
+        )
+    except BookNotFound:
+        raise ChapterNotFound() from None
+    if chapter is None or not user_can_see_chapter(user, access, chapter):
+        raise ChapterNotFound()
+    return chapter
+
+
 def chapters_by_status(
     *, status: ChapterStatus, limit: int, cursor: str | None = None
 ) -> Page[Chapter]:

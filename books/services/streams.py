@@ -8,7 +8,7 @@ from typing import Any
 
 from books.domain import Chapter, ChapterStatus
 from books.errors import ChapterNotReady
-from books.services.chapters import chapter_find
+from books.services.chapters import chapter_find, chapter_find_in_book
 from streaming.signing import stream_expiry
 from streaming.stores import get_object_store
 
@@ -22,12 +22,18 @@ class StreamLink:
     duration_seconds: float | None
 
 
-def chapter_stream(*, user: Any, chapter_id: str, base_url: str) -> StreamLink:
-    # The listener knows only the chapter id: the by-id index, then who may see the chapter's
-    # book (its owner and status: the book's head on DynamoDB, books/repository/tables.py). A
-    # listener never learns that a draft's or an unready chapter exists: 404. The owner and
-    # staff, who see unready chapters, are told why it does not play.
-    chapter = chapter_find(user=user, chapter_id=chapter_id)
+def chapter_stream(
+    *, user: Any, chapter_id: str, base_url: str, book_id: str | None = None
+) -> StreamLink:
+    # With its book named, the chapter and who may see the book (its owner and status: the
+    # book's head on DynamoDB, books/repository/tables.py) are one read; with the chapter id
+    # alone, the by-id index comes first. A listener never learns that a draft's or an unready
+    # chapter exists: 404. The owner and staff, who see unready chapters, are told why it does
+    # not play.
+    if book_id is None:
+        chapter = chapter_find(user=user, chapter_id=chapter_id)
+    else:
+        chapter = chapter_find_in_book(user=user, book_id=book_id, chapter_id=chapter_id)
     if chapter.status != ChapterStatus.READY:
         raise ChapterNotReady(f"The chapter is {chapter.status}, not ready for streaming.")
     return _stream_link(chapter, base_url)

@@ -4,8 +4,9 @@ Units are measured on AWS's DynamoDB Local with ``ReturnConsumedCapacity=INDEXES
 Capacity of deploy/bench/capacity.py), through the repositories each call goes through, in the
 order its service makes them (books/services/, listening/services/, voj/security/):
 
-- stream-url: the account's change record (the token check), the chapter by its id (the
-  by-id index), its book's head (owner and status: who may play it);
+- stream-url, named with its book as the listener's player asks for it: the account's change
+  record (the token check), then the book's head (owner and status: who may play it, read
+  consistently) and the chapter in one BatchGetItem;
 - progress write, newer and further (what a playing device sends): the change record, the
   book's head and the chapter in one BatchGetItem, the progress item read and its conditional
   write;
@@ -132,8 +133,7 @@ def _measured(client: Any, names: dict[str, str]) -> Figures:
 
     def stream() -> None:
         security.get("account:1")
-        found = catalogue.chapter_find(chapter.id)
-        catalogue.book_access(found.book_id)
+        catalogue.book_access_with_chapter(book.id, chapter.id, consistent_access=True)
 
     measured(STREAM_URL, stream)
     first = _position(chapter.id, 10.0, 0)

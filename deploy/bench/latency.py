@@ -292,7 +292,7 @@ class Warm:
 
     def stream(self) -> dict:
         return api_gateway_event(
-            f"/api/v1/audio/{self.book.stream_chapter_id}/stream-url",
+            f"/api/v1/books/{self.book.book_id}/chapters/{self.book.stream_chapter_id}/stream-url",
             headers={"Authorization": f"Bearer {self.token}"},
         )
 

@@ -36,7 +36,10 @@ def measurements(latency: Latency) -> str:
     """One row per measurement: runs, median, min and max."""
     rows = [
         ("cold start, voj: first GET /api/v1/health", latency.voj_cold),
-        ("cold start, voj: first GET /api/v1/audio/{id}/stream-url", latency.stream_cold),
+        (
+            "cold start, voj: first GET .../chapters/{id}/stream-url",
+            latency.stream_cold,
+        ),
         ("cold start, Django + DRF hello world", latency.hello_cold),
         ("warm, voj stream-url, AWS = moto over loopback", latency.voj_warm),
         ("warm, voj stream-url, AWS answering at zero latency", latency.voj_own),

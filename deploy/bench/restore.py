@@ -154,7 +154,7 @@ def measure(
     task: Path, runtime: Path, env: dict[str, str], book: BenchBook, token: str
 ) -> Restored:
     stream = api_gateway_event(
-        f"/api/v1/audio/{book.stream_chapter_id}/stream-url",
+        f"/api/v1/books/{book.book_id}/chapters/{book.stream_chapter_id}/stream-url",
         headers={"Authorization": f"Bearer {token}"},
     )
     # A real write: each child gets the answer moto gave the recording child's.

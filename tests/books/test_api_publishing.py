@@ -158,7 +158,12 @@ def test_who_sees_what(request, catalogue, who):
         assert hidden.json()["code"] == "book_not_found"
 
     def stream(chapter: dict):
-        return api.get(f"/api/v1/audio/{chapter['id']}/stream-url")
+        """By the chapter's id alone and named with its book: the same answer."""
+        by_id = api.get(f"/api/v1/audio/{chapter['id']}/stream-url")
+        in_book = api.get(chapter_url(chapter) + "/stream-url")
+        answers = [(r.status_code, r.json().get("code")) for r in (by_id, in_book)]
+        assert answers[0] == answers[1]
+        return by_id
 
     assert stream(catalogue["ready"]).status_code == 200
     assert stream(catalogue["in_draft"]).status_code == (200 if sees["draft"] else 404)
@@ -194,10 +199,12 @@ def test_unpublishing_hides_the_book_at_once(backend, as_editor, as_listener):
         f"/api/v1/books/{book_id}/chapters",
         chapter_url(chapter),
         stream_url,
+        chapter_url(chapter) + "/stream-url",
     ):
         assert as_listener.get(url).status_code == 404, url
     # The owner keeps everything.
     assert as_editor.get(stream_url).status_code == 200
+    assert as_editor.get(chapter_url(chapter) + "/stream-url").status_code == 200
     assert listed(as_editor) == [book_id]
 
 

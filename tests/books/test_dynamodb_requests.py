@@ -90,6 +90,9 @@ def test_the_documented_requests_per_call_are_the_measured_ones(
     book = ready["book_id"]
     other = chapter_create(as_editor, {"id": book}, size=10)["chapter"]
     calls = {
+        "`GET /api/v1/books/{id}/chapters/{id}/stream-url`": lambda: as_listener.get(
+            chapter_url(ready) + "/stream-url"
+        ),
         "`GET /api/v1/audio/{id}/stream-url`": lambda: as_listener.get(
             f"/api/v1/audio/{ready['id']}/stream-url"
         ),
@@ -166,6 +169,10 @@ def test_a_listeners_reads(ready, as_listener):
     assert requests.catalogue_during(lambda: as_listener.get(stream_url)) == ["Query", "GetItem"]
     # stream-url checks the token without the operator database: one small read of the
     # account's change record (voj/security/authentication.py) stands in for the user's row.
+    assert requests.security == ["GetItem"]
+    # Named with its book, the head and the chapter are one read of the tables.
+    in_book = chapter_url(ready) + "/stream-url"
+    assert requests.catalogue_during(lambda: as_listener.get(in_book)) == ["BatchGetItem"]
     assert requests.security == ["GetItem"]
     assert requests.catalogue_during(lambda: as_listener.get(f"/api/v1/books/{book}")) == ["Query"]
     # A page of published books: one Query of their own index, however many drafts exist.

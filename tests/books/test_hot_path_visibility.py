@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tests.helpers import book_create, book_publish, ready_chapter
+from tests.helpers import book_create, book_publish, chapter_url, ready_chapter
 from tests.listening.steps import book_unpublish, progress_url, report
 from voj.aws import aws_client
 
@@ -21,7 +21,12 @@ def _progress(api, chapter: dict) -> int:
 
 
 def _stream(api, chapter: dict) -> int:
-    return api.get(f"/api/v1/audio/{chapter['id']}/stream-url").status_code
+    """The stream link by the chapter's id alone and named with its book: the same answer."""
+    by_id = api.get(f"/api/v1/audio/{chapter['id']}/stream-url")
+    in_book = api.get(chapter_url(chapter) + "/stream-url")
+    answers = [(r.status_code, r.json().get("code")) for r in (by_id, in_book)]
+    assert answers[0] == answers[1]
+    return by_id.status_code
 
 
 def _answers(chapter: dict, apis: dict) -> dict[str, tuple[int, int]]:

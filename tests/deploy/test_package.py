@@ -178,17 +178,20 @@ def test_harness_can_answer_aws_at_zero_latency(package, migrated_env, tmp_path)
 
 
 def test_the_bench_requests_replay_each_table_its_own_answer(package, moto_server, tmp_path):
-    """stream-url reads with two Queries (the chapter, its book) and a progress report with three
-    GetItems (the account record, the chapter, the progress): at zero latency each gets the
-    answer its own table gave, so they answer 200 and a report still takes the write path."""
+    """stream-url by the chapter's id reads the account record, the by-id index and the book's
+    head; named with its book, the record and one BatchGetItem of two tables; a progress report
+    the record, a BatchGetItem, the progress item: at zero latency each gets the answer its
+    own table gave, so they answer 200 and a report still takes the write path."""
     task = unpack(package, tmp_path / "task")
     runtime = runtime_dir(tmp_path / "runtime")
     env, token, book = latency.prepare_aws(moto_server, tmp_path)
-    stream = api_gateway_event(
-        f"/api/v1/audio/{book.stream_chapter_id}/stream-url",
-        headers={"Authorization": f"Bearer {token}"},
+    headers = {"Authorization": f"Bearer {token}"}
+    by_id = api_gateway_event(f"/api/v1/audio/{book.stream_chapter_id}/stream-url", headers=headers)
+    in_book = api_gateway_event(
+        f"/api/v1/books/{book.book_id}/chapters/{book.stream_chapter_id}/stream-url",
+        headers=headers,
     )
-    for events in ([stream] * 4, latency.progress_events(book, token, 4)):
+    for events in ([by_id] * 4, [in_book] * 4, latency.progress_events(book, token, 4)):
         *_, answers = latency.warm(task, runtime, env, events, zero_latency=True)
         assert len(answers) == 2
     assert all(json.loads(answer["body"])["applied"] for answer in answers)

@@ -13,7 +13,7 @@ from streaming.keys import media_key
 from streaming.signing import local_stream_url
 from streaming.stores import get_object_store
 from tests.conftest import fixture_bytes
-from tests.helpers import playable_chapter, published_chapter
+from tests.helpers import chapter_url, playable_chapter, published_chapter
 
 M4A = fixture_bytes("tone-faststart.m4a")
 SIZE = len(M4A)
@@ -179,6 +179,40 @@ def test_a_drafts_chapter_has_no_stream_url_but_for_its_owner_and_staff(
 def test_stream_url_needs_a_token(backend, as_editor, anonymous):
     chapter = published_chapter(as_editor)
     assert anonymous.get(f"/api/v1/audio/{chapter['id']}/stream-url").status_code == 401
+
+
+def test_a_chapter_named_with_its_book_streams_as_by_its_id(backend, as_editor, as_listener):
+    chapter = playable_chapter(as_editor)
+    by_id = as_listener.get(f"/api/v1/audio/{chapter['id']}/stream-url").json()
+    in_book = as_listener.get(chapter_url(chapter) + "/stream-url")
+    assert in_book.status_code == 200
+    link = in_book.json()
+    assert {k: v for k, v in link.items() if k not in ("url", "expires_at")} == {
+        k: v for k, v in by_id.items() if k not in ("url", "expires_at")
+    }
+    assert body(get(link["url"])) == M4A
+
+
+def test_a_chapter_named_with_another_book_is_not_found(backend, as_editor, as_listener):
+    chapter = playable_chapter(as_editor)
+    other = playable_chapter(as_editor)
+    for url in (
+        f"/api/v1/books/{other['book_id']}/chapters/{chapter['id']}/stream-url",
+        f"/api/v1/books/{chapter['id']}/chapters/{chapter['id']}/stream-url",
+        f"/api/v1/books/{chapter['book_id']}/chapters/{chapter['book_id']}/stream-url",
+    ):
+        response = as_listener.get(url)
+        assert (response.status_code, response.json()["code"]) == (404, "chapter_not_found"), url
+    # Not an id at all: no route.
+    response = as_listener.get(f"/api/v1/books/{chapter['book_id']}/chapters/nope/stream-url")
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_a_stream_url_named_with_its_book_needs_a_current_token(backend, as_editor, anonymous):
+    chapter = published_chapter(as_editor)
+    response = anonymous.get(chapter_url(chapter) + "/stream-url")
+    assert response.status_code == 401
+    assert set(response.json()) == {"detail", "code"}
 
 
 @pytest.mark.slow

@@ -30,7 +30,13 @@ def book_access(calls: Calls, table: str, book_id: str) -> BookAccess:
 
 
 def book_access_with_chapter(
-    calls: Calls, *, books_table: str, chapters_table: str, book_id: str, chapter_id: str
+    calls: Calls,
+    *,
+    books_table: str,
+    chapters_table: str,
+    book_id: str,
+    chapter_id: str,
+    consistent_access: bool = False,
 ) -> tuple[BookAccess, Chapter | None]:
     """The head and the chapter in one BatchGetItem, eventually consistent: half the units of a
     consistent read, on the path of every progress report (one every 15 to 30 seconds of
@@ -39,10 +45,14 @@ def book_access_with_chapter(
     can no longer see, and a deleted book's leftovers are forgotten when a list meets them:
     listening/services/catalogue.py); a chapter read a moment stale is one whose player already
     holds its stream link, read through an index that lags more, and the next report, seconds
-    later, reads it anew. Nothing is written from these reads but the listener's own item."""
+    later, reads it anew. Nothing is written from these reads but the listener's own item.
+
+    ``consistent_access`` reads the head strongly consistent (a stream link, refused as soon as
+    the book is unpublished); the chapter stays eventually consistent, fresher than the by-id
+    index the chapter-only stream link reads it through."""
     found = calls.batch_get_tables(
         {
-            books_table: {"Keys": [head_key(book_id)], "ConsistentRead": False},
+            books_table: {"Keys": [head_key(book_id)], "ConsistentRead": consistent_access},
             chapters_table: {"Keys": [chapter_key(book_id, chapter_id)], "ConsistentRead": False},
         }
     )

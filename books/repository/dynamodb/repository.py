@@ -335,7 +335,7 @@ class DynamoDBRepository:
         return book_access(self.calls, self.books_table, book_id)
 
     def book_access_with_chapter(
-        self, book_id: str, chapter_id: str
+        self, book_id: str, chapter_id: str, *, consistent_access: bool = False
     ) -> tuple[BookAccess, Chapter | None]:
         return book_access_with_chapter(
             self.calls,
@@ -343,6 +343,7 @@ class DynamoDBRepository:
             chapters_table=self.chapters_table,
             book_id=book_id,
             chapter_id=chapter_id,
+            consistent_access=consistent_access,
         )
 
     @staticmethod
