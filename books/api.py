@@ -31,7 +31,7 @@ from books.serializers import (
     UploadIn,
     stream_link_data,
 )
-from voj.security.authentication import CurrentTokenAuthentication
+from voj.security.authentication import AccountCheckedInView, CurrentTokenAuthentication
 
 
 def _base_url(request: Request) -> str:
@@ -221,11 +221,10 @@ class StreamUrlApi(APIView):
         return Response(stream_link_data(link))
 
 
-class ChapterStreamUrlApi(APIView):
+class ChapterStreamUrlApi(AccountCheckedInView, APIView):
     # StreamUrlApi for a player that holds the chapter's book too, as every list of chapters
-    # gives it: one DynamoDB read of the book's head and the chapter instead of the by-id index
-    # and then the head (docs/performance.md).
-    authentication_classes = [CurrentTokenAuthentication]
+    # gives it: the token's account record, the book's head and the chapter in one DynamoDB
+    # request, instead of the record, the by-id index and then the head (docs/performance.md).
 
     @extend_schema(responses=StreamLinkOut)
     def get(self, request: Request, book_id: str, chapter_id: str) -> Response:
@@ -234,5 +233,6 @@ class ChapterStreamUrlApi(APIView):
             book_id=book_id,
             chapter_id=chapter_id,
             base_url=_base_url(request),
+            account_check=self.account_check(request),
         )
         return Response(stream_link_data(link))

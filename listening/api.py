@@ -30,7 +30,7 @@ from listening.serializers import (
     progress_write_data,
 )
 from voj.errors import exception_handler
-from voj.security.authentication import CurrentTokenAuthentication
+from voj.security.authentication import AccountCheckedInView
 
 
 class ProgressShelfApi(APIView):
@@ -45,10 +45,10 @@ class ProgressShelfApi(APIView):
         return paged(request, page, ShelfItemOut)
 
 
-class ProgressApi(APIView):
+class ProgressApi(AccountCheckedInView, APIView):
     # The hot path (every playing device reports every 15-30 s): the token is checked without
-    # the user's row, as for stream-url; only a draft's visibility loads it.
-    authentication_classes = [CurrentTokenAuthentication]
+    # the user's row, as for stream-url, its account record read with the book's head and the
+    # chapter (voj/security/authentication.py); only a draft's visibility loads the row.
 
     @extend_schema(
         request=ProgressReportIn,
@@ -57,18 +57,26 @@ class ProgressApi(APIView):
         summary="Report where the listener is in a book",
     )
     def put(self, request: Request, book_id: str) -> Response:
+        check = self.account_check(request)
+        try:
+            report = valid(ProgressReportIn, request.data)
+        except exceptions.APIException:  # the body unreadable, or not a report
+            check.verify()  # a refused token is told so before its report's mistakes
+            raise
         write = services.progress_record(
-            user=request.user, book_id=book_id, **valid(ProgressReportIn, request.data)
+            user=request.user, book_id=book_id, account_check=check, **report
         )
         return Response(progress_write_data(write))
 
     @extend_schema(responses=ProgressOut, operation_id="progress_get")
     def get(self, request: Request, book_id: str) -> Response:
+        self.account_check(request).verify()
         progress = services.progress_get(user=request.user, book_id=book_id)
         return Response(ProgressOut(progress).data)
 
     @extend_schema(responses={204: None}, operation_id="progress_delete")
     def delete(self, request: Request, book_id: str) -> Response:
+        self.account_check(request).verify()
         services.progress_delete(user=request.user, book_id=book_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -36,6 +36,7 @@ class CurrentTokenScheme(SimpleJWTScheme):
     name (which drf-spectacular would flag as a clash)."""
 
     target_class = "voj.security.authentication.CurrentTokenAuthentication"
+    match_subclasses = True  # LaterAccountCheckAuthentication takes the same token
     name: Any = []  # no component of its own
 
     def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]]:

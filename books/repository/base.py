@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from books.domain import Book, BookAccess, BookVisibility, Chapter, ChapterStatus, Page
+from voj.item_reads import ItemRead
 
 
 class Repository(Protocol):
@@ -26,7 +27,12 @@ class Repository(Protocol):
         ...
 
     def book_access_with_chapter(
-        self, book_id: str, chapter_id: str, *, consistent_access: bool = False
+        self,
+        book_id: str,
+        chapter_id: str,
+        *,
+        consistent_access: bool = False,
+        along: ItemRead | None = None,
     ) -> tuple[BookAccess, Chapter | None]:
         """``book_access`` and the book's chapter ``chapter_id`` (None if the book has no such
         chapter) in one read: the listener's progress report, sent every 15 to 30 seconds of
@@ -34,7 +40,9 @@ class Repository(Protocol):
         BatchGetItem of the head and the chapter, eventually consistent (dynamodb/access.py
         says why that is enough for a report), the head strongly consistent with
         ``consistent_access`` (a stream link is refused as soon as the book is unpublished).
-        Raises BookNotFound."""
+        ``along``, an item of another DynamoDB table (the token's account record), is read in
+        the same request where the backend is DynamoDB, and left unread otherwise
+        (voj/item_reads.py). Raises BookNotFound."""
         ...
 
     def book_get_many(self, book_ids: list[str]) -> dict[str, Book]:

@@ -19,6 +19,7 @@ from books.errors import (
 )
 from books.models import BookRecord, ChapterRecord
 from books.search_text import pattern, query_words, representation, term_pattern
+from voj.item_reads import ItemRead
 
 from .cursor import decode_cursor, encode_cursor
 
@@ -158,7 +159,12 @@ class SqlRepository:
         return BookAccess(id=book_id, owner=row["owner"], status=BookStatus(row["status"]))
 
     def book_access_with_chapter(
-        self, book_id: str, chapter_id: str, *, consistent_access: bool = False
+        self,
+        book_id: str,
+        chapter_id: str,
+        *,
+        consistent_access: bool = False,
+        along: ItemRead | None = None,  # no DynamoDB request to read it in: left to its owner
     ) -> tuple[BookAccess, Chapter | None]:
         row = (
             ChapterRecord.objects.select_related("book")

@@ -21,6 +21,7 @@ from books.permissions import (
 from books.repository import get_repository
 from books.services.objects import objects_delete
 from books.signals import book_deleted
+from voj.item_reads import CheckAlongside
 
 logger = logging.getLogger("voj.books")
 
@@ -61,12 +62,24 @@ def book_get(*, user: Any, book_id: str) -> Book:
 
 
 def book_access_with_chapter(
-    *, user: Any, book_id: str, chapter_id: str
+    *, user: Any, book_id: str, chapter_id: str, account_check: CheckAlongside | None = None
 ) -> tuple[BookAccess, Chapter | None]:
     """Who may see the book, if ``user`` may (BookNotFound otherwise), and its chapter
     ``chapter_id`` whatever its status (None if the book has none): one read, for the
-    listener's reports, which name the book and need nothing else of it."""
-    access, chapter = get_repository().book_access_with_chapter(book_id, chapter_id)
+    listener's reports, which name the book and need nothing else of it. ``account_check``'s
+    record is read in the same request where it can be, and checked before anything about the
+    book is told."""
+    along = account_check.alongside() if account_check is not None else None
+    try:
+        access, chapter = get_repository().book_access_with_chapter(
+            book_id, chapter_id, along=along
+        )
+    except BookNotFound:
+        if account_check is not None:
+            account_check.verify()
+        raise
+    if account_check is not None:
+        account_check.verify()
     if not user_can_see_book(user, access):
         raise BookNotFound()
     return access, chapter

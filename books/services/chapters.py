@@ -10,6 +10,7 @@ from books.permissions import DELETE_CHAPTER, user_can_see_chapter, user_sees_ev
 from books.repository import get_repository
 from books.services.books import book_get, book_get_for_change, book_get_for_delete
 from books.services.objects import objects_delete
+from voj.item_reads import CheckAlongside
 
 
 def chapter_list(
@@ -47,18 +48,24 @@ def chapter_find(*, user: Any, chapter_id: str) -> Chapter:
     return chapter
 
 
-def chapter_find_in_book(*, user: Any, book_id: str, chapter_id: str) -> Chapter:
+def chapter_find_in_book(
+    *, user: Any, book_id: str, chapter_id: str, account_check: CheckAlongside | None = None
+) -> Chapter:
     """``chapter_find`` for a caller that names the chapter's book too (a listener's player
     holds both): the book's head, read consistently, and the chapter in one read, where the
     chapter alone takes the by-id index first. ChapterNotFound as ``chapter_find`` says, and for
-    a chapter of another book."""
+    a chapter of another book. ``account_check``'s record is read in the same request where it
+    can be, and checked before anything about the book is told."""
+    along = account_check.alongside() if account_check is not None else None
     try:
         access, chapter = get_repository().book_access_with_chapter(
-            book_id, chapter_id, consistent_access=True
+            book_id, chapter_id, consistent_access=True, along=along
         )
     except BookNotFound:
-        raise ChapterNotFound() from None
-    if chapter is None or not user_can_see_chapter(user, access, chapter):
+        access, chapter = None, None
+    if account_check is not None:
+        account_check.verify()
+    if access is None or chapter is None or not user_can_see_chapter(user, access, chapter):
         raise ChapterNotFound()
     return chapter
 

@@ -11,6 +11,7 @@ from books.errors import ChapterNotReady
 from books.services.chapters import chapter_find, chapter_find_in_book
 from streaming.signing import stream_expiry
 from streaming.stores import get_object_store
+from voj.item_reads import CheckAlongside
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,12 @@ class StreamLink:
 
 
 def chapter_stream(
-    *, user: Any, chapter_id: str, base_url: str, book_id: str | None = None
+    *,
+    user: Any,
+    chapter_id: str,
+    base_url: str,
+    book_id: str | None = None,
+    account_check: CheckAlongside | None = None,
 ) -> StreamLink:
     # With its book named, the chapter and who may see the book (its owner and status: the
     # book's head on DynamoDB, books/repository/tables.py) are one read; with the chapter id
@@ -33,7 +39,9 @@ def chapter_stream(
     if book_id is None:
         chapter = chapter_find(user=user, chapter_id=chapter_id)
     else:
-        chapter = chapter_find_in_book(user=user, book_id=book_id, chapter_id=chapter_id)
+        chapter = chapter_find_in_book(
+            user=user, book_id=book_id, chapter_id=chapter_id, account_check=account_check
+        )
     if chapter.status != ChapterStatus.READY:
         raise ChapterNotReady(f"The chapter is {chapter.status}, not ready for streaming.")
     return _stream_link(chapter, base_url)

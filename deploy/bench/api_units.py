@@ -4,12 +4,12 @@ Units are measured on AWS's DynamoDB Local with ``ReturnConsumedCapacity=INDEXES
 Capacity of deploy/bench/capacity.py), through the repositories each call goes through, in the
 order its service makes them (books/services/, listening/services/, voj/security/):
 
-- stream-url, named with its book as the listener's player asks for it: the account's change
-  record (the token check), then the book's head (owner and status: who may play it, read
-  consistently) and the chapter in one BatchGetItem;
+- stream-url, named with its book as the listener's player asks for it: one BatchGetItem of
+  the account's change record (the token check), the book's head (owner and status: who may
+  play it; both read consistently) and the chapter;
 - progress write, newer and further (what a playing device sends): the change record, the
-  book's head and the chapter in one BatchGetItem, the progress item read and its conditional
-  write;
+  book's head and the chapter in one BatchGetItem, then the progress item read and its
+  conditional write;
 - chapter upload: create (the book, the last number, the chapter's transaction), then complete
   (the book, the chapter, the chapter's update to ready with its media key and duration).
 
@@ -132,16 +132,16 @@ def _measured(client: Any, names: dict[str, str]) -> Figures:
     )
 
     def stream() -> None:
-        security.get("account:1")
-        catalogue.book_access_with_chapter(book.id, chapter.id, consistent_access=True)
+        along = security.item_read("account:1")
+        catalogue.book_access_with_chapter(book.id, chapter.id, consistent_access=True, along=along)
 
     measured(STREAM_URL, stream)
     first = _position(chapter.id, 10.0, 0)
     listening.progress_record(user_id=1, book_id=book.id, report=first, finishes=False)
 
     def progress() -> None:
-        security.get("account:1")
-        catalogue.book_access_with_chapter(book.id, chapter.id)
+        along = security.item_read("account:1")
+        catalogue.book_access_with_chapter(book.id, chapter.id, along=along)
         later = _position(chapter.id, 30.0, 20)
         write = listening.progress_record(user_id=1, book_id=book.id, report=later, finishes=False)
         assert write.applied, write

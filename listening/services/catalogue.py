@@ -13,6 +13,7 @@ from books.permissions import user_can_see_book
 from books.repository import get_repository
 from listening.errors import ChapterNotPlayable, PositionOutOfRange
 from listening.repository import get_listening_repository
+from voj.item_reads import CheckAlongside
 
 # A list that drops items of books the listener cannot see (deleted or unpublished) reads further
 # pages to fill the one it answers, at most this many in all: a shelf of hidden books still
@@ -37,8 +38,11 @@ class CatalogueReads:
     """The catalogue as one request reads it: each book and chapter read once, since a batch of
     offline reports names the same book and chapters many times over."""
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Any, *, account_check: CheckAlongside | None = None) -> None:
         self.user = user
+        # The token's account check the view left to the first read (ProgressApi): made
+        # alongside the first report's book, or on its own before anything else is read.
+        self._account_check = account_check
         self._books: dict[str, Book] = {}
         # What the reports' reads decided (book_naming): the books the user may see.
         self._access: dict[str, BookAccess] = {}
@@ -48,8 +52,15 @@ class CatalogueReads:
         # Books a list named that no longer exist (forget_deleted).
         self.missing: set[str] = set()
 
+    def _checked(self) -> CheckAlongside | None:
+        """The account check still to make, now handed to its maker: at most once."""
+        check, self._account_check = self._account_check, None
+        return check
+
     def book(self, book_id: str) -> Book:
         """The book, or BookNotFound (404) if it does not exist or the user may not see it."""
+        if (check := self._checked()) is not None:
+            check.verify()
         if book_id not in self._books:
             self._books[book_id] = books_services.book_get(user=self.user, book_id=book_id)
         return self._books[book_id]
@@ -63,7 +74,10 @@ class CatalogueReads:
             return self._books[book_id].access
         if book_id not in self._access:
             access, chapter = books_services.book_access_with_chapter(
-                user=self.user, book_id=book_id, chapter_id=chapter_id
+                user=self.user,
+                book_id=book_id,
+                chapter_id=chapter_id,
+                account_check=self._checked(),
             )
             self._access[book_id] = access
             self._chapters[(book_id, chapter_id)] = _playable(chapter)

@@ -12,6 +12,7 @@ from listening.domain import Position, Progress, ProgressWrite
 from listening.errors import ReportFromFuture
 from listening.repository import get_listening_repository
 from listening.services.catalogue import CatalogueReads, kept_seconds, user_id_of, visible_page
+from voj.item_reads import CheckAlongside
 
 # How far ahead of the server's clock a device's may run. A report is ``latest`` until one with a
 # newer ``updated_at`` arrives, so a report stamped by a clock set far ahead would keep every
@@ -51,10 +52,12 @@ def progress_record(
     position_seconds: float,
     updated_at: datetime,
     device: str,
+    account_check: CheckAlongside | None = None,
 ) -> ProgressWrite:
-    """Merge one report into the listener's progress in the book."""
+    """Merge one report into the listener's progress in the book. ``account_check`` (the
+    token's, left by the view) is made alongside the read of the book's head and chapter."""
     report = ProgressReport(book_id, chapter_id, position_seconds, updated_at, device)
-    return progress_record_with(CatalogueReads(user), report)
+    return progress_record_with(CatalogueReads(user, account_check=account_check), report)
 
 
 def progress_record_with(reads: CatalogueReads, report: ProgressReport) -> ProgressWrite:

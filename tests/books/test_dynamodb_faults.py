@@ -494,3 +494,33 @@ def test_a_progress_report_retries_the_keys_a_batched_read_left_unprocessed(
     response = as_listener.put(f"/api/v1/me/progress/{chapter['book_id']}", report)
     assert response.status_code == 200, response.content
     assert unprocessed.answered == 1 and unprocessed.sent == 2 and pauses == [1]
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["current", "password changed"])
+def test_a_stream_link_retries_the_keys_its_batched_read_left_unprocessed(
+    dynamodb, pauses, as_editor, listener, changed
+):
+    """Named with its book, the stream link reads the token's account record with the book's
+    head and the chapter; keys DynamoDB leaves unprocessed are asked for again, the record
+    included: a token from before a password change is still refused."""
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from tests.helpers import chapter_url, playable_chapter
+
+    chapter = playable_chapter(as_editor)
+    token = AccessToken.for_user(listener)
+    if changed:
+        listener.set_password("a-new-password-2")
+        listener.save()
+    unprocessed = Fault(
+        "BatchGetItem",
+        lambda body: (200, None, {"Responses": {}, "UnprocessedKeys": body["RequestItems"]}),
+        times=1,
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.get(chapter_url(chapter) + "/stream-url")
+    expected = (401, "password_changed") if changed else (200, None)
+    assert (response.status_code, response.json().get("code")) == expected
+    assert unprocessed.answered == 1 and unprocessed.sent == 2 and pauses == [1]

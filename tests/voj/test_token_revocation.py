@@ -40,18 +40,25 @@ def logout(token: str):
     return Client().post("/api/v1/auth/logout", {"refresh": token}, content_type="application/json")
 
 
-def stream(access: str, chapter_id: str):
-    return Client().get(
-        f"/api/v1/audio/{chapter_id}/stream-url", HTTP_AUTHORIZATION=f"Bearer {access}"
+def stream(access: str, chapter: dict):
+    """The stream link by the chapter's id, whose authentication reads the account's record,
+    and named with its book, which reads it alongside the book: the same answer."""
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {access}"}
+    by_id = Client().get(f"/api/v1/audio/{chapter['id']}/stream-url", **auth)
+    in_book = Client().get(
+        f"/api/v1/books/{chapter['book_id']}/chapters/{chapter['id']}/stream-url", **auth
     )
+    answers = [(r.status_code, r.json().get("code")) for r in (by_id, in_book)]
+    assert answers[0] == answers[1], answers
+    return in_book
 
 
 @pytest.fixture
-def chapter(backend, editor) -> str:
+def chapter(backend, editor) -> dict:
     from tests.conftest import Api
     from tests.helpers import playable_chapter
 
-    return playable_chapter(Api(editor))["id"]
+    return playable_chapter(Api(editor))
 
 
 def _refused(response, code: str | None = None) -> None:
@@ -133,7 +140,7 @@ def test_an_operator_s_password_change_in_the_admin_ends_stream_urls(
 ):
     from tests.helpers import playable_chapter
 
-    chapter = playable_chapter(as_editor)["id"]
+    chapter = playable_chapter(as_editor)
     tokens = login("listener", "pw-listener-1")
     console = Client()
     console.force_login(operator)
@@ -252,3 +259,49 @@ def test_the_committed_row_s_claim_is_recorded_after_the_commit(editor):
 
         account_change_record(user_id=editor.pk, claim=ENDED)
     assert account_recorded_claim(editor.pk) == account_claim(User.objects.get(pk=editor.pk))
+
+
+def test_a_changed_account_is_refused_before_the_book_is_looked_at(backend, editor, chapter):
+    """Named with its book, the account's record is read alongside the book's head and the
+    chapter: a refused token learns nothing of the book, found or not."""
+    tokens = login()
+    editor.set_password("a-new-password-2")
+    editor.save()
+    for named in (
+        chapter,
+        {**chapter, "id": chapter["book_id"]},
+        {"book_id": "00000000-0000-4000-8000-000000000000", "id": chapter["id"]},
+    ):
+        _refused(stream(tokens["access"], named), "password_changed")
+
+
+def test_a_changed_account_reports_no_progress(backend, editor, chapter):
+    """A progress report reads the token's account record with the book's head and the
+    chapter: a token from before the change is refused, whatever the report or the book says,
+    and so are reading and forgetting the progress."""
+    from datetime import UTC, datetime
+
+    tokens = login()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['access']}"}
+    report = {
+        "chapter_id": chapter["id"],
+        "position_seconds": 1.0,
+        "updated_at": datetime.now(UTC).isoformat(),
+        "device": "phone",
+    }
+    url = f"/api/v1/me/progress/{chapter['book_id']}"
+
+    def put(book_url: str, body) -> object:
+        return Client().put(book_url, body, content_type="application/json", **auth)
+
+    assert put(url, report).status_code == 200
+    editor.set_password("a-new-password-2")
+    editor.save()
+    _refused(put(url, report), "password_changed")
+    _refused(put(url, {**report, "position_seconds": "far"}), "password_changed")
+    _refused(put(url, "{not json"), "password_changed")
+    _refused(put("/api/v1/me/progress/00000000-0000-4000-8000-000000000000", report))
+    _refused(Client().get(url, **auth), "password_changed")
+    _refused(Client().delete(url, **auth), "password_changed")
+    fresh = {"HTTP_AUTHORIZATION": f"Bearer {login(password='a-new-password-2')['access']}"}
+    assert Client().get(url, **fresh).json()["latest"]["position_seconds"] == 1.0

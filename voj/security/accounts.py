@@ -30,7 +30,8 @@ from .state import state_key
 ENDED = "ended"
 
 
-def _key(user_id: Any) -> str:
+def account_key(user_id: Any) -> str:
+    """The account's record in the security state."""
     return state_key("account", str(user_id))
 
 
@@ -55,7 +56,7 @@ def account_change_record(*, user_id: Any, claim: str) -> None:
         leeway = timedelta(seconds=leeway)
     lifetime = api_settings.ACCESS_TOKEN_LIFETIME + leeway + _MARGIN
     get_security_state().put(
-        _key(user_id),
+        account_key(user_id),
         value=claim,
         expires_at=datetime.now(UTC) + lifetime,
         subject=f"account {user_id} changed",
@@ -65,7 +66,7 @@ def account_change_record(*, user_id: Any, claim: str) -> None:
 def account_recorded_claim(user_id: Any) -> str | None:
     """The claim recorded by a change within the last access-token lifetime (ENDED for an
     account that may hold no token), or None: no change, so any valid token is current."""
-    return get_security_state().get(_key(user_id))
+    return get_security_state().get(account_key(user_id))
 
 
 # --- the user model's signals (connected in voj.apps, for every sender) -------------------

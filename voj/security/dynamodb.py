@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from voj.dynamodb_tables import create_table
+from voj.item_reads import ItemRead
 
 SECURITY_RESOURCE = "SecurityTable"  # in deploy/stack.yaml
 TTL_ATTRIBUTE = "expires_at"
@@ -116,9 +117,19 @@ class DynamoDBExpiringState:
         self.client.put_item(TableName=self.table, Item=record)
 
     def get(self, key: str) -> str | None:
-        item = _live(self._item(key), time.time())
-        # A count or a marker written before records held values has none: "".
-        return item.get("value", {}).get("S", "") if item else None
+        return _value(self._item(key))
+
+    def item_read(self, key: str) -> ItemRead:
+        return ItemRead(table=self.table, key={"pk": {"S": key}}, consistent=True)
+
+    def value_of(self, read: ItemRead) -> str | None:
+        return _value(read.item)
+
+
+def _value(item: dict[str, Any] | None) -> str | None:
+    live = _live(item, time.time())
+    # A count or a marker written before records held values has none: "".
+    return live.get("value", {}).get("S", "") if live else None
 
 
 def create_security_table(client: Any, name: str) -> bool:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from voj.item_reads import ItemRead
 from voj.models import SecurityRecord
 
 
@@ -44,6 +45,13 @@ class ExpiringState(Protocol):
 
     def get(self, key: str) -> str | None:
         """The unexpired record's value ("" for a count or a marker), or None."""
+
+    def item_read(self, key: str) -> ItemRead | None:
+        """The record as an item another DynamoDB request may read alongside its own
+        (voj/item_reads.py), or None where the state is no DynamoDB table."""
+
+    def value_of(self, read: ItemRead) -> str | None:
+        """``get``'s answer from an ``item_read`` that another request made."""
 
 
 def seconds_until(when: datetime, now: datetime) -> int:
@@ -135,3 +143,9 @@ class SqlExpiringState:
     def get(self, key: str) -> str | None:
         record = self._records().filter(key=key, expires_at__gt=timezone.now()).first()
         return record.value if record else None
+
+    def item_read(self, key: str) -> None:
+        return None  # a row of the SQL database: read on its own
+
+    def value_of(self, read: ItemRead) -> str | None:
+        raise TypeError("the SQL state makes no item reads")

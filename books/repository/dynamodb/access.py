@@ -16,6 +16,7 @@ from typing import Any
 
 from books.domain import BookAccess, Chapter
 from books.errors import BookNotFound
+from voj.item_reads import ItemRead
 
 from .book_writes import book_read
 from .calls import Calls
@@ -37,6 +38,7 @@ def book_access_with_chapter(
     book_id: str,
     chapter_id: str,
     consistent_access: bool = False,
+    along: ItemRead | None = None,
 ) -> tuple[BookAccess, Chapter | None]:
     """The head and the chapter in one BatchGetItem, eventually consistent: half the units of a
     consistent read, on the path of every progress report (one every 15 to 30 seconds of
@@ -49,13 +51,22 @@ def book_access_with_chapter(
 
     ``consistent_access`` reads the head strongly consistent (a stream link, refused as soon as
     the book is unpublished); the chapter stays eventually consistent, fresher than the by-id
-    index the chapter-only stream link reads it through."""
-    found = calls.batch_get_tables(
-        {
-            books_table: {"Keys": [head_key(book_id)], "ConsistentRead": consistent_access},
-            chapters_table: {"Keys": [chapter_key(book_id, chapter_id)], "ConsistentRead": False},
-        }
-    )
+    index the chapter-only stream link reads it through.
+
+    ``along`` is an item of another table read in the same request (the token's account
+    record: voj/item_reads.py), handed what was found before the head is looked at."""
+    request = {
+        books_table: {"Keys": [head_key(book_id)], "ConsistentRead": consistent_access},
+        chapters_table: {"Keys": [chapter_key(book_id, chapter_id)], "ConsistentRead": False},
+    }
+    if along is not None:
+        if along.table in request:
+            raise ValueError(f"{along.table} is read for the book already")
+        request[along.table] = {"Keys": [along.key], "ConsistentRead": along.consistent}
+    found = calls.batch_get_tables(request)
+    if along is not None:
+        alongs = found.get(along.table, [])
+        along.found(alongs[0] if alongs else None)
     heads = found.get(books_table, [])
     access = _access(calls, books_table, book_id, heads[0] if heads else None)
     chapters = found.get(chapters_table, [])

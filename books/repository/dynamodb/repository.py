@@ -23,6 +23,7 @@ from books.repository.tables import (
     CHAPTERS_BY_STATUS_INDEX,
     SLOT_PREFIX,
 )
+from voj.item_reads import ItemRead
 
 from .access import book_access, book_access_with_chapter
 from .book_writes import book_read, book_write, cover_write, status_write
@@ -335,7 +336,12 @@ class DynamoDBRepository:
         return book_access(self.calls, self.books_table, book_id)
 
     def book_access_with_chapter(
-        self, book_id: str, chapter_id: str, *, consistent_access: bool = False
+        self,
+        book_id: str,
+        chapter_id: str,
+        *,
+        consistent_access: bool = False,
+        along: ItemRead | None = None,
     ) -> tuple[BookAccess, Chapter | None]:
         return book_access_with_chapter(
             self.calls,
@@ -344,6 +350,7 @@ class DynamoDBRepository:
             book_id=book_id,
             chapter_id=chapter_id,
             consistent_access=consistent_access,
+            along=along,
         )
 
     @staticmethod
