@@ -256,28 +256,40 @@ def invoke(
         [*wrapper, sys.executable, "-S", "-c", _SCRIPT, str(started)],
         input=json.dumps(events),
         cwd=task_dir,
-        env={
-            "PATH": os.environ.get("PATH", "/usr/bin"),
-            "PYTHONPATH": f"{task_dir}{os.pathsep}{runtime}",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "LAMBDA_TASK_ROOT": str(task_dir),
-            "AWS_LAMBDA_FUNCTION_NAME": "voj-prod",
-            # Lambda's own (a reserved variable). Without it a strftime, which botocore makes
-            # for every signature, took twice as long on the bench's machine (31 against 15 us).
-            "TZ": ":UTC",
-            **env,
-        },
+        env={**lambda_environment(task_dir, runtime), **env},
         capture_output=True,
         text=True,
         timeout=1800 if wrapper else 120,
         check=False,
     )
+    return harness_answer(result, logs, "handler failed")
+
+
+def lambda_environment(task_dir: Path, runtime: Path) -> dict[str, str]:
+    """What Lambda's python3.12 runtime sets for the handler's process, as far as voj's start
+    depends on it: the package and the runtime's libraries on the path, the function's name."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin"),
+        "PYTHONPATH": f"{task_dir}{os.pathsep}{runtime}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(task_dir),
+        "AWS_LAMBDA_FUNCTION_NAME": "voj-prod",
+        # Lambda's own (a reserved variable). Without it a strftime, which botocore makes for
+        # every signature, took twice as long on the bench's machine (31 against 15 us).
+        "TZ": ":UTC",
+    }
+
+
+def harness_answer(
+    result: subprocess.CompletedProcess[str], logs: list[str] | None, failure: str
+) -> Any:
+    """What the harness script printed after ``HARNESS``, as JSON; its log lines into ``logs``."""
     if logs is not None:
         logs.extend(result.stderr.splitlines())
     for line in result.stdout.splitlines():
         if line.startswith("HARNESS"):
             return json.loads(line.removeprefix("HARNESS"))
-    raise RuntimeError(f"handler failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    raise RuntimeError(f"{failure}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
 def moto_client(endpoint: str, service: str) -> Any:

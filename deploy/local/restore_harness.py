@@ -16,14 +16,13 @@ zero latency, so their times are voj's own.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from deploy.local.lambda_harness import _SCRIPT
+from deploy.local.lambda_harness import _SCRIPT, harness_answer, lambda_environment
 
 # lambda_harness's script up to the handler's import: the arguments, the context and the
 # zero-latency replay of AWS's answers.
@@ -204,11 +203,7 @@ def initialised(
         input=json.dumps(payload),
         cwd=task_dir,
         env={
-            "PATH": os.environ.get("PATH", "/usr/bin"),
-            "PYTHONPATH": f"{task_dir}{os.pathsep}{runtime}",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "LAMBDA_TASK_ROOT": str(task_dir),
-            "AWS_LAMBDA_FUNCTION_NAME": "voj-prod",
+            **lambda_environment(task_dir, runtime),
             # What a SnapStart function sets, so that initialisation builds the application.
             "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true",
             **env,
@@ -218,9 +213,4 @@ def initialised(
         timeout=300,
         check=False,
     )
-    if logs is not None:
-        logs.extend(result.stderr.splitlines())
-    for line in result.stdout.splitlines():
-        if line.startswith("HARNESS"):
-            return json.loads(line.removeprefix("HARNESS"))
-    raise RuntimeError(f"restore failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return harness_answer(result, logs, "restore failed")
