@@ -225,6 +225,7 @@ class ChapterStreamUrlApi(AccountCheckedInView, APIView):
     # StreamUrlApi for a player that holds the chapter's book too, as every list of chapters
     # gives it: the token's account record, the book's head and the chapter in one DynamoDB
     # request, instead of the record, the by-id index and then the head (docs/performance.md).
+    account_checked_by = frozenset({"GET"})
 
     @extend_schema(responses=StreamLinkOut)
     def get(self, request: Request, book_id: str, chapter_id: str) -> Response:

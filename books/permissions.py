@@ -6,7 +6,8 @@ and staff's. So an editor sees their own drafts and every chapter of their own b
 the ready chapters of other editors' published books.
 
 These take the request's user as it comes: a Django user, or the stateless token user of the
-listener's hot path (``voj.security.authentication.CurrentTokenAuthentication``), which carries
+listener's hot paths (``voj.security.authentication.CurrentTokenAuthentication`` and its
+``LaterAccountCheckAuthentication``), which carries
 the account's id and nothing else (its ``is_staff`` is a token claim voj never sets). The common
 answers need no database: a published book, a ready chapter, the owner. Only the rare rest
 (staff looking at someone's draft) loads the account's row.

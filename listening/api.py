@@ -49,6 +49,8 @@ class ProgressApi(AccountCheckedInView, APIView):
     # The hot path (every playing device reports every 15-30 s): the token is checked without
     # the user's row, as for stream-url, its account record read with the book's head and the
     # chapter (voj/security/authentication.py); only a draft's visibility loads the row.
+    # Reading or forgetting the progress is checked on its own, before the handler.
+    account_checked_by = frozenset({"PUT"})
 
     @extend_schema(
         request=ProgressReportIn,
@@ -70,13 +72,11 @@ class ProgressApi(AccountCheckedInView, APIView):
 
     @extend_schema(responses=ProgressOut, operation_id="progress_get")
     def get(self, request: Request, book_id: str) -> Response:
-        self.account_check(request).verify()
         progress = services.progress_get(user=request.user, book_id=book_id)
         return Response(ProgressOut(progress).data)
 
     @extend_schema(responses={204: None}, operation_id="progress_delete")
     def delete(self, request: Request, book_id: str) -> Response:
-        self.account_check(request).verify()
         services.progress_delete(user=request.user, book_id=book_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

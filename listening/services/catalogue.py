@@ -40,8 +40,8 @@ class CatalogueReads:
 
     def __init__(self, user: Any, *, account_check: CheckAlongside | None = None) -> None:
         self.user = user
-        # The token's account check the view left to the first read (ProgressApi): made
-        # alongside the first report's book, or on its own before anything else is read.
+        # The token's account check the view left to the report's first read (ProgressApi):
+        # made alongside it, before anything about the book is answered.
         self._account_check = account_check
         self._books: dict[str, Book] = {}
         # What the reports' reads decided (book_naming): the books the user may see.
@@ -59,8 +59,6 @@ class CatalogueReads:
 
     def book(self, book_id: str) -> Book:
         """The book, or BookNotFound (404) if it does not exist or the user may not see it."""
-        if (check := self._checked()) is not None:
-            check.verify()
         if book_id not in self._books:
             self._books[book_id] = books_services.book_get(user=self.user, book_id=book_id)
         return self._books[book_id]

@@ -179,9 +179,9 @@ def test_harness_can_answer_aws_at_zero_latency(package, migrated_env, tmp_path)
 
 def test_the_bench_requests_replay_each_table_its_own_answer(package, moto_server, tmp_path):
     """stream-url by the chapter's id reads the account record, the by-id index and the book's
-    head; named with its book, the record and one BatchGetItem of two tables; a progress report
-    the record, a BatchGetItem, the progress item: at zero latency each gets the answer its
-    own table gave, so they answer 200 and a report still takes the write path."""
+    head; named with its book, one BatchGetItem of three tables; a progress report that
+    BatchGetItem, then the progress item and its write: at zero latency each gets the answer
+    its own request gave, so they answer 200 and a report still takes the write path."""
     task = unpack(package, tmp_path / "task")
     runtime = runtime_dir(tmp_path / "runtime")
     env, token, book = latency.prepare_aws(moto_server, tmp_path)

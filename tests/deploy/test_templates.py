@@ -310,6 +310,9 @@ def test_core_stack_deploys_into_moto(aws):
     security = iam.get_role_policy(RoleName=role_name, PolicyName="voj-security-state")
     policy = str(security["PolicyDocument"])
     assert "dynamodb:UpdateItem" in policy and "Scan" not in policy and "Query" not in policy
+    # stream-url and progress read the account's record inside the catalogue's BatchGetItem:
+    # without it every such request would be refused by IAM (moto does not enforce IAM).
+    assert "dynamodb:BatchGetItem" in policy
     groups = aws_client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/voj-prod")
     assert groups["logGroups"][0]["retentionInDays"] == 30
 

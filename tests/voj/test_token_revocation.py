@@ -261,9 +261,9 @@ def test_the_committed_row_s_claim_is_recorded_after_the_commit(editor):
     assert account_recorded_claim(editor.pk) == account_claim(User.objects.get(pk=editor.pk))
 
 
-def test_a_changed_account_is_refused_before_the_book_is_looked_at(backend, editor, chapter):
+def test_a_changed_account_is_refused_before_anything_of_the_book_is_told(backend, editor, chapter):
     """Named with its book, the account's record is read alongside the book's head and the
-    chapter: a refused token learns nothing of the book, found or not."""
+    chapter, and checked first: a refused token is told nothing of the book, found or not."""
     tokens = login()
     editor.set_password("a-new-password-2")
     editor.save()

@@ -6,11 +6,12 @@ expires. This one also asks the shared security state whether the account change
 last access-token lifetime (voj/security/accounts.py): one read of a small item, instead of the
 operator database.
 
-The stream link named with its book goes one step further: its authentication leaves that read
-to the view (``LaterAccountCheckAuthentication``), which makes it alongside the catalogue's read
-of the book's head and the chapter, one DynamoDB request for the three items
-(voj/item_reads.py). ``AccountCheckedInView`` refuses to answer a success until the check is
-made.
+The stream link named with its book and the progress report go one step further: their
+authentication leaves that read to the view (``LaterAccountCheckAuthentication``), which makes
+it alongside the catalogue's read of the book's head and the chapter, one DynamoDB request for
+the three items (voj/item_reads.py), and checks it before anything about the book is answered.
+``AccountCheckedInView`` checks every other method before its handler, and refuses to answer a
+success until the check is made.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -76,7 +78,7 @@ class AccountCheck:
 
 class LaterAccountCheckAuthentication(CurrentTokenAuthentication):
     """The token's signature and expiry now, the account check later: ``request.user`` carries
-    an ``account_check`` that the view must verify (AccountCheckedInView)."""
+    an ``account_check`` that the view makes (AccountCheckedInView)."""
 
     def get_user(self, validated_token: Any) -> Any:
         user: Any = JWTStatelessUserAuthentication.get_user(self, validated_token)
@@ -85,23 +87,48 @@ class LaterAccountCheckAuthentication(CurrentTokenAuthentication):
 
 
 class AccountCheckedInView:
-    """A mixin for an APIView authenticated by LaterAccountCheckAuthentication: a success
-    answered before the account check was made is a bug, and fails instead of serving a token
-    that may be revoked."""
+    """A mixin for an APIView authenticated by LaterAccountCheckAuthentication.
+
+    The methods in ``account_checked_by`` make the check in their handler, alongside its first
+    read, and before anything else is answered; every other method (OPTIONS, one not allowed)
+    is checked on its own before its handler runs. A success answered without the check is a
+    bug, and fails instead of serving a token that may be revoked. A refused token leaves the
+    request anonymous, as a refusal in authentication does, so the request's log line names no
+    account."""
 
     authentication_classes: Sequence[type[BaseAuthentication]] = [LaterAccountCheckAuthentication]
+    account_checked_by: frozenset[str] = frozenset()
+    _account_check: AccountCheck | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if not request.user.is_authenticated:
+            return
+        self._account_check = self.account_check(request)
+        by_handler = self.account_checked_by
+        if "GET" in by_handler:
+            by_handler |= {"HEAD"}  # Django answers HEAD with the GET handler
+        if request.method not in by_handler:
+            self._account_check.verify()
 
     @staticmethod
     def account_check(request: Request) -> AccountCheck:
         """The check LaterAccountCheckAuthentication left to the view."""
-        check: AccountCheck = request.user.account_check  # type: ignore[union-attr]
+        check = getattr(request.user, "account_check", None)
+        if not isinstance(check, AccountCheck):
+            raise RuntimeError("the request's user carries no account check to make")
         return check
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, exceptions.AuthenticationFailed):
+            self.request.user = AnonymousUser()  # type: ignore[attr-defined]
+            self.request.auth = None  # type: ignore[attr-defined]
+        return super().handle_exception(exc)  # type: ignore[misc]
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
-        user = getattr(request, "_user", None)
-        check = getattr(user, "account_check", None)
+        check = self._account_check
         if check is not None and not check.made and response.status_code < 400:
-            raise ImproperlyConfigured("answered without the token's account check")
+            raise RuntimeError("answered without the token's account check")
         return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

@@ -4,7 +4,7 @@
 // refresh token is an HttpOnly cookie that only /listen/session/* receives.
 
 const $ = (id) => document.getElementById(id);
-const REPORT_EVERY_MS = 20_000; // docs/listening.md: every 15-30 s while playing
+const REPORT_EVERY_MS = 30_000; // docs/listening.md: every 30 s while playing, and at once on pause
 const RETRY_MS = 15_000;
 const RENEW_BEFORE_MS = 120_000; // a new stream URL this long before the old one expires
 const FURTHEST_AHEAD_SECONDS = 60;
