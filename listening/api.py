@@ -46,7 +46,7 @@ class ProgressShelfApi(APIView):
 
 
 class ProgressApi(AccountCheckedInView, APIView):
-    # The hot path (every playing device reports every 15-30 s): the token is checked without
+    # The hot path (every playing device reports every 30 s): the token is checked without
     # the user's row, as for stream-url, its account record read with the book's head and the
     # chapter (voj/security/authentication.py); only a draft's visibility loads the row.
     # Reading or forgetting the progress is checked on its own, before the handler.

@@ -72,7 +72,7 @@ class Call:
 class Usage:
     """The parameters that are not measured here, each with its reason."""
 
-    sync_seconds: float = 30.0  # a playing device reports progress every 15-30 s (listen.js)
+    sync_seconds: float = 30.0  # a playing device reports progress every 30 s (listen.js)
     # One stream-url per chapter started (its URL outlives the chapter: VOJ_STREAM_URL_*).
     chapter_minutes: float = 30.0
     # The browser's audio element asks for ranges as it buffers; its size is the browser's
