@@ -150,13 +150,19 @@ def _measured(client: Any, names: dict[str, str]) -> Figures:
         assert write.applied, write
 
     measured(PROGRESS, progress)
-    # The account record these batches read is absent (the account changed nothing): DynamoDB
-    # Local charges a batch nothing for a key it does not find, while DynamoDB charges any read
-    # of a missing item its minimum, 1 unit for a consistent read. Priced as DynamoDB does.
+    return _missing_record_charged(figures)
+
+
+def _missing_record_charged(figures: Figures) -> Figures:
+    """The account record the hot paths' batches read is absent (the account changed nothing):
+    DynamoDB Local charges a batch nothing for a key it does not find, while DynamoDB charges
+    any read of a missing item its minimum, 1 unit for a consistent read. Priced as DynamoDB
+    does."""
+    charged = dict(figures)
     for call in (STREAM_URL, PROGRESS):
         writes, reads, requests = figures[call]
-        figures[call] = (writes, reads + MISSING_RECORD_READ_UNITS, requests)
-    return figures
+        charged[call] = (writes, reads + MISSING_RECORD_READ_UNITS, requests)
+    return charged
 
 
 def _position(chapter_id: str, seconds: float, after: int) -> Position:
